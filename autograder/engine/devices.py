@@ -1,0 +1,72 @@
+"""Which devices the checks run on, and the same-device checker that makes the meta device catch device bugs.
+
+On a machine with a GPU, device-taking checks run on cpu and on cuda/mps: real mixes fail there. On a CPU-only
+machine they also run on the `meta` device (tensors with shapes and no data). Meta alone misses many mixes:
+`mm`, `matmul`, `einsum`, bias-free `linear`... accept a cpu tensor beside a meta one. So meta runs happen under
+SameDeviceChecker, a TorchDispatchMode that raises as soon as one op sees tensors on two devices (MISTAKES.md B5).
+"""
+from __future__ import annotations
+
+import functools
+
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten
+
+
+@functools.cache
+def gpu_devices() -> tuple[str, ...]:
+    found = []
+    if torch.cuda.is_available():
+        found.append("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        found.append("mps")
+    return tuple(found)
+
+
+def checked_devices() -> list[str]:
+    """cpu, every GPU present, and meta (under the same-device checker) when there is none."""
+    return ["cpu", *gpu_devices()] if gpu_devices() else ["cpu", "meta"]
+
+
+def describe_devices() -> str:
+    if gpu_devices():
+        return "Devices checked: " + ", ".join(checked_devices()) + "."
+    return (
+        "Devices checked: cpu, and meta under a same-device checker. No GPU was available, so nothing ran on "
+        "CUDA or MPS; the meta checks catch tensors created on the wrong device."
+    )
+
+
+class MixedDevicesError(AssertionError):
+    """An operation received tensors that live on different devices."""
+
+
+class SameDeviceChecker(TorchDispatchMode):
+    """Raise when one aten op gets tensors on more than one device.
+
+    0-dim cpu tensors are allowed beside any device (PyTorch itself treats them as scalars), and so are integer
+    and bool tensors used as indices by the indexing ops.
+    """
+
+    _INDEX_OPS = ("index", "index_put", "_index_put_impl_", "index_select", "gather", "scatter")
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        leaves, _ = tree_flatten((args, kwargs))
+        tensors = [t for t in leaves if isinstance(t, torch.Tensor)]
+        devices = {t.device for t in tensors if not self._exempt(func, t)}
+        if len(devices) > 1:
+            shown = ", ".join(sorted(str(d) for d in devices))
+            raise MixedDevicesError(
+                f"operation {func} received tensors on different devices ({shown}). A tensor was most likely "
+                "created on the default device inside your code (torch.zeros(n), torch.eye(n), torch.tensor(...), "
+                "torch.rand(shape)...). Create it on the input's device: device=x.device, or torch.zeros_like(x)."
+            )
+        return func(*args, **kwargs)
+
+    def _exempt(self, func, tensor: torch.Tensor) -> bool:
+        if tensor.device.type == "cpu" and tensor.dim() == 0:
+            return True
+        name = func.__name__.split(".")[0]
+        return name in self._INDEX_OPS and not tensor.is_floating_point()

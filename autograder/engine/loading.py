@@ -1,0 +1,100 @@
+"""Load one chapter's module from a target folder by path, so nothing leaks between targets.
+
+Every (target, chapter) pair gets its own module name, derived from the folder's absolute path. Grading the stubs can
+therefore never pick up `solutions.ch01_tensors` (or a module cached from another target) by accident: the name that
+is imported is unique to the file that was asked for.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+from types import ModuleType
+
+from autograder.engine import global_state
+
+# Worker processes started with "spawn" (DataLoader workers) re-import functions by module name. They inherit sys.path,
+# so every graded module is also reachable there through a link named after its unique module name.
+_ALIAS_DIR = Path(tempfile.mkdtemp(prefix="autograder-modules-"))
+sys.path.append(str(_ALIAS_DIR))
+
+
+class ChapterBroken(Exception):
+    """The chapter's file could not be imported; every check of the chapter reports this message as 'broken'."""
+
+
+def module_name(target: Path, chapter: str) -> str:
+    digest = hashlib.sha1(str(target.resolve()).encode()).hexdigest()[:10]
+    return f"graded_{digest}_{chapter}"
+
+
+def load_chapter(target: Path, chapter: str) -> ModuleType:
+    """Import target/chapter.py under a name unique to that file; raise ChapterBroken with a teaching message."""
+    path = (target / f"{chapter}.py").resolve()
+    shown = _shown_path(path)
+    if not path.is_file():
+        raise ChapterBroken(f"{shown} does not exist. The graded folder needs one file per chapter, named like exercises/.")
+    name = module_name(target, chapter)
+    alias = _ALIAS_DIR / f"{name}.py"
+    if not alias.exists():
+        alias.symlink_to(path)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    before = global_state.snapshot()
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as error:
+        raise ChapterBroken(_syntax_message(shown, error)) from None
+    except SystemExit as error:
+        raise ChapterBroken(
+            f"{shown} called sys.exit({error.code!r}) while being imported. Nothing at the top level of an exercise file "
+            "should stop the program: remove the call (or move it under `if __name__ == '__main__':`)."
+        ) from None
+    except BaseException as error:  # noqa: BLE001 - a learner's file may raise anything, timeouts included
+        raise ChapterBroken(_import_error_message(shown, path, error)) from None
+    finally:
+        changes = global_state.changes_since(before)
+        global_state.restore(before)
+    if changes:
+        sys.modules.pop(name, None)
+        raise ChapterBroken(
+            f"Importing {shown} changed global state that other code relies on: {changes}. "
+            "Keep such settings inside a function (or a `with` block) and undo them there."
+        )
+    return module
+
+
+def _shown_path(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def _syntax_message(shown: str, error: SyntaxError) -> str:
+    line = (error.text or "").rstrip("\n")
+    pointer = " " * max((error.offset or 1) - 1, 0) + "^"
+    return (
+        f"{shown} does not import: Python found a syntax error on line {error.lineno}: {error.msg}.\n"
+        f"    {line}\n    {pointer}\n"
+        "Every exercise in this chapter scores zero until the file imports; the other chapters are graded as usual."
+    )
+
+
+def _import_error_message(shown: str, path: Path, error: BaseException) -> str:
+    if "Timeout" in str(error):
+        return (
+            f"{shown} did not finish importing in time: probably an infinite loop at the top level of the file. "
+            "Code at module level runs on import; keep loops inside functions."
+        )
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if Path(f.filename).resolve() == path]
+    where = f" on line {frames[-1].lineno} ({frames[-1].line})" if frames else ""
+    return (
+        f"{shown} does not import: {type(error).__name__}: {error}{where}.\n"
+        "Every exercise in this chapter scores zero until the file imports; the other chapters are graded as usual."
+    )

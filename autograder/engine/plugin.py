@@ -1,0 +1,198 @@
+"""The pytest side of the autograder: options, fixtures, per-check isolation, the score report and results.json.
+
+autograder/conftest.py imports these hooks, so they apply to `pytest autograder` and to nothing else.
+"""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from autograder.engine import global_state
+from autograder.engine.devices import checked_devices, describe_devices
+from autograder.engine.exercises import Exercise
+from autograder.engine.loading import ChapterBroken, load_chapter
+from autograder.engine.outcomes import TIMEOUT, Check, ExerciseResult, classify
+from autograder.engine.report import gradescope_results, text_report, write_results
+
+KIT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_CHECK_TIMEOUT = 10.0
+_GRADING = pytest.StashKey["GradingSession"]()
+
+
+class GradingSession:
+    """What one `pytest autograder` run grades, the chapters it loaded, and the results so far."""
+
+    def __init__(self, target: Path, check_timeout: float):
+        self.target = target
+        self.reference = KIT_ROOT / "solutions"
+        self.check_timeout = check_timeout
+        self.started = time.time()
+        self.exercises: dict[str, ExerciseResult] = {}
+        self.timed_out: set[str] = set()
+        self._loaded: dict[tuple[Path, str], object] = {}
+
+    def chapter(self, folder: Path, chapter: str):
+        """The chapter's module from `folder`, imported once; a broken file stays broken for the whole run."""
+        key = (folder, chapter)
+        if key not in self._loaded:
+            try:
+                self._loaded[key] = load_chapter(folder, chapter)
+            except ChapterBroken as broken:
+                self._loaded[key] = broken
+        loaded = self._loaded[key]
+        if isinstance(loaded, ChapterBroken):
+            raise loaded
+        return loaded
+
+    def record(self, item: pytest.Item, status: str, message: str) -> None:
+        marker = item.get_closest_marker("exercise_check")
+        exercise: Exercise = marker.kwargs["exercise"]
+        chapter = chapter_of(item)
+        result = self.exercises.setdefault(exercise.id, ExerciseResult(
+            exercise.id, exercise.function, chapter, exercise.hints, exercise.guide(chapter)))
+        name = item.originalname
+        question = (item.function.__doc__ or name).strip().splitlines()[0]
+        check = result.checks.setdefault(name, Check(name, question, marker.kwargs["points"]))
+        run_id = item.name[len(name):] or name
+        check.runs.append((run_id, status, message))
+        if status == TIMEOUT:
+            self.timed_out.add(exercise.id)
+
+
+def chapter_of(item: pytest.Item) -> str:
+    return Path(item.fspath).stem.removeprefix("test_")
+
+
+def _resolve_target(value: str) -> Path:
+    for candidate in (Path(value), KIT_ROOT / value):
+        if candidate.is_dir():
+            return candidate.resolve()
+    raise pytest.UsageError(f"--target {value}: no such folder. Give a folder laid out like exercises/ "
+                            "(one chNN_topic.py file per chapter), or `solutions` for the reference.")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("autograder", "grading the course's exercises")
+    group.addoption("--target", default="exercises",
+                    help="folder to grade, laid out like exercises/ (default: exercises; `solutions` = reference)")
+    group.addoption("--results", default=None, metavar="FILE",
+                    help="also write a Gradescope-format results.json to FILE")
+    group.addoption("--visibility", default="visible",
+                    choices=["visible", "hidden", "after_due_date", "after_published"],
+                    help="Gradescope visibility of the results (default: visible)")
+    group.addoption("--check-timeout", type=float, default=DEFAULT_CHECK_TIMEOUT, metavar="SECONDS",
+                    help="stop a check that runs longer than this: probably an infinite loop (default: 10)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "exercise_check(exercise, points): a check of one exercise, worth points")
+    target = _resolve_target(config.getoption("--target"))
+    config.stash[_GRADING] = GradingSession(target, config.getoption("--check-timeout"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    seconds = config.stash[_GRADING].check_timeout
+    for item in items:
+        if item.get_closest_marker("exercise_check") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(seconds))
+
+
+@pytest.fixture
+def learner(request: pytest.FixtureRequest):
+    """The graded target's module for this test's chapter (exercises/ unless --target says otherwise)."""
+    grading: GradingSession = request.config.stash[_GRADING]
+    return LearnerModule(grading.chapter(grading.target, chapter_of(request.node)))
+
+
+@pytest.fixture
+def reference(request: pytest.FixtureRequest):
+    """The reference solution's module for this test's chapter."""
+    grading: GradingSession = request.config.stash[_GRADING]
+    return grading.chapter(grading.reference, chapter_of(request.node))
+
+
+@pytest.fixture(params=checked_devices())
+def device(request: pytest.FixtureRequest) -> torch.device:
+    """cpu, each GPU present, and meta (run under the same-device checker) on machines without one."""
+    return torch.device(request.param)
+
+
+class LearnerModule:
+    """A chapter module whose missing names become a sentence instead of an AttributeError."""
+
+    def __init__(self, module):
+        self._module = module
+
+    def __getattr__(self, name: str):
+        try:
+            return getattr(self._module, name)
+        except AttributeError:
+            path = os.path.relpath(self._module.__file__)
+            raise AssertionError(f"{path} has no `{name}`. The exercise asks for a function or class with exactly "
+                                 "that name: was it renamed or deleted? The stub in exercises/ shows its signature.") \
+                from None
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    marker = item.get_closest_marker("exercise_check")
+    if marker and marker.kwargs["exercise"].id in item.config.stash[_GRADING].timed_out:
+        pytest.fail("Timeout: an earlier check of this exercise ran past the time limit, so it is not run again.")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """Run each check in a fork of torch's RNG; name, undo and fail any other global change it leaves behind."""
+    before = global_state.snapshot()
+    with torch.random.fork_rng(devices=[]):
+        try:
+            result = yield
+        finally:
+            changes = global_state.changes_since(before)
+            global_state.restore(before)
+    if changes and item.get_closest_marker("exercise_check"):
+        raise AssertionError(f"The code under test changed torch's global state and left it changed: {changes}. "
+                             "Undo such settings before returning (a `with` block does it for you).")
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if not item.get_closest_marker("exercise_check"):
+        return report
+    finished_here = report.when == "call" or (report.when == "setup" and report.failed)
+    if finished_here:
+        marker = item.get_closest_marker("timeout")
+        seconds = marker.args[0] if marker and marker.args else item.config.stash[_GRADING].check_timeout
+        status, message = classify(call.excinfo.value if call.excinfo else None, seconds)
+        item.config.stash[_GRADING].record(item, status, message)
+        if report.failed and item.config.getoption("tbstyle") == "auto":
+            report.longrepr = message
+    return report
+
+
+def _report_text(config: pytest.Config) -> str:
+    grading = config.stash[_GRADING]
+    return text_report(list(grading.exercises.values()), target=os.path.relpath(grading.target) + "/",
+                       devices=describe_devices())
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    grading = config.stash[_GRADING]
+    results_path = config.getoption("--results")
+    if results_path and grading.exercises:
+        results = gradescope_results(list(grading.exercises.values()), report=_report_text(config),
+                                     started=grading.started, visibility=config.getoption("--visibility"))
+        write_results(Path(results_path), results)
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    if config.stash[_GRADING].exercises:
+        terminalreporter.write_sep("=", "score report")
+        terminalreporter.write_line(_report_text(config))

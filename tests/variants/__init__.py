@@ -1,0 +1,56 @@
+"""Known-wrong and alternative-correct implementations of the exercises, one module per chapter.
+
+Each variant is a real function, written as a learner would write it and decorated with what it is:
+
+    @wrong("1.1", "ones column appended on the right")
+    def add_bias_column(x): ...
+
+    @correct("1.1", "indexing into torch.ones instead of torch.cat")
+    def add_bias_column(x): ...
+
+The kit's tests build a graded folder from the reference solutions with the variant's source appended (it replaces
+the function or class of the same name), grade it, and require: every `wrong` variant loses points on its exercise
+(and only there), every `correct` variant keeps full marks.
+"""
+from __future__ import annotations
+
+import inspect
+import textwrap
+from dataclasses import dataclass
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class Variant:
+    exercise: str
+    description: str
+    is_correct: bool
+    source: str
+    chapter_module: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.exercise} {'correct' if self.is_correct else 'wrong'}: {self.description}"
+
+
+VARIANTS: list[Variant] = []
+
+
+def _register(exercise: str, description: str, is_correct: bool) -> Callable:
+    def decorate(thing):
+        lines = textwrap.dedent(inspect.getsource(thing)).splitlines()
+        source = "\n".join(line for line in lines if not line.lstrip().startswith(("@wrong(", "@correct(")))
+        VARIANTS.append(Variant(exercise, description, is_correct, source, thing.__module__.rsplit(".", 1)[-1]))
+        return thing
+
+    return decorate
+
+
+def wrong(exercise: str, description: str) -> Callable:
+    """A known-wrong implementation (MISTAKES.md): the checks of `exercise` must take points from it."""
+    return _register(exercise, description, is_correct=False)
+
+
+def correct(exercise: str, description: str) -> Callable:
+    """A correct implementation in another style: the checks of `exercise` must give it full marks."""
+    return _register(exercise, description, is_correct=True)
