@@ -90,6 +90,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "exercise_check(exercise, points): a check of one exercise, worth points")
+    # The score report is the learner's feedback; pytest's tracebacks and summary lines would bury it. `--tb=short`
+    # (or any explicit --tb / -r) brings them back.
+    if config.option.tbstyle == "auto":
+        config.option.tbstyle = "no"
+    if config.option.reportchars == "fE":
+        config.option.reportchars = ""
     target = _resolve_target(config.getoption("--target"))
     config.stash[_GRADING] = GradingSession(target, config.getoption("--check-timeout"))
 
@@ -170,7 +176,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         seconds = marker.args[0] if marker and marker.args else item.config.stash[_GRADING].check_timeout
         status, message = classify(call.excinfo.value if call.excinfo else None, seconds)
         item.config.stash[_GRADING].record(item, status, message)
-        if report.failed and item.config.getoption("tbstyle") == "auto":
+        if report.failed and item.config.getoption("tbstyle") not in ("long", "native"):
             report.longrepr = message
     return report
 

@@ -1,0 +1,80 @@
+"""Chapter 02: autograd. Gradients from PyTorch, by hand, and by finite differences; one SGD step.
+
+Guide: docs/en/chapters/ch02-autograd.md
+"""
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+import torch
+from torch import Tensor
+
+
+def gradient(f: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
+    """Exercise 2.1: the gradient of a scalar function f at x, computed with torch.autograd.grad.
+
+    Returns df/dx, a tensor shaped like x. x.grad and x.requires_grad must be left as they were: use
+    torch.autograd.grad (which returns gradients) rather than .backward() (which accumulates them into .grad).
+    """
+    ### BEGIN SOLUTION
+    point = x.detach().requires_grad_(True)  # a fresh leaf: the caller's x and its .grad stay untouched
+    (grad,) = torch.autograd.grad(f(point), point)
+    return grad
+    ### END SOLUTION
+
+
+def linear_regression_mse_gradients(X: Tensor, y: Tensor, w: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+    """Exercise 2.2: gradients of the mean squared error of a linear model, by the formula (no autograd).
+
+    X: (N, D), y: (N,), w: (D,), b: () scalar tensor.
+    r = X @ w + b - y                                   (N,)
+    L = mean(r^2)
+    dL/dw = (2 / N) * X^T r                             (D,)
+    dL/db = (2 / N) * sum(r)                            ()
+    Returns (dL/dw, dL/db).
+    """
+    ### BEGIN SOLUTION
+    residual = X @ w + b - y  # (N,)
+    n = X.shape[0]
+    return 2.0 / n * (X.T @ residual), 2.0 / n * residual.sum()  # (D,), ()
+    ### END SOLUTION
+
+
+def numerical_gradient(f: Callable[[Tensor], Tensor], x: Tensor, eps: float = 1e-6) -> Tensor:
+    """Exercise 2.3: the gradient of a scalar function f at x by central differences, in float64.
+
+    grad[i] = (f(x + eps * e_i) - f(x - eps * e_i)) / (2 * eps),  e_i the i-th unit vector.
+    Work on a float64 copy of x (float32 cannot resolve eps = 1e-6); return a float64 tensor shaped like x.
+    x must be left as it was.
+    """
+    ### BEGIN SOLUTION
+    point = x.detach().to(torch.float64).clone()
+    flat = point.view(-1)  # a view: nudging flat[i] nudges point
+    grad = torch.zeros_like(flat)
+    for i in range(flat.numel()):
+        original = flat[i].item()
+        flat[i] = original + eps
+        f_plus = f(point).item()
+        flat[i] = original - eps
+        f_minus = f(point).item()
+        flat[i] = original
+        grad[i] = (f_plus - f_minus) / (2 * eps)
+    return grad.view_as(point)
+    ### END SOLUTION
+
+
+def sgd_step(params: Iterable[Tensor], lr: float) -> None:
+    """Exercise 2.4: one step of plain gradient descent, p <- p - lr * p.grad, then clear the gradients.
+
+    Update each parameter in place under torch.no_grad(), so it stays the same leaf tensor with requires_grad=True;
+    skip parameters whose .grad is None; afterwards set every .grad to None (or zero it) so the next backward
+    starts from zero instead of accumulating.
+    """
+    ### BEGIN SOLUTION
+    with torch.no_grad():
+        for p in params:
+            if p.grad is None:
+                continue
+            p -= lr * p.grad
+            p.grad = None
+    ### END SOLUTION
