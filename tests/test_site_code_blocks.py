@@ -1,0 +1,132 @@
+"""Does every ```python block on the site run?
+
+Each page's blocks run in page order in one shared namespace, as a reader would run them. A block preceded
+by `<!-- no-run: reason -->` (the nearest non-blank line above its fence) is skipped, and counted. Blocks
+indented inside content tabs or admonitions are found too. A failure names the page and the block's line.
+"""
+from __future__ import annotations
+
+import os
+import re
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+PYTHON_LANGS = {"python", "py", "python3"}
+FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})\s*\{?\.?(?P<lang>[\w+-]*)")
+NO_RUN = re.compile(r"^\s*<!--\s*no-run\s*:(?P<reason>.*?)-->\s*$")
+
+
+@dataclass
+class Block:
+    line: int          # 1-based line of the opening fence
+    code: str
+    no_run: str | None  # the reason, when the block is skipped
+
+
+def extract_blocks(markdown: str) -> list[Block]:
+    """The page's python blocks in order, dedented to their fence's indentation."""
+    lines = markdown.splitlines()
+    blocks, i = [], 0
+    while i < len(lines):
+        match = FENCE.match(lines[i])
+        if not match:
+            i += 1
+            continue
+        indent, fence, lang = len(match["indent"]), match["fence"], match["lang"].lower()
+        start, body = i, []
+        i += 1
+        while i < len(lines) and not re.match(rf"^[ \t]*{re.escape(fence[0])}{{{len(fence)},}}\s*$", lines[i]):
+            body.append(lines[i][indent:] if lines[i][:indent].strip() == "" else lines[i].lstrip())
+            i += 1
+        i += 1
+        if lang in PYTHON_LANGS:
+            previous = next((lines[j] for j in range(start - 1, -1, -1) if lines[j].strip()), "")
+            marker = NO_RUN.match(previous)
+            blocks.append(Block(start + 1, "\n".join(body) + "\n", marker["reason"].strip() if marker else None))
+    return blocks
+
+
+def site_pages() -> list[Path]:
+    return sorted(DOCS.rglob("*.md"))
+
+
+def page_id(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
+PAGES_WITH_CODE = [p for p in site_pages() if extract_blocks(p.read_text(encoding="utf-8"))]
+
+
+def test_extractor_finds_indented_blocks_and_no_run_markers():
+    """Does the extractor see tabbed blocks, skip non-python fences and read no-run reasons?"""
+    page = ('=== "A"\n\n    ```python\n    x = 1\n    ```\n\n=== "B"\n\n    <!-- no-run: needs TensorFlow -->\n'
+            '    ```python\n    import tensorflow\n    ```\n\n```bash\npip install .\n```\n\n````python\ny = 2\n````\n')
+    blocks = extract_blocks(page)
+    assert [(b.line, b.code, b.no_run) for b in blocks] == [
+        (3, "x = 1\n", None), (10, "import tensorflow\n", "needs TensorFlow"), (18, "y = 2\n", None)]
+
+
+def test_every_no_run_marker_has_a_reason_and_a_block():
+    """Does every `<!-- no-run: ... -->` give a reason and sit right above a python block?"""
+    problems = []
+    for path in site_pages():
+        text = path.read_text(encoding="utf-8")
+        skipped = {b.line for b in extract_blocks(text) if b.no_run is not None}
+        for number, line in enumerate(text.splitlines(), 1):
+            if "no-run" not in line or not line.strip().startswith("<!--"):
+                continue
+            marker = NO_RUN.match(line)
+            if not marker or not marker["reason"].strip():
+                problems.append(f"{page_id(path)}:{number}: write `<!-- no-run: reason -->` with a reason")
+            elif not any(number < b <= number + 2 for b in skipped):
+                problems.append(f"{page_id(path)}:{number}: no python block right after this no-run marker")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("path", PAGES_WITH_CODE, ids=page_id)
+def test_page_code_runs(path, monkeypatch, record_property):
+    """Do this page's python blocks run, in order, in one namespace?"""
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    blocks = extract_blocks(path.read_text(encoding="utf-8"))
+    namespace = {"__name__": "__site_page__"}
+    ran = skipped = 0
+    dtype, grad = torch.get_default_dtype(), torch.is_grad_enabled()
+    try:
+        with torch.random.fork_rng():
+            torch.manual_seed(0)
+            for block in blocks:
+                if block.no_run is not None:
+                    skipped += 1
+                    continue
+                try:
+                    exec(compile(block.code, f"{page_id(path)}:{block.line}", "exec"), namespace)
+                except Exception:  # noqa: BLE001 - report any failure with its page and line
+                    pytest.fail(f"{page_id(path)}, python block at line {block.line} failed:\n"
+                                f"{traceback.format_exc(limit=-3)}", pytrace=False)
+                ran += 1
+    finally:
+        torch.set_default_dtype(dtype)
+        torch.set_grad_enabled(grad)
+    record_property("blocks_run", ran)
+    record_property("blocks_skipped_no_run", skipped)
+    print(f"{page_id(path)}: ran {ran} python block(s), skipped {skipped} marked no-run")
+
+
+def test_skipped_blocks_are_counted():
+    """How many blocks are skipped on purpose? (Printed; TensorFlow ones are expected on the FAQ page.)"""
+    skipped = {page_id(p): [b.no_run for b in extract_blocks(p.read_text(encoding="utf-8")) if b.no_run]
+               for p in PAGES_WITH_CODE}
+    skipped = {page: reasons for page, reasons in skipped.items() if reasons}
+    total = sum(len(r) for r in skipped.values())
+    print(f"{total} python block(s) marked no-run: {skipped}")
+    for page, reasons in skipped.items():
+        assert all(reasons), page
+    if os.environ.get("SITE_MAX_NO_RUN"):
+        assert total <= int(os.environ["SITE_MAX_NO_RUN"])
