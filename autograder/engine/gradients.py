@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Callable, Mapping
 
 import torch
+from torch.autograd.gradcheck import GradcheckError  # torch.autograd.gradcheck is the function, not the module
 
 _gradcheck = torch.autograd.gradcheck  # captured before learner code runs
 
@@ -23,7 +24,7 @@ def gradcheck_message(function: Callable, inputs: Mapping[str, torch.Tensor]) ->
         ok = _gradcheck(positional, tensors, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True)
     except NotImplementedError:
         raise
-    except torch.autograd.gradcheck.GradcheckError as error:
+    except GradcheckError as error:
         return _explain_mismatch(positional, tensors, names, error)
     except Exception as error:  # noqa: BLE001 - e.g. the output does not require grad at all
         return f"gradcheck could not run: {type(error).__name__}: {error}"
