@@ -1,0 +1,78 @@
+# Generated from solutions/ch03_data.py by `coursekit stubs` (stub c4060f654e79). This file is yours: fill in each exercise, then run `pytest autograder`.
+"""Chapter 03: data. A Dataset says what one sample is; a DataLoader turns samples into shuffled, seeded batches.
+
+Guide: docs/en/chapters/ch03-data.md
+"""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import torch
+from torch import Tensor
+from torch.utils.data import DataLoader, Dataset, Subset
+
+
+class ArrayDataset(Dataset):
+    """Exercise 3.1: a map-style Dataset over features and targets, with an optional transform of the features.
+
+    features: (N, D) tensor or numpy array; targets: (N,) tensor or numpy array.
+    Both are converted with torch.as_tensor; floating-point ones become float32 (scikit-learn and numpy give float64,
+    layers want float32); integer targets stay int64. Different lengths raise ValueError.
+    len(dataset) == N and dataset[i] == (transform(features[i]), targets[i]): the transform is applied lazily, to the
+    features only, once each time an item is read (so a random augmentation differs from epoch to epoch).
+    """
+
+    def __init__(self, features, targets, transform: Callable[[Tensor], Tensor] | None = None):
+        # YOUR CODE HERE
+        raise NotImplementedError("Exercise 3.1 is not written yet. Guide: docs/en/chapters/ch03-data.md#ex-3-1")
+
+    def __len__(self) -> int:
+        # YOUR CODE HERE
+        raise NotImplementedError("Exercise 3.1 is not written yet. Guide: docs/en/chapters/ch03-data.md#ex-3-1")
+
+    def __getitem__(self, index: int) -> tuple[Tensor, Tensor]:
+        # YOUR CODE HERE
+        raise NotImplementedError("Exercise 3.1 is not written yet. Guide: docs/en/chapters/ch03-data.md#ex-3-1")
+
+
+def _as_float32(values: Tensor) -> Tensor:
+    """float64 (or float16) becomes float32; integers and bools are left alone."""
+    return values.to(torch.float32) if values.is_floating_point() else values
+
+
+def train_val_split(dataset: Dataset, val_fraction: float, seed: int) -> tuple[Subset, Subset]:
+    """Exercise 3.2: split a dataset at random into training and validation parts, the same way for the same seed.
+
+    n_val = round(val_fraction * N), n_train = N - n_val. Shuffle the indices 0..N-1 with a torch.Generator seeded with
+    `seed` (never by reseeding the global RNG: that would change every later random number), then take the first
+    n_train for training and the rest for validation. Returns (Subset(dataset, train), Subset(dataset, val)):
+    disjoint, together covering every sample exactly once.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError("Exercise 3.2 is not written yet. Guide: docs/en/chapters/ch03-data.md#ex-3-2")
+
+
+def make_loaders(train_set: Dataset, val_set: Dataset, batch_size: int, seed: int) -> tuple[DataLoader, DataLoader]:
+    """Exercise 3.3: the two loaders of a training run.
+
+    train loader: batches of `batch_size`, reshuffled every epoch by a torch.Generator seeded with `seed` (same seed,
+    same order; each epoch a new order), the last smaller batch kept.
+    validation loader: the samples in their stored order, the last smaller batch kept: no sample may be dropped.
+    Neither may touch the global RNG when it is made.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError("Exercise 3.3 is not written yet. Guide: docs/en/chapters/ch03-data.md#ex-3-3")
+
+
+def pad_collate(batch: Sequence[tuple[Tensor, int]]) -> tuple[Tensor, Tensor, Tensor]:
+    """Exercise 3.4: a collate_fn that batches variable-length sequences by padding them with zeros.
+
+    batch: B pairs (sequence, label); sequence i has shape (T_i,) or (T_i, F), all of one dtype; label an int.
+    Returns (padded, lengths, labels), in the batch's order (no sorting):
+      padded:  (B, T_max) or (B, T_max, F), the sequences' dtype, padded[i, :T_i] == sequence i, zeros after it
+      lengths: (B,) int64 on the cpu, lengths[i] == T_i (what pack_padded_sequence expects)
+      labels:  (B,) int64
+    PyTorch's default collate cannot do this: torch.stack refuses tensors of different lengths.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError("Exercise 3.4 is not written yet. Guide: docs/en/chapters/ch03-data.md#ex-3-4")

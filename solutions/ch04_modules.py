@@ -1,0 +1,97 @@
+"""Chapter 04: modules. An nn.Module owns its parameters, so .parameters(), .to(), state_dict() and train()/eval() work.
+
+Guide: docs/en/chapters/ch04-modules.md
+"""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import torch
+from torch import Tensor, nn
+
+
+class LinearRegression(nn.Module):
+    """Exercise 4.1: linear regression as a module: one nn.Linear layer, nothing after it.
+
+    y_hat = x W^T + b,   x: (N, in_features) -> (N, out_features),   W: (out_features, in_features), b: (out_features,)
+    The layer is an attribute (self.linear = nn.Linear(...)), so its parameters are registered: model.parameters()
+    finds them, model.to(...) moves them, state_dict() saves them.
+    """
+
+    def __init__(self, in_features: int, out_features: int = 1):
+        super().__init__()
+        ### BEGIN SOLUTION
+        self.linear = nn.Linear(in_features, out_features)
+        ### END SOLUTION
+
+    def forward(self, x: Tensor) -> Tensor:
+        ### BEGIN SOLUTION
+        return self.linear(x)  # (N, out_features)
+        ### END SOLUTION
+
+
+class LogisticRegression(nn.Module):
+    """Exercise 4.2: binary logistic regression that returns logits, with probabilities on request.
+
+    forward:        z = x w^T + b          x: (N, in_features) -> (N,)   raw scores (logits), no sigmoid
+    predict_proba:  p = sigmoid(z) = 1 / (1 + exp(-z))                -> (N,)   finite for any z
+    Training pairs the logits with nn.BCEWithLogitsLoss, which applies the sigmoid itself, stably.
+    """
+
+    def __init__(self, in_features: int):
+        super().__init__()
+        ### BEGIN SOLUTION
+        self.linear = nn.Linear(in_features, 1)
+        ### END SOLUTION
+
+    def forward(self, x: Tensor) -> Tensor:
+        ### BEGIN SOLUTION
+        return self.linear(x).squeeze(-1)  # (N, 1) -> (N,); squeeze(-1) keeps a batch of one as (1,)
+        ### END SOLUTION
+
+    def predict_proba(self, x: Tensor) -> Tensor:
+        """Exercise 4.2: the probability of class 1 for each row of x, shape (N,)."""
+        ### BEGIN SOLUTION
+        return torch.sigmoid(self(x))  # (N,)
+        ### END SOLUTION
+
+
+class MLP(nn.Module):
+    """Exercise 4.3: a multilayer perceptron with every layer registered.
+
+    sizes = [d_0, d_1, ..., d_L]: L nn.Linear layers, layer k maps d_{k-1} -> d_k.
+    After every layer but the last: activation() (a new module made by calling `activation`, e.g. nn.ReLU),
+    then nn.Dropout(dropout). The last layer's output is returned as it is.
+        x: (N, d_0) -> (N, d_L)
+    Keep the layers in nn.Sequential or nn.ModuleList (a plain Python list hides them from .parameters()), create
+    them in __init__ (never in forward), and let dropout follow self.training (identity after model.eval()).
+    """
+
+    def __init__(self, sizes: Sequence[int], activation: Callable[[], nn.Module] = nn.ReLU, dropout: float = 0.0):
+        super().__init__()
+        ### BEGIN SOLUTION
+        if len(sizes) < 2:
+            raise ValueError(f"sizes needs an input and an output size, got {list(sizes)}")
+        layers: list[nn.Module] = []
+        for k, (d_in, d_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            layers.append(nn.Linear(d_in, d_out))
+            if k < len(sizes) - 2:
+                layers += [activation(), nn.Dropout(dropout)]
+        self.layers = nn.Sequential(*layers)
+        ### END SOLUTION
+
+    def forward(self, x: Tensor) -> Tensor:
+        ### BEGIN SOLUTION
+        return self.layers(x)  # (N, d_0) -> (N, d_L)
+        ### END SOLUTION
+
+
+def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
+    """Exercise 4.4: the number of parameter values (scalars) in a model, as a Python int.
+
+    count = sum of p.numel() over model.parameters(), only those with p.requires_grad when trainable_only.
+    Buffers (BatchNorm's running statistics) are not parameters; a parameter shared by two layers counts once.
+    """
+    ### BEGIN SOLUTION
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+    ### END SOLUTION
