@@ -85,12 +85,13 @@ def test_1_3_matches_reference(learner, reference, device):
 
 @pairwise_squared_distances.check(points=1)
 def test_1_3_no_python_loops(learner):
-    """Does pairwise_squared_distances run the same number of tensor operations for 4 rows as for 32?"""
-    small = count_operations(learner.pairwise_squared_distances, features("cpu", 4, 3), features("cpu", 5, 3))
-    large = count_operations(learner.pairwise_squared_distances, features("cpu", 32, 3), features("cpu", 40, 3))
+    """Does pairwise_squared_distances run the same number of tensor operations for 32 rows as for 64?"""
+    # Both sizes are above 25 rows, where torch.cdist settles on one algorithm: only a loop makes the counts differ.
+    small = count_operations(learner.pairwise_squared_distances, features("cpu", 32, 3), features("cpu", 40, 3))
+    large = count_operations(learner.pairwise_squared_distances, features("cpu", 64, 3), features("cpu", 80, 3))
     expect.that(small == large,
-                f"pairwise_squared_distances ran {small} tensor operations for (4, 3) x (5, 3) inputs and {large} for "
-                "(32, 3) x (40, 3): the work grows with the number of rows, so there is a Python loop over them. "
+                f"pairwise_squared_distances ran {small} tensor operations for (32, 3) x (40, 3) inputs and {large} "
+                "for (64, 3) x (80, 3): the work grows with the number of rows, so there is a Python loop over them. "
                 "Let broadcasting do the looping: a[:, None, :] - b[None, :, :].")
 
 

@@ -1,0 +1,21 @@
+"""The kit's own test suite: shared fixtures and the closing tally of variants caught."""
+import pytest
+
+_TALLY: list = []
+
+
+@pytest.fixture(scope="session")
+def variant_tally():
+    return _TALLY
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _TALLY:
+        return
+    exercises = {v.exercise for v, _ in _TALLY}
+    wrong = [lost for v, lost in _TALLY if not v.is_correct]
+    correct = [lost for v, lost in _TALLY if v.is_correct]
+    terminalreporter.write_sep("=", "known mistakes")
+    terminalreporter.write_line(
+        f"{len(exercises)} exercises; {len(wrong)} wrong implementations, {sum(wrong)} caught; "
+        f"{len(correct)} correct implementations in other styles, {len(correct) - sum(correct)} accepted.")

@@ -1,0 +1,53 @@
+"""Run the autograder the way a learner does (a separate `pytest autograder` process) and read its results.json."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+KIT_ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS = KIT_ROOT / "solutions"
+
+
+@dataclass
+class Grade:
+    returncode: int
+    output: str
+    results: dict
+
+    def exercise(self, exercise_id: str) -> tuple[float, float]:
+        """(score, max_score) of one exercise, summed over its checks."""
+        tests = [t for t in self.results["tests"] if t["number"] == exercise_id]
+        assert tests, f"exercise {exercise_id} was not graded; output:\n{self.output[-3000:]}"
+        return sum(t["score"] for t in tests), sum(t["max_score"] for t in tests)
+
+    def outputs(self, exercise_id: str) -> str:
+        return "\n".join(t["output"] for t in self.results["tests"] if t["number"] == exercise_id)
+
+    def exercise_ids(self) -> set[str]:
+        return {t["number"] for t in self.results["tests"]}
+
+
+def grade(target: Path | str, *test_files: str, extra: tuple[str, ...] = (), timeout: float = 600) -> Grade:
+    results = Path(os.environ.get("TMPDIR", "/tmp")) / f"results-{os.getpid()}-{abs(hash((str(target), test_files, extra)))}.json"
+    results.unlink(missing_ok=True)
+    command = [sys.executable, "-m", "pytest", *(test_files or ("autograder",)), "--target", str(target),
+               "--results", str(results), "-q", *extra]
+    done = subprocess.run(command, cwd=KIT_ROOT, capture_output=True, text=True, timeout=timeout)
+    output = done.stdout + done.stderr
+    assert results.exists(), f"no results.json was written; `{' '.join(command)}` printed:\n{output[-4000:]}"
+    data = json.loads(results.read_text())
+    results.unlink()
+    return Grade(done.returncode, output, data)
+
+
+def copy_solutions(destination: Path) -> Path:
+    """A graded folder holding the reference solutions, to be broken on purpose."""
+    destination.mkdir(parents=True, exist_ok=True)
+    for path in SOLUTIONS.glob("ch[0-9][0-9]_*.py"):
+        shutil.copy(path, destination / path.name)
+    return destination
