@@ -1,0 +1,578 @@
+"""Chapter 07, optimization: do the learner's descent loops, optimizers and schedule step exactly like PyTorch's?"""
+import math
+
+import torch
+from torch import nn
+
+from torch.testing import assert_close
+
+from autograder.engine import Called, Exercise, call, expect
+from autograder.engine.optimizers import compare_with_oracle
+
+full_batch = Exercise("7.1", "full_batch_gradient_descent", hints=[
+    "Each step: loss on all of x, backward, then move every parameter against its gradient.",
+    "Update under torch.no_grad() and in place (`p -= lr * p.grad`), then zero the gradients (model.zero_grad()): "
+    "`p = p - lr * p.grad` only rebinds a local name, and without zeroing, the next backward adds to the old gradient.",
+])
+minibatch = Exercise("7.2", "minibatch_sgd", hints=[
+    "At the start of every epoch draw order = torch.randperm(N, generator=generator), then walk through it in "
+    "slices of batch_size: order[start:start + batch_size].",
+    "range(0, N, batch_size) gives every start, so the last, shorter batch is kept. One update per batch, exactly "
+    "as in Exercise 7.1, and no other source of randomness (no torch.manual_seed, no generator-less randperm).",
+])
+sgd = Exercise("7.3", "SGD", hints=[
+    "Loop `for group in self.param_groups: for p in group['params']:`, skip p.grad None, read lr, momentum, "
+    "weight_decay and nesterov from `group`.",
+    "Keep the buffer in self.state[p]['momentum_buffer']: set it to d.clone() on p's first step, afterwards "
+    "buf.mul_(momentum).add_(d). Add weight_decay * p to the gradient BEFORE the momentum; nesterov uses "
+    "d + momentum * buf, plain momentum uses buf; finally p.add_(d, alpha=-lr).",
+])
+rmsprop = Exercise("7.4", "RMSprop", hints=[
+    "Keep one moving average of squared gradients per parameter (self.state[p]), starting from "
+    "torch.zeros_like(p), not from g^2.",
+    "s.mul_(alpha).addcmul_(g, g, value=1 - alpha); then p.addcdiv_(g, s.sqrt() + eps, value=-lr): eps is added "
+    "after the square root, not inside it.",
+])
+adam = Exercise("7.5", "Adam", hints=[
+    "Per parameter keep a step count t and two moving averages m and v in self.state[p]; t is 1 on p's first step.",
+    "Divide out the zero-start bias: m_hat = m / (1 - beta1**t), v_hat = v / (1 - beta2**t), then "
+    "p -= lr * m_hat / (sqrt(v_hat) + eps). Adam's weight decay is L2: add weight_decay * p to the gradient first.",
+])
+adamw = Exercise("7.6", "AdamW", hints=[
+    "AdamW is Adam (Exercise 7.5) with one change: the weight decay never touches the gradient.",
+    "First p.mul_(1 - lr * weight_decay), then the Adam step on the raw gradient (no weight_decay * p added to g).",
+])
+schedule = Exercise("7.7", "warmup_cosine", hints=[
+    "Three cases: step < warmup_steps (linear ramp), warmup_steps <= step < total_steps (cosine), else min_lr.",
+    "The ramp is base_lr * (step + 1) / warmup_steps, so step 0 already learns; the cosine's progress is "
+    "(step - warmup_steps) / (total_steps - warmup_steps), 0 at its first step. Use math.cos and return a float.",
+])
+scheduled = Exercise("7.8", "train_with_schedule", hints=[
+    "Read optimizer.param_groups[0]['lr'] just before optimizer.step(): that is the rate the step uses.",
+    "The order inside a step is zero_grad, forward, backward, optimizer.step(), scheduler.step(): stepping the "
+    "scheduler first skips the first learning rate of the schedule.",
+])
+
+NUMBERS = dict(rtol=1e-5, atol=1e-6)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Shared fixtures: a seeded linear model and a small regression problem (distinct sizes: N=10, D=4, 2 outputs).
+
+def regression(rows=10, features=4, outputs=2, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(rows, features, generator=generator)  # (N, D)
+    true_weight = torch.randn(features, outputs, generator=generator)  # (D, K)
+    y = x @ true_weight + 0.1 * torch.randn(rows, outputs, generator=generator)  # (N, K)
+    return x, y
+
+
+def linear_model(features=4, outputs=2, seed=1):
+    generator = torch.Generator().manual_seed(seed)
+    model = nn.Linear(features, outputs)
+    with torch.no_grad():
+        model.weight.copy_(torch.randn(outputs, features, generator=generator) * 0.5)
+        model.bias.copy_(torch.randn(outputs, generator=generator) * 0.5)
+    return model
+
+
+def twin_models(seed=1):
+    learner_model = linear_model(seed=seed)
+    reference_model = linear_model(seed=seed)
+    return learner_model, reference_model
+
+
+def float_list(got, length, what):
+    value = got.value
+    expect.that(isinstance(value, list) and len(value) == length,
+                f"{what}\nIt returned {_short(value)}; expected a list of {length} losses.")
+    odd = [v for v in value if not isinstance(v, float)]
+    if odd:
+        raise AssertionError(f"{what}\nIt returned a list holding {type(odd[0]).__name__} items; expected Python "
+                             "floats. Append loss.item(): keeping the loss tensor keeps its whole graph alive.")
+    return torch.tensor(value, dtype=torch.float64)
+
+
+def agree(a, b, **tolerances):
+    """assert_close as a yes/no question (captured at import, so learner code cannot patch it)."""
+    try:
+        assert_close(a, b, **tolerances)
+    except AssertionError:
+        return False
+    return True
+
+
+def _short(value):
+    if isinstance(value, list):
+        return f"a list of {len(value)} items"
+    return f"a {type(value).__name__}"
+
+
+def same_parameters(model, expected_model, what, hint=""):
+    for (name, got), (_, want) in zip(model.named_parameters(), expected_model.named_parameters()):
+        expect.close(got, want, what=f"{what}\nParameter `{name}` afterwards:{hint}", **NUMBERS)
+
+
+def unchanged_hint(model, initial):
+    if all(torch.equal(p, q) for p, q in zip(model.parameters(), initial.parameters())):
+        return (" The parameters never changed. `p = p - lr * p.grad` makes a new tensor and rebinds a local name; "
+                "update the model's own tensors in place under torch.no_grad(): `p -= lr * p.grad`.")
+    return ""
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# 7.1 full-batch gradient descent
+
+@full_batch.check(points=2)
+def test_7_1_matches_reference(learner, reference):
+    """Over 5 steps, do the losses and the final parameters equal the reference's on the same seeded model and data?"""
+    x, y = regression()
+    model, expected_model = twin_models()
+    got = call(learner.full_batch_gradient_descent, model, nn.functional.mse_loss, x, y, 0.1, 5)
+    expected = reference.full_batch_gradient_descent(expected_model, nn.functional.mse_loss, x, y, 0.1, 5)
+    what = f"Called {got.text}."
+    losses = float_list(got, 5, what)
+    hint = unchanged_hint(model, linear_model())
+    same_parameters(model, expected_model, what, hint)
+    expected = torch.tensor(expected, dtype=torch.float64)
+    if agree(losses[:2], expected[:2], **NUMBERS) and not agree(losses, expected, **NUMBERS):
+        hint = (" The first steps agree and later ones drift: were the gradients zeroed every step? Without "
+                "zero_grad, each backward adds to the previous gradient.")
+    expect.close(losses, expected, what=f"{what}\nThe losses it returned:{hint}", **NUMBERS)
+
+
+@full_batch.check(points=1)
+def test_7_1_same_leaf_parameters(learner):
+    """After training, does the model hold the same parameter tensors, still leaves that require grad?"""
+    x, y = regression()
+    model = linear_model()
+    before = [id(p) for p in model.parameters()]
+    got = call(learner.full_batch_gradient_descent, model, nn.functional.mse_loss, x, y, 0.1, 3)
+    for (name, p), old in zip(model.named_parameters(), before):
+        expect.that(id(p) == old and p.is_leaf and p.requires_grad,
+                    f"Called {got.text}.\nAfterwards model.{name} is a different tensor, or no longer a leaf that "
+                    "requires grad. Update in place under torch.no_grad() (`p -= lr * p.grad`) instead of assigning "
+                    "new tensors.")
+
+
+@full_batch.check(points=1)
+def test_7_1_converges(learner):
+    """With lr = 0.1, does the loss fall at every step and end below a tenth of where it started (60 steps)?"""
+    x, y = regression(rows=12, seed=2)
+    got = call(learner.full_batch_gradient_descent, linear_model(seed=3), nn.functional.mse_loss, x, y, 0.1, 60)
+    losses = float_list(got, 60, f"Called {got.text}.")
+    rises = [i for i in range(1, 60) if losses[i] > losses[i - 1] * (1 + 1e-6)]
+    expect.that(not rises, f"Called {got.text}.\nThe loss rose at step {rises[:1]}: full-batch gradient descent "
+                "with a small learning rate on least squares must go down every step. Is the step taken against the "
+                "gradient (p -= lr * grad), with fresh gradients each step?")
+    expect.that(losses[-1] < 0.1 * losses[0],
+                f"Called {got.text}.\nThe loss went from {losses[0]:.4g} to {losses[-1]:.4g}; expected below "
+                f"{0.1 * losses[0]:.4g}.")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# 7.2 minibatch SGD
+
+def run_minibatch(function, model, lr=0.05, epochs=2, batch_size=4, seed=0, data_seed=0):
+    x, y = regression(seed=data_seed)
+    generator = torch.Generator().manual_seed(seed)
+    return call(function, model, nn.functional.mse_loss, x, y, lr, epochs, batch_size, generator)
+
+
+@minibatch.check(points=2)
+def test_7_2_matches_reference(learner, reference):
+    """N=10, batches of 4, 2 epochs: do the 6 minibatch losses and final parameters equal the reference's?"""
+    model, expected_model = twin_models()
+    got = run_minibatch(learner.minibatch_sgd, model)
+    expected = torch.tensor(run_minibatch(reference.minibatch_sgd, expected_model).value, dtype=torch.float64)
+    what = f"Called {got.text} with N = 10."
+    value = got.value
+    if isinstance(value, list) and len(value) == 4:
+        raise AssertionError(f"{what}\nIt returned 4 losses for 2 epochs of batches of 4; expected 6: the last, "
+                             "shorter batch (2 samples) was dropped. Step through range(0, N, batch_size).")
+    losses = float_list(got, 6, what)
+    expect.close(losses, expected, what=f"{what}\nThe minibatch losses it returned (each epoch must start with "
+                 "order = torch.randperm(N, generator=generator)):", **NUMBERS)
+    same_parameters(model, expected_model, what, unchanged_hint(model, linear_model()))
+
+
+@minibatch.check(points=1)
+def test_7_2_shuffled_every_epoch(learner, reference):
+    """With lr = 0 (nothing learns), are the batches shuffled, and differently in each epoch?"""
+    got = run_minibatch(learner.minibatch_sgd, linear_model(), lr=0.0, epochs=2, batch_size=5, seed=3)
+    losses = float_list(got, 4, f"Called {got.text} with N = 10.")
+    x, y = regression()
+    model = linear_model()
+    with torch.no_grad():
+        in_order = [nn.functional.mse_loss(model(x[s:s + 5]), y[s:s + 5]).item() for s in (0, 5)]
+    expect.that(not agree(losses[:2], torch.tensor(in_order, dtype=torch.float64)),
+                f"Called {got.text} with N = 10 and lr = 0.\nThe first epoch's batch losses equal those of the "
+                "samples taken in order (0-4, 5-9): the data was not shuffled. Index x and y with "
+                "torch.randperm(N, generator=generator).")
+    expect.that(not agree(losses[:2], losses[2:]),
+                f"Called {got.text} with N = 10 and lr = 0.\nBoth epochs saw the same batches in the same order: "
+                "the permutation was drawn once. Draw a fresh torch.randperm(N, generator=generator) at the start of "
+                "every epoch.")
+
+
+@minibatch.check(points=1)
+def test_7_2_seeded_by_generator(learner):
+    """Do two runs with the same generator seed agree, and runs with different seeds differ?"""
+    runs = [run_minibatch(learner.minibatch_sgd, linear_model(), seed=seed) for seed in (5, 5, 6)]
+    first, again, other = (float_list(r, 6, f"Called {r.text}.") for r in runs)
+    expect.that(torch.equal(first, again),
+                f"Called {runs[0].text} twice with a generator seeded 5.\nThe two runs differ: the shuffling used "
+                "randomness other than `generator` (torch.randperm(N) without generator= uses the global RNG).")
+    expect.that(not torch.equal(first, other),
+                f"Called {runs[0].text} with generators seeded 5 and 6.\nThe runs are identical: the generator "
+                "passed in is ignored (a torch.manual_seed inside the function, or no shuffling at all).")
+
+
+@minibatch.check(points=1)
+def test_7_2_converges(learner):
+    """Over 15 epochs of batches of 4 (lr = 0.05), does the loss on all the data fall below a tenth of its start?"""
+    x, y = regression(rows=12, seed=2)
+    model = linear_model(seed=3)
+    with torch.no_grad():
+        start = nn.functional.mse_loss(model(x), y).item()
+    got = call(learner.minibatch_sgd, model, nn.functional.mse_loss, x, y, 0.05, 15, 4,
+               torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        end = nn.functional.mse_loss(model(x), y).item()
+    expect.that(end < 0.1 * start, f"Called {got.text}.\nThe full-data loss went from {start:.4g} to {end:.4g}; "
+                f"expected below {0.1 * start:.4g}.")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# 7.3 SGD with momentum, weight decay and Nesterov
+
+SGD_FIRST = ("With momentum, the first step is p -= lr * (g + weight_decay * p): the buffer starts as d itself "
+             "(or zeros, then buf = momentum * buf + d). Weight decay joins the gradient before the momentum.")
+SGD_LATER = ("Keep one momentum buffer per parameter in self.state[p] and update it in place (buf.mul_(momentum)"
+             ".add_(d)): a buffer created anew every step, or shared between parameters, loses the history.")
+
+
+def oracle(cls, **settings):
+    return lambda groups: cls(groups, foreach=False, **settings)
+
+
+@sgd.check(points=1)
+def test_7_3_plain_sgd(learner):
+    """Without momentum, does SGD equal torch.optim.SGD, group by group, for 4 steps?"""
+    compare_with_oracle(lambda groups: learner.SGD(groups, lr=0.1), oracle(torch.optim.SGD, lr=0.1),
+                        setup="SGD(groups, lr=0.1)", overrides={"lr": 0.03}, first_step_hint="p -= lr * p.grad.")
+
+
+@sgd.check(points=2)
+def test_7_3_momentum_weight_decay(learner):
+    """With momentum=0.9 and weight_decay=0.1, does SGD equal torch.optim.SGD step by step (5 steps, 2 groups)?"""
+    settings = dict(lr=0.1, momentum=0.9, weight_decay=0.1)
+    compare_with_oracle(lambda groups: learner.SGD(groups, **settings), oracle(torch.optim.SGD, **settings),
+                        setup="SGD(groups, lr=0.1, momentum=0.9, weight_decay=0.1)",
+                        overrides={"lr": 0.05, "momentum": 0.5}, steps=5,
+                        first_step_hint=SGD_FIRST, later_step_hint=SGD_LATER)
+
+
+@sgd.check(points=1)
+def test_7_3_nesterov(learner):
+    """With nesterov=True, does SGD equal torch.optim.SGD step by step?"""
+    settings = dict(lr=0.05, momentum=0.8, weight_decay=0.01, nesterov=True)
+    compare_with_oracle(lambda groups: learner.SGD(groups, **settings), oracle(torch.optim.SGD, **settings),
+                        setup="SGD(groups, lr=0.05, momentum=0.8, weight_decay=0.01, nesterov=True)",
+                        overrides={"momentum": 0.6}, first_step_hint=(
+                            "Nesterov looks ahead: the update is d + momentum * buf (with buf already updated), "
+                            "not buf."), later_step_hint=SGD_LATER)
+
+
+@sgd.check(points=1)
+def test_7_3_device(learner, device):
+    """Does SGD keep its momentum buffers on the parameters' device (and dtype)?"""
+    settings = dict(lr=0.1, momentum=0.9, weight_decay=0.1, nesterov=True)
+    compare_with_oracle(lambda groups: learner.SGD(groups, **settings), oracle(torch.optim.SGD, **settings),
+                        setup="SGD(groups, lr=0.1, momentum=0.9, weight_decay=0.1, nesterov=True)",
+                        overrides={"lr": 0.05}, device=device, steps=2, dtype=torch.float32,
+                        later_step_hint=SGD_LATER)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# 7.4 RMSprop
+
+RMS_FIRST = ("The moving average starts at zeros, so after one step s = (1 - alpha) * g^2; the step is "
+             "lr * g / (sqrt(s) + eps), eps outside the square root.")
+RMS_LATER = ("s must be an exponential moving average kept per parameter in self.state[p]: "
+             "s = alpha * s + (1 - alpha) * g^2, not a sum, and not restarted each step.")
+
+
+@rmsprop.check(points=2)
+def test_7_4_matches_torch(learner):
+    """Does RMSprop equal torch.optim.RMSprop step by step (5 steps, weight decay, 2 groups)?"""
+    settings = dict(lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0.1)
+    compare_with_oracle(lambda groups: learner.RMSprop(groups, **settings), oracle(torch.optim.RMSprop, **settings),
+                        setup="RMSprop(groups, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0.1)",
+                        overrides={"alpha": 0.9, "lr": 0.03}, steps=5,
+                        first_step_hint=RMS_FIRST, later_step_hint=RMS_LATER)
+
+
+@rmsprop.check(points=1)
+def test_7_4_tiny_gradients(learner):
+    """With gradients of 1e-6, where eps matters, does RMSprop still equal torch.optim.RMSprop?"""
+    param = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64, requires_grad=True)
+    expected = param.detach().clone().requires_grad_(True)
+    optimizer = call(learner.RMSprop, [param], lr=0.01)
+    torch_optimizer = torch.optim.RMSprop([expected], lr=0.01, foreach=False)
+    for p in (param, expected):
+        p.grad = torch.tensor([1e-6, -3e-6, 2e-7], dtype=torch.float64)
+    call(optimizer.value.step)
+    torch_optimizer.step()
+    moved = param.detach() - torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
+    expect.close(param.detach(), expected.detach(), what=(
+        "Built RMSprop([p], lr=0.01) and took one step with gradients [1e-6, -3e-6, 2e-7]: p afterwards.\n"
+        f"It moved p by {[f'{v:.3g}' for v in moved.tolist()]}. With gradients this small the square root of the "
+        "average is ~1e-7, close to eps: eps belongs outside the root, sqrt(s) + eps (sqrt(s + eps) would shrink "
+        "the steps a thousandfold)."))
+
+
+@rmsprop.check(points=1)
+def test_7_4_device(learner, device):
+    """Does RMSprop keep its averages on the parameters' device (and dtype)?"""
+    settings = dict(lr=0.01, weight_decay=0.1)
+    compare_with_oracle(lambda groups: learner.RMSprop(groups, **settings), oracle(torch.optim.RMSprop, **settings),
+                        setup="RMSprop(groups, lr=0.01, weight_decay=0.1)", overrides={"alpha": 0.9},
+                        device=device, steps=2, dtype=torch.float32)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# 7.5 Adam
+
+ADAM_FIRST = ("On its first step Adam moves each parameter by about lr whatever its gradient: "
+              "m_hat = m / (1 - beta1**t) and v_hat = v / (1 - beta2**t) with t = 1.")
+ADAM_LATER = ("t, m and v belong to each parameter (self.state[p]): t counts that parameter's own steps, starting "
+              "at 1. A single counter increased once per parameter (or never), or averages restarted every step, "
+              "give the wrong bias correction.")
+
+
+def first_step_moves(optimizer_class, grads, **settings):
+    start = torch.tensor([1.0, -1.0, 0.5], dtype=torch.float64)
+    param = start.clone().requires_grad_(True)
+    optimizer = call(optimizer_class, [param], **settings)
+    param.grad = grads.clone()
+    call(optimizer.value.step)
+    return (param.detach() - start), optimizer.text
+
+
+@adam.check(points=2)
+def test_7_5_bias_correction(learner):
+    """On its first step, with gradients [1e-3, 1, 1e3], does Adam move every parameter by about lr (= 0.01)?"""
+    grads = torch.tensor([1e-3, 1.0, 1e3], dtype=torch.float64)
+    moves, text = first_step_moves(learner.Adam, grads, lr=0.01)
+    expected, _ = first_step_moves(lambda params, **s: torch.optim.Adam(params, foreach=False, **s), grads, lr=0.01)
+    ratios = (moves.abs() / 0.01).tolist()
+    message = (f"Built {text} and took one step with gradients [1e-3, 1, 1e3].\nThe parameters moved by "
+               f"{[f'{v:.4g}' for v in moves.tolist()]}: {[f'{r:.3g}' for r in ratios]} times lr; torch.optim.Adam "
+               f"moves them by {[f'{v:.4g}' for v in expected.tolist()]}, about lr each.")
+    if all(abs(r - 0.1 / math.sqrt(0.001)) < 0.05 for r in ratios[1:]):
+        message += (" Every move is ~3.16 lr: the bias correction is missing. After one step m = 0.1 g and "
+                    "v = 0.001 g^2; divide m by (1 - beta1**t) and v by (1 - beta2**t).")
+    expect.close(moves, expected, what=message)
+
+
+@adam.check(points=2)
+def test_7_5_matches_torch(learner):
+    """Does Adam equal torch.optim.Adam step by step (5 steps, 2 groups with their own betas and lr)?"""
+    settings = dict(lr=0.01, betas=(0.9, 0.999), eps=1e-8)
+    compare_with_oracle(lambda groups: learner.Adam(groups, **settings), oracle(torch.optim.Adam, **settings),
+                        setup="Adam(groups, lr=0.01)", overrides={"betas": (0.8, 0.99), "lr": 0.05}, steps=5,
+                        first_step_hint=ADAM_FIRST, later_step_hint=ADAM_LATER)
+
+
+@adam.check(points=1)
+def test_7_5_l2_weight_decay(learner):
+    """With zero data gradients and weight_decay=0.1, does Adam move like torch.optim.Adam (L2 in the gradient)?"""
+    start = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
+    param, expected = start.clone().requires_grad_(True), start.clone().requires_grad_(True)
+    optimizer = call(learner.Adam, [param], lr=0.01, weight_decay=0.1)
+    torch_optimizer = torch.optim.Adam([expected], lr=0.01, weight_decay=0.1, foreach=False)
+    for _ in range(3):
+        for p in (param, expected):
+            p.grad = torch.zeros_like(p)
+        call(optimizer.value.step)
+        torch_optimizer.step()
+    message = (f"Built {optimizer.text} and took 3 steps with all-zero gradients: p afterwards (started at "
+               "[1, -2, 0.5]).")
+    if agree(param.detach(), start * (1 - 0.01 * 0.1) ** 3):
+        message += (" It shrank p by (1 - lr * weight_decay) per step: that is AdamW's decoupled decay. Adam's "
+                    "weight_decay is L2: add weight_decay * p to the gradient, then take the Adam step (so each "
+                    "parameter moves by about lr towards 0).")
+    expect.close(param.detach(), expected.detach(), what=message)
+
+
+@adam.check(points=1)
+def test_7_5_device(learner, device):
+    """Does Adam keep its moving averages on the parameters' device (and dtype)?"""
+    settings = dict(lr=0.01, weight_decay=0.01)
+    compare_with_oracle(lambda groups: learner.Adam(groups, **settings), oracle(torch.optim.Adam, **settings),
+                        setup="Adam(groups, lr=0.01, weight_decay=0.01)", overrides={"lr": 0.1},
+                        device=device, steps=2, dtype=torch.float32)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# 7.6 AdamW
+
+@adamw.check(points=2)
+def test_7_6_matches_torch(learner):
+    """Does AdamW equal torch.optim.AdamW step by step (5 steps, 2 groups with their own lr and weight_decay)?"""
+    settings = dict(lr=0.01, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.05)
+    compare_with_oracle(lambda groups: learner.AdamW(groups, **settings), oracle(torch.optim.AdamW, **settings),
+                        setup="AdamW(groups, lr=0.01, weight_decay=0.05)",
+                        overrides={"lr": 0.05, "weight_decay": 0.2}, steps=5,
+                        first_step_hint="First p.mul_(1 - lr * weight_decay), then the bias-corrected Adam step on "
+                                        "the raw gradient.", later_step_hint=ADAM_LATER)
+
+
+@adamw.check(points=2)
+def test_7_6_decoupled_decay(learner):
+    """With zero data gradients, does AdamW shrink p by exactly (1 - lr * weight_decay) per step, as torch does?"""
+    start = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
+    param, expected = start.clone().requires_grad_(True), start.clone().requires_grad_(True)
+    optimizer = call(learner.AdamW, [param], lr=0.01, weight_decay=0.1)
+    torch_optimizer = torch.optim.AdamW([expected], lr=0.01, weight_decay=0.1, foreach=False)
+    for _ in range(3):
+        for p in (param, expected):
+            p.grad = torch.zeros_like(p)
+        call(optimizer.value.step)
+        torch_optimizer.step()
+    got = param.detach()
+    message = (f"Built {optimizer.text} and took 3 steps with all-zero gradients: p afterwards (started at "
+               "[1, -2, 0.5]; expected start * (1 - 0.01 * 0.1)**3).")
+    if agree((got - start).abs(), torch.full_like(start, 0.03), rtol=0.05, atol=0.0):
+        message += (" Every parameter moved by about 3 lr: the decay went into the gradient (L2), where Adam's "
+                    "normalization turns it into a full-size step. That is Adam(weight_decay=...); AdamW shrinks the "
+                    "weights directly: p.mul_(1 - lr * weight_decay).")
+    elif agree(got, start * (1 - 0.1) ** 3):
+        message += " It shrank p by (1 - weight_decay) per step: the decay must be scaled by the learning rate."
+    expect.close(got, expected.detach(), what=message)
+
+
+@adamw.check(points=1)
+def test_7_6_device(learner, device):
+    """Does AdamW keep its moving averages on the parameters' device (and dtype)?"""
+    settings = dict(lr=0.01, weight_decay=0.1)
+    compare_with_oracle(lambda groups: learner.AdamW(groups, **settings), oracle(torch.optim.AdamW, **settings),
+                        setup="AdamW(groups, lr=0.01, weight_decay=0.1)", overrides={"lr": 0.1},
+                        device=device, steps=2, dtype=torch.float32)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# 7.7 warmup + cosine schedule
+
+def schedule_values(function, base_lr, warmup, total, min_lr, count):
+    values = []
+    for step in range(count):
+        got = call(function, step, base_lr, warmup, total, min_lr)
+        values.append(got.value)
+    return values, got.text
+
+
+@schedule.check(points=2)
+def test_7_7_matches_reference(learner, reference):
+    """For base_lr=0.1, 3 warmup steps, 10 in all and min_lr=0.001, is the lr right at every step 0..12?"""
+    settings = (0.1, 3, 10, 0.001)
+    got, text = schedule_values(learner.warmup_cosine, *settings, 13)
+    want, _ = schedule_values(reference.warmup_cosine, *settings, 13)
+    shown = ", ".join(f"{v:.4g}" if isinstance(v, (int, float)) else repr(v) for v in got)
+    what = (f"Called warmup_cosine(step, base_lr=0.1, warmup_steps=3, total_steps=10, min_lr=0.001) for steps 0..12.\n"
+            f"It returned [{shown}]\nexpected    [{', '.join(f'{v:.4g}' for v in want)}].")
+    expect.that(all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in got),
+                f"{what}\nExpected Python numbers (use math.cos, not torch.cos on a tensor).")
+    mistake = ""
+    if got[0] == 0:
+        mistake = (" The first step has lr 0 and learns nothing: the warmup is off by one. Use "
+                   "base_lr * (step + 1) / warmup_steps.")
+    elif all(math.isclose(a, b, rel_tol=1e-6) for a, b in zip(got[1:], want[:-1])) or \
+            all(math.isclose(a, b, rel_tol=1e-6) for a, b in zip(got[:-1], want[1:])):
+        mistake = " Your rates are the expected ones shifted by one step: check where each phase starts."
+    elif not math.isclose(got[3], 0.1, rel_tol=1e-6):
+        mistake = (" The first step after warmup (step 3) must use base_lr: the cosine's progress is "
+                   "(step - warmup_steps) / (total_steps - warmup_steps), 0 there.")
+    expect.close(torch.tensor(got, dtype=torch.float64), torch.tensor(want, dtype=torch.float64),
+                 what=what + mistake, rtol=1e-9, atol=1e-12)
+
+
+@schedule.check(points=1)
+def test_7_7_edges(learner, reference):
+    """Without warmup, does the schedule start at base_lr; and with warmup_steps == total_steps, end at min_lr?"""
+    for settings in ((0.5, 0, 4, 0.0), (0.2, 5, 5, 0.01)):
+        got, text = schedule_values(learner.warmup_cosine, *settings, 7)
+        want, _ = schedule_values(reference.warmup_cosine, *settings, 7)
+        expect.close(torch.tensor([float(v) for v in got], dtype=torch.float64),
+                     torch.tensor(want, dtype=torch.float64), rtol=1e-9, atol=1e-12,
+                     what=f"Called warmup_cosine(step, {', '.join(map(str, settings))}) for steps 0..6 (base_lr, "
+                          "warmup_steps, total_steps, min_lr). Guard the divisions: with no warmup there is no ramp, "
+                          "and once step >= total_steps the rate is min_lr.")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# 7.8 training under a scheduler
+
+SCHEDULE = dict(base_lr=0.1, warmup_steps=2, total_steps=6, min_lr=0.01)
+
+
+def scheduled_run(function, schedule_function, steps=6):
+    x, y = regression(seed=4)
+    model = linear_model(seed=5)
+    optimizer = torch.optim.SGD(model.parameters(), lr=SCHEDULE["base_lr"], momentum=0.5)
+    factor = lambda step: schedule_function(step, **SCHEDULE) / SCHEDULE["base_lr"]  # noqa: E731
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+    got = call(function, model, nn.functional.mse_loss, x, y, optimizer, scheduler, steps)
+    return got, model, scheduler
+
+
+def expected_rates(reference, steps=6):
+    return [reference.warmup_cosine(step, **SCHEDULE) for step in range(steps)]
+
+
+@scheduled.check(points=2)
+def test_7_8_rates_per_step(learner, reference):
+    """Does train_with_schedule record, for each of 6 steps, the lr that optimizer.step() used (warmup + cosine)?"""
+    got, _, _ = scheduled_run(learner.train_with_schedule, reference.warmup_cosine)
+    want = expected_rates(reference)
+    what = (f"Called {got.text} with a LambdaLR scheduler following warmup_cosine(step, base_lr=0.1, warmup_steps=2, "
+            "total_steps=6, min_lr=0.01).")
+    value = got.value
+    expect.that(isinstance(value, tuple) and len(value) == 2, f"{what}\nIt returned {_short(value)}; expected a "
+                "tuple (losses, lrs).")
+    rates = value[1]
+    expect.that(isinstance(rates, list) and len(rates) == 6 and all(isinstance(r, float) for r in rates),
+                f"{what}\nThe lrs it returned are {_short(rates)}; expected a list of 6 Python floats.")
+    mistake = ""
+    if all(math.isclose(a, b, rel_tol=1e-6) for a, b in zip(rates[:-1], want[1:])):
+        mistake = ("\nEach recorded rate is the NEXT step's: scheduler.step() ran before optimizer.step(), or the "
+                   "rate was read after scheduler.step(). Read optimizer.param_groups[0]['lr'] just before "
+                   "optimizer.step(), and step the scheduler after it.")
+    expect.close(torch.tensor(rates, dtype=torch.float64), torch.tensor(want, dtype=torch.float64),
+                 what=f"{what}\nThe lrs it returned:{mistake}", rtol=1e-9, atol=1e-12)
+
+
+@scheduled.check(points=1)
+def test_7_8_matches_reference(learner, reference):
+    """Do the losses and final parameters equal the reference's (optimizer.step() before scheduler.step())?"""
+    got, model, _ = scheduled_run(learner.train_with_schedule, reference.warmup_cosine)
+    want, expected_model, _ = scheduled_run(reference.train_with_schedule, reference.warmup_cosine)
+    what = f"Called {got.text}."
+    value = got.value
+    expect.that(isinstance(value, tuple) and len(value) == 2, f"{what}\nIt returned {_short(value)}; expected a "
+                "tuple (losses, lrs).")
+    losses = float_list(Called(value[0], got.text), 6, what)
+    hint = (" If the parameters differ while the losses start equal, the scheduler was stepped before the optimizer "
+            "(the first step then runs at the second step's rate), or the gradients were not zeroed.")
+    same_parameters(model, expected_model, what, hint)
+    expect.close(losses, torch.tensor(want.value[0], dtype=torch.float64), what=f"{what}\nThe losses:", **NUMBERS)
+
+
+@scheduled.check(points=1)
+def test_7_8_scheduler_stepped_once_per_step(learner, reference):
+    """After 6 training steps, has the scheduler been stepped exactly 6 times?"""
+    got, _, scheduler = scheduled_run(learner.train_with_schedule, reference.warmup_cosine)
+    expect.that(scheduler.last_epoch == 6,
+                f"Called {got.text}.\nAfterwards scheduler.last_epoch is {scheduler.last_epoch}; expected 6, one "
+                "scheduler.step() per optimizer.step().")
