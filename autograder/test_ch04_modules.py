@@ -1,0 +1,302 @@
+"""Chapter 04, modules: are the learner's models registered nn.Modules that compute what the reference computes?"""
+import torch
+from torch import nn
+
+from autograder.engine import Exercise, call, expect
+from autograder.engine.modules import copy_parameters, registration_hint
+
+linear_regression = Exercise("4.1", "LinearRegression", hints=[
+    "Make the layer an attribute in __init__ (after super().__init__()), and call it in forward.",
+    "self.linear = nn.Linear(in_features, out_features) in __init__; forward returns self.linear(x), shape "
+    "(N, out_features), with nothing squeezed or added.",
+])
+logistic_regression = Exercise("4.2", "LogisticRegression", hints=[
+    "forward returns the raw scores z = linear(x), one per row: no sigmoid there. predict_proba turns them into "
+    "probabilities.",
+    "self.linear = nn.Linear(in_features, 1); forward: self.linear(x).squeeze(-1) (not .squeeze(), which turns a "
+    "batch of one into a scalar); predict_proba: torch.sigmoid(self(x)).",
+])
+mlp = Exercise("4.3", "MLP", hints=[
+    "Build a list of modules in __init__: Linear(sizes[k], sizes[k + 1]) for each k, and after every Linear but the "
+    "last, activation() and nn.Dropout(dropout). Then register the list.",
+    "self.layers = nn.Sequential(*modules) registers them all (a plain Python list does not); forward is "
+    "self.layers(x). nn.Dropout follows model.train() / model.eval() by itself.",
+])
+count_parameters = Exercise("4.4", "count_parameters", hints=[
+    "model.parameters() yields every parameter tensor once; p.numel() is how many numbers one holds.",
+    "sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only). state_dict() would also "
+    "count buffers such as BatchNorm's running statistics.",
+])
+
+
+def inputs(rows, columns, seed=0, dtype=torch.float32):
+    generator = torch.Generator().manual_seed(seed)
+    return torch.randn(rows, columns, generator=generator, dtype=dtype)
+
+
+def twin(learner_class, reference_class, *args, **kwargs):
+    """The learner's and the reference's module built with the same arguments, holding the same parameter values."""
+    torch.manual_seed(0)
+    built = call(learner_class, *args, **kwargs)
+    theirs = reference_class(*args, **kwargs)
+    copy_parameters(built.value, theirs, what=f"Built {built.text}.")
+    return built.value, theirs, built.text
+
+
+def expect_registered(model, expected_count: int, linear_layers: int, text: str):
+    """Parameter count, state_dict entries and .to(float64) reaching the output: what a registered module has."""
+    count = sum(p.numel() for p in model.parameters())
+    expect.that(count == expected_count,
+                f"Built {text}.\nIts parameters() hold {count} numbers; expected {expected_count}. {registration_hint()}")
+    weights = [key for key in model.state_dict() if key.endswith("weight")]
+    expect.that(len(weights) == linear_layers,
+                f"Built {text}.\nIts state_dict() has {len(weights)} weight entries ({weights}); expected "
+                f"{linear_layers}, one per layer: a saved checkpoint would lose the rest. {registration_hint()}")
+
+
+def expect_float64(model, x: torch.Tensor, text: str):
+    got = call(model.to(torch.float64), x.double())
+    expect.that(isinstance(got.value, torch.Tensor) and got.value.dtype == torch.float64,
+                f"Built {text}, called .to(torch.float64), then {got.text}.\nIt returned "
+                f"{getattr(got.value, 'dtype', got.value)}; expected float64: some weights did not follow .to(), so "
+                "they are plain tensors or live outside a registered module.")
+
+
+def expect_same_gradients(model, reference_model, x, text: str):
+    """Every parameter of model gets the gradient the reference's matching parameter gets."""
+    got = call(model, x)
+    expect.that(isinstance(got.value, torch.Tensor) and got.value.grad_fn is not None,
+                f"Called {got.text}: the output has no grad_fn, so no parameter can learn from it. Was something "
+                "detached, or computed under torch.no_grad()?")
+    params = list(model.parameters())
+    grads = torch.autograd.grad(got.value.pow(2).sum(), params, allow_unused=True)
+    expected = torch.autograd.grad(reference_model(x).pow(2).sum(), list(reference_model.parameters()))
+    for index, (grad, want, param) in enumerate(zip(grads, expected, params)):
+        expect.that(grad is not None,
+                    f"Called {got.text}: parameter {index} (shape {tuple(param.shape)}) gets no gradient from the "
+                    "output: forward does not use it (a layer created in forward, or a detached weight?).")
+        expect.close(grad, want, what=f"Called {got.text}; the gradient of sum(output ** 2) with respect to "
+                     f"parameter {index} (shape {tuple(param.shape)}):")
+
+
+# Exercise 4.1 -------------------------------------------------------------------------------------------------------
+
+@linear_regression.check(points=2)
+def test_4_1_forward_matches_reference(learner, reference, device):
+    """Does LinearRegression map (N, in_features) to (N, out_features) as x W^T + b, on the input's device?"""
+    for in_features, out_features in ((3, 1), (5, 2)):
+        model, expected_model, text = twin(learner.LinearRegression, reference.LinearRegression,
+                                           in_features, out_features)
+        x = inputs(7, in_features).to(device)
+        expect.close(call(model.to(device), x), expected_model.to(device)(x),
+                     what=f"Built {text}, moved it to {device} and called it on a float32 tensor of shape "
+                          f"(7, {in_features}).")
+
+
+@linear_regression.check(points=2)
+def test_4_1_parameters_registered(learner):
+    """Does LinearRegression register its weight and bias, so parameters(), state_dict() and .to() find them?"""
+    torch.manual_seed(0)
+    built = call(learner.LinearRegression, 5, 2)
+    expect_registered(built.value, 5 * 2 + 2, 1, built.text)
+    expect_float64(built.value, inputs(4, 5), built.text)
+
+
+@linear_regression.check(points=1)
+def test_4_1_gradients(learner, reference):
+    """Does every parameter of LinearRegression get the gradient the reference's gets?"""
+    model, expected_model, text = twin(learner.LinearRegression, reference.LinearRegression, 3, 2)
+    expect_same_gradients(model, expected_model, inputs(6, 3), text)
+
+
+@linear_regression.check(points=1)
+def test_4_1_forward_is_repeatable(learner):
+    """Does calling a LinearRegression twice on the same input give the same output?"""
+    torch.manual_seed(0)
+    built = call(learner.LinearRegression, 3, 1)
+    x = inputs(5, 3)
+    first, second = call(built.value, x), call(built.value, x)
+    expect.close(second, first.value, what=f"Called {first.text} twice: the second output differs from the first. "
+                 "Is a layer created inside forward? Create layers once, in __init__.")
+
+
+# Exercise 4.2 -------------------------------------------------------------------------------------------------------
+
+@logistic_regression.check(points=2)
+def test_4_2_logits_match_reference(learner, reference, device):
+    """Does LogisticRegression return one logit per row, shape (N,), even for a batch of one?"""
+    model, expected_model, text = twin(learner.LogisticRegression, reference.LogisticRegression, 4)
+    model, expected_model = model.to(device), expected_model.to(device)
+    for rows in (6, 1):
+        x = inputs(rows, 4).to(device)
+        expect.close(call(model, x), expected_model(x),
+                     what=f"Built {text}, moved it to {device} and called it on a float32 tensor of shape ({rows}, 4).")
+
+
+@logistic_regression.check(points=1)
+def test_4_2_forward_returns_logits(learner, reference):
+    """Does forward return raw logits (any real number), not probabilities, ready for BCEWithLogitsLoss?"""
+    model, expected_model, text = twin(learner.LogisticRegression, reference.LogisticRegression, 4)
+    with torch.no_grad():
+        for source in (model, expected_model):
+            for p in source.parameters():
+                p.mul_(10)  # confident scores: logits far outside [0, 1]
+    x = inputs(8, 4, seed=1)
+    got, expected = call(model, x), expected_model(x)
+    value = got.value
+    if isinstance(value, torch.Tensor) and value.shape == expected.shape:
+        expect.that(not torch.allclose(value, torch.sigmoid(expected)),
+                    f"Called {got.text}: it returned probabilities (sigmoid of the logits). forward must return the "
+                    "logits: nn.BCEWithLogitsLoss applies the sigmoid itself, stably, and a sigmoid before it is "
+                    "applied twice.")
+    expect.close(got, expected)
+
+
+@logistic_regression.check(points=2)
+def test_4_2_predict_proba(learner, reference):
+    """Does predict_proba return sigmoid(logits) of shape (N,), finite and in [0, 1] even for logits of +-1000?"""
+    model, expected_model, text = twin(learner.LogisticRegression, reference.LogisticRegression, 2)
+    x = torch.tensor([[1.0, 0.0], [-1.0, 0.0], [0.0, 0.0], [0.2, -0.1], [5.0, 1.0]])  # (5, 2)
+    expect.close(call(model.predict_proba, x), expected_model.predict_proba(x), what=f"Built {text}; called "
+                 "predict_proba on a float32 tensor of shape (5, 2).")
+    with torch.no_grad():
+        for source in (model, expected_model):
+            for p in source.parameters():
+                if p.dim() == 2:
+                    p.copy_(torch.tensor([[1000.0, 0.0]]))
+                else:
+                    p.zero_()
+    got = call(model.predict_proba, x)
+    expected = expected_model.predict_proba(x)
+    if isinstance(got.value, torch.Tensor):
+        expect.that(bool(torch.isfinite(got.value).all()),
+                    f"Called {got.text} with logits of +-1000: it returned {got.value.tolist()}. exp(1000) overflows "
+                    "to inf and inf / inf is nan: use torch.sigmoid, which is stable for any logit.")
+    expect.close(got, expected, what=f"Called {got.text} with weights that make logits of +-1000 and 0:")
+
+
+@logistic_regression.check(points=1)
+def test_4_2_parameters_registered(learner):
+    """Does LogisticRegression register in_features + 1 parameters that follow .to(torch.float64)?"""
+    torch.manual_seed(0)
+    built = call(learner.LogisticRegression, 6)
+    expect_registered(built.value, 6 + 1, 1, built.text)
+    expect_float64(built.value, inputs(3, 6), built.text)
+
+
+# Exercise 4.3 -------------------------------------------------------------------------------------------------------
+
+SIZES = [3, 5, 7, 2]
+SIZES_COUNT = 3 * 5 + 5 + 5 * 7 + 7 + 7 * 2 + 2  # 78
+
+
+@mlp.check(points=2)
+def test_4_3_forward_matches_reference(learner, reference, device):
+    """In eval mode, does MLP(sizes, activation) compute Linear, activation, ..., Linear like the reference?"""
+    for activation in (nn.ReLU, nn.Tanh):
+        model, expected_model, text = twin(learner.MLP, reference.MLP, SIZES, activation=activation, dropout=0.25)
+        model, expected_model = model.to(device).eval(), expected_model.to(device).eval()
+        x = inputs(6, 3, seed=2).to(device)
+        expect.close(call(model, x), expected_model(x),
+                     what=f"Built {text}, moved it to {device}, called .eval(), then called it on a float32 tensor of "
+                          "shape (6, 3). (Is there an activation after the last layer? The output must be raw.)")
+    model, expected_model, text = twin(learner.MLP, reference.MLP, [4, 3])
+    x = inputs(5, 4).to(device)
+    expect.close(call(model.to(device), x), expected_model.to(device)(x),
+                 what=f"Built {text} (one layer, no activation) and called it on a float32 tensor of shape (5, 4).")
+
+
+@mlp.check(points=2)
+def test_4_3_layers_registered(learner):
+    """Are all of MLP's layers registered: parameter count, state_dict entries and .to(torch.float64)?"""
+    torch.manual_seed(0)
+    built = call(learner.MLP, SIZES, activation=nn.ReLU, dropout=0.0)
+    expect_registered(built.value, SIZES_COUNT, len(SIZES) - 1, built.text)
+    expect_float64(built.value.eval(), inputs(4, 3), built.text)
+
+
+@mlp.check(points=1)
+def test_4_3_eval_is_deterministic(learner, reference):
+    """After model.eval(), do two forwards of an MLP with dropout=0.5 give the same output (dropout off)?"""
+    model, expected_model, text = twin(learner.MLP, reference.MLP, [3, 16, 2], dropout=0.5)
+    model.eval()
+    x = inputs(6, 3, seed=3)
+    first, second = call(model, x), call(model, x)
+    expect.close(second, first.value,
+                 what=f"Built {text}, called .eval(), then called it twice on the same (6, 3) input: the outputs "
+                      "differ. In eval mode dropout must do nothing: use nn.Dropout, or F.dropout(x, p, "
+                      "training=self.training); and create no layers in forward.")
+    expect.close(first, expected_model.eval()(x))
+
+
+@mlp.check(points=1)
+def test_4_3_dropout_in_training(learner):
+    """In training mode, is dropout active when dropout=0.5 and absent when dropout=0.0?"""
+    torch.manual_seed(0)
+    x = inputs(6, 3, seed=4)
+    built = call(learner.MLP, [3, 64, 2], dropout=0.5)
+    model = built.value.train()
+    expect.that(not torch.equal(call(model, x).value, call(model, x).value),
+                f"Built {built.text}, kept it in training mode and called it twice on the same (6, 3) input: the "
+                "outputs are equal, so dropout did nothing. Put nn.Dropout(dropout) after each hidden activation.")
+    built = call(learner.MLP, [3, 64, 2], dropout=0.0)
+    model = built.value.train()
+    expect.close(call(model, x), call(model, x).value,
+                 what=f"Built {built.text}, kept it in training mode and called it twice: the outputs differ, but "
+                      "dropout=0.0 should drop nothing.")
+
+
+@mlp.check(points=1)
+def test_4_3_gradients(learner, reference):
+    """Does every parameter of the MLP get the gradient the reference's gets?"""
+    model, expected_model, text = twin(learner.MLP, reference.MLP, SIZES, activation=nn.Tanh)
+    expect_same_gradients(model, expected_model, inputs(5, 3, seed=5), text)
+
+
+# Exercise 4.4 -------------------------------------------------------------------------------------------------------
+
+def counted(learner, model, what: str, expected: int, **kwargs):
+    got = call(learner.count_parameters, model, **kwargs)
+    expect.that(isinstance(got.value, int) and not isinstance(got.value, bool),
+                f"Called count_parameters on {what}: it returned {got.value!r} ({type(got.value).__name__}); "
+                "expected a Python int (sum of p.numel() values is one).")
+    expect.that(got.value == expected,
+                f"Called count_parameters on {what}{''.join(f', {k}={v}' for k, v in kwargs.items())}: it returned "
+                f"{got.value}; expected {expected}.")
+
+
+@count_parameters.check(points=2)
+def test_4_4_counts_numbers(learner, reference):
+    """Does count_parameters count every number in every parameter (78 for an MLP [3, 5, 7, 2])?"""
+    counted(learner, reference.MLP(SIZES), "MLP([3, 5, 7, 2]) (weights (5, 3), (7, 5), (2, 7) and their biases)",
+            SIZES_COUNT)
+    counted(learner, nn.Linear(10, 1, bias=False), "nn.Linear(10, 1, bias=False)", 10)
+
+
+@count_parameters.check(points=1)
+def test_4_4_buffers_are_not_parameters(learner):
+    """Does count_parameters leave out buffers such as BatchNorm's running statistics?"""
+    model = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3))  # parameters 4*3+3 + 3+3; buffers 3+3+1
+    counted(learner, model, "nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3)) (BatchNorm also holds 7 numbers of "
+            "buffers: running_mean, running_var, num_batches_tracked, which no optimizer trains; state_dict() "
+            "includes them, parameters() does not)", 4 * 3 + 3 + 3 + 3)
+
+
+@count_parameters.check(points=2)
+def test_4_4_trainable_only(learner, reference):
+    """Does trainable_only=True leave out frozen parameters, and trainable_only=False count them?"""
+    model = reference.MLP(SIZES)
+    for p in list(model.parameters())[:2]:
+        p.requires_grad_(False)  # freeze the first layer: 3 * 5 + 5 = 20 numbers
+    what = "MLP([3, 5, 7, 2]) whose first layer is frozen (requires_grad=False)"
+    counted(learner, model, what, SIZES_COUNT - 20)
+    counted(learner, model, what, SIZES_COUNT - 20, trainable_only=True)
+    counted(learner, model, what, SIZES_COUNT, trainable_only=False)
+
+
+@count_parameters.check(points=1)
+def test_4_4_shared_counted_once(learner):
+    """Does a weight shared by two layers count once?"""
+    first, second = nn.Linear(4, 4), nn.Linear(4, 4)
+    second.weight = first.weight  # tied weights, as in a language model's embedding and output layers
+    counted(learner, nn.Sequential(first, second), "two nn.Linear(4, 4) layers sharing one weight", 16 + 4 + 4)
