@@ -1,0 +1,47 @@
+# Generated from solutions/ch09_linear_regression.py by `coursekit stubs` (stub ce38a00ec55e). This file is yours: fill in each exercise, then run `pytest autograder`.
+"""Chapter 09: linear regression. The closed-form least-squares fit, the same fit by gradient descent, and R^2.
+
+Guide: docs/en/chapters/ch09-linear-regression.md
+"""
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+
+def least_squares(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+    """Exercise 9.1: the closed-form least-squares fit of y ~ x @ w + b.
+
+    x: (N, D), y: (N,)  ->  (w, b) with w: (D,) and b: () (a 0-dim tensor), same dtype and device as x,
+    minimizing  mean((x @ w + b - y)^2).
+    With X1 = [1 | x] (a column of ones in front, N x (D + 1)) and theta = (b, w_1, ..., w_D):
+        theta = argmin ||X1 theta - y||^2,  the solution of the normal equations  X1^T X1 theta = X1^T y.
+    Use torch.linalg.lstsq (or solve the normal equations); never invert a matrix you do not need to.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError("Exercise 9.1 is not written yet. Guide: docs/en/chapters/ch09-linear-regression.md#ex-9-1")
+
+
+def fit_linear_regression(model: nn.Module, x: Tensor, y: Tensor, optimizer: torch.optim.Optimizer,
+                          steps: int) -> list[float]:
+    """Exercise 9.2: train `model` by full-batch gradient descent on the mean squared error.
+
+    model maps x: (N, D) to predictions (N, 1); y: (N,). For each of `steps` steps:
+        loss = mean((model(x)[:, 0] - y)^2)        a scalar; mind the (N, 1) vs (N,) broadcast
+        clear the gradients, backpropagate, optimizer.step()
+    Use the optimizer you are given (do not make a new one). Returns the loss of every step, measured before that
+    step's update, as Python floats: a list of length `steps`.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError("Exercise 9.2 is not written yet. Guide: docs/en/chapters/ch09-linear-regression.md#ex-9-2")
+
+
+def r2_score(predictions: Tensor, targets: Tensor) -> Tensor:
+    """Exercise 9.3: the coefficient of determination R^2 of predictions (N,) for targets (N,).
+
+    R^2 = 1 - sum((targets - predictions)^2) / sum((targets - mean(targets))^2)        a 0-dim tensor
+    1 is a perfect fit, 0 is no better than always predicting the mean of the targets, below 0 is worse.
+    Differentiable with respect to the predictions; same dtype and device as the inputs.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError("Exercise 9.3 is not written yet. Guide: docs/en/chapters/ch09-linear-regression.md#ex-9-3")
