@@ -15,6 +15,7 @@ the function or class of the same name), grade it, and require: every `wrong` va
 from __future__ import annotations
 
 import inspect
+import sys
 import textwrap
 from dataclasses import dataclass
 from typing import Callable
@@ -38,7 +39,15 @@ VARIANTS: list[Variant] = []
 
 def _register(exercise: str, description: str, is_correct: bool) -> Callable:
     def decorate(thing):
-        lines = textwrap.dedent(inspect.getsource(thing)).splitlines()
+        if inspect.isclass(thing):
+            # inspect.getsource finds a class by name, so every variant class would get the first one's source
+            # (Python < 3.13). The decorator line of the calling module pins down this one.
+            caller = sys._getframe(1)
+            file_lines = inspect.getsourcelines(sys.modules[thing.__module__])[0]
+            source = "".join(inspect.getblock(file_lines[caller.f_lineno - 1:]))
+        else:
+            source = inspect.getsource(thing)
+        lines = textwrap.dedent(source).splitlines()
         source = "\n".join(line for line in lines if not line.lstrip().startswith(("@wrong(", "@correct(")))
         VARIANTS.append(Variant(exercise, description, is_correct, source, thing.__module__.rsplit(".", 1)[-1]))
         return thing

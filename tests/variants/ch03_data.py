@@ -1,0 +1,248 @@
+"""Chapter 03 as learners get it wrong (MISTAKES.md, Optimizers and data) and right in other styles."""
+import numpy as np
+import torch
+from torch.nn.utils.rnn import pad_sequence
+from torch.utils.data import (DataLoader, Dataset, RandomSampler, SequentialSampler, Subset, TensorDataset,
+                              default_collate, random_split)
+
+from tests.variants import correct, wrong
+
+
+@wrong("3.1", "transform applied to the target too")
+class ArrayDataset(Dataset):
+    def __init__(self, features, targets, transform=None):
+        self.features = _as_float32(torch.as_tensor(features))
+        self.targets = _as_float32(torch.as_tensor(targets))
+        if len(self.features) != len(self.targets):
+            raise ValueError("lengths differ")
+        self.transform = transform
+
+    def __len__(self):
+        return len(self.features)
+
+    def __getitem__(self, index):
+        x, y = self.features[index], self.targets[index]
+        if self.transform is not None:
+            x, y = self.transform(x), self.transform(y)
+        return x, y
+
+
+@wrong("3.1", "__len__ returns the number of features")
+class ArrayDataset(Dataset):
+    def __init__(self, features, targets, transform=None):
+        self.features = _as_float32(torch.as_tensor(features))
+        self.targets = _as_float32(torch.as_tensor(targets))
+        if len(self.features) != len(self.targets):
+            raise ValueError("lengths differ")
+        self.transform = transform
+
+    def __len__(self):
+        return self.features.shape[1]
+
+    def __getitem__(self, index):
+        x = self.features[index]
+        return (self.transform(x) if self.transform else x), self.targets[index]
+
+
+@wrong("3.1", "float64 numpy arrays kept as float64")
+class ArrayDataset(Dataset):
+    def __init__(self, features, targets, transform=None):
+        self.features = torch.as_tensor(features)
+        self.targets = torch.as_tensor(targets)
+        if len(self.features) != len(self.targets):
+            raise ValueError("lengths differ")
+        self.transform = transform
+
+    def __len__(self):
+        return len(self.features)
+
+    def __getitem__(self, index):
+        x = self.features[index]
+        return (self.transform(x) if self.transform else x), self.targets[index]
+
+
+@wrong("3.1", "transform applied once, eagerly, in __init__")
+class ArrayDataset(Dataset):
+    def __init__(self, features, targets, transform=None):
+        self.features = _as_float32(torch.as_tensor(features))
+        self.targets = _as_float32(torch.as_tensor(targets))
+        if len(self.features) != len(self.targets):
+            raise ValueError("lengths differ")
+        if transform is not None:
+            self.features = torch.stack([transform(x) for x in self.features])
+
+    def __len__(self):
+        return len(self.features)
+
+    def __getitem__(self, index):
+        return self.features[index], self.targets[index]
+
+
+@wrong("3.1", "no check that features and targets have the same length")
+class ArrayDataset(Dataset):
+    def __init__(self, features, targets, transform=None):
+        self.features = _as_float32(torch.as_tensor(features))
+        self.targets = _as_float32(torch.as_tensor(targets))
+        self.transform = transform
+
+    def __len__(self):
+        return len(self.features)
+
+    def __getitem__(self, index):
+        x = self.features[index]
+        return (self.transform(x) if self.transform else x), self.targets[index]
+
+
+@correct("3.1", "wrapping a TensorDataset, numpy converted with from_numpy")
+class ArrayDataset(Dataset):
+    def __init__(self, features, targets, transform=None):
+        tensors = [torch.from_numpy(a) if isinstance(a, np.ndarray) else a for a in (features, targets)]
+        tensors = [t.float() if t.is_floating_point() else t for t in tensors]
+        if tensors[0].shape[0] != tensors[1].shape[0]:
+            raise ValueError(f"{tensors[0].shape[0]} feature rows, {tensors[1].shape[0]} targets")
+        self.pairs = TensorDataset(*tensors)
+        self.transform = transform
+
+    def __len__(self):
+        return len(self.pairs)
+
+    def __getitem__(self, index):
+        x, y = self.pairs[index]
+        if self.transform:
+            x = self.transform(x)
+        return x, y
+
+
+@wrong("3.2", "not shuffled: the last samples are held out")
+def train_val_split(dataset, val_fraction, seed):
+    n = len(dataset)
+    n_val = round(val_fraction * n)
+    return Subset(dataset, range(n - n_val)), Subset(dataset, range(n - n_val, n))
+
+
+@wrong("3.2", "reseeds the global RNG with torch.manual_seed")
+def train_val_split(dataset, val_fraction, seed):
+    torch.manual_seed(seed)
+    order = torch.randperm(len(dataset)).tolist()
+    n_train = len(dataset) - round(val_fraction * len(dataset))
+    return Subset(dataset, order[:n_train]), Subset(dataset, order[n_train:])
+
+
+@wrong("3.2", "off by one: one sample in both parts")
+def train_val_split(dataset, val_fraction, seed):
+    order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed)).tolist()
+    n_train = len(dataset) - round(val_fraction * len(dataset))
+    return Subset(dataset, order[:n_train]), Subset(dataset, order[n_train - 1:-1])
+
+
+@wrong("3.2", "seed ignored: a new random split every call")
+def train_val_split(dataset, val_fraction, seed):
+    generator = torch.Generator()
+    generator.seed()
+    order = torch.randperm(len(dataset), generator=generator).tolist()
+    n_train = len(dataset) - round(val_fraction * len(dataset))
+    return Subset(dataset, order[:n_train]), Subset(dataset, order[n_train:])
+
+
+@correct("3.2", "random_split with a seeded generator")
+def train_val_split(dataset, val_fraction, seed):
+    n_val = round(val_fraction * len(dataset))
+    train, val = random_split(dataset, [len(dataset) - n_val, n_val], generator=torch.Generator().manual_seed(seed))
+    return train, val
+
+
+@correct("3.2", "numpy's default_rng permutation")
+def train_val_split(dataset, val_fraction, seed):
+    order = np.random.default_rng(seed).permutation(len(dataset))
+    n_val = int(round(val_fraction * len(dataset)))
+    return Subset(dataset, order[n_val:].tolist()), Subset(dataset, order[:n_val].tolist())
+
+
+@wrong("3.3", "validation loader shuffled too")
+def make_loaders(train_set, val_set, batch_size, seed):
+    generator = torch.Generator().manual_seed(seed)
+    return (DataLoader(train_set, batch_size=batch_size, shuffle=True, generator=generator),
+            DataLoader(val_set, batch_size=batch_size, shuffle=True, generator=generator))
+
+
+@wrong("3.3", "drop_last=True drops the last batch")
+def make_loaders(train_set, val_set, batch_size, seed):
+    generator = torch.Generator().manual_seed(seed)
+    return (DataLoader(train_set, batch_size=batch_size, shuffle=True, generator=generator, drop_last=True),
+            DataLoader(val_set, batch_size=batch_size, drop_last=True))
+
+
+@wrong("3.3", "shuffle=True without a generator: the seed is ignored")
+def make_loaders(train_set, val_set, batch_size, seed):
+    return DataLoader(train_set, batch_size=batch_size, shuffle=True), DataLoader(val_set, batch_size=batch_size)
+
+
+@wrong("3.3", "torch.manual_seed(seed) instead of a generator")
+def make_loaders(train_set, val_set, batch_size, seed):
+    torch.manual_seed(seed)
+    return DataLoader(train_set, batch_size=batch_size, shuffle=True), DataLoader(val_set, batch_size=batch_size)
+
+
+@wrong("3.3", "shuffled once: the same order every epoch")
+def make_loaders(train_set, val_set, batch_size, seed):
+    order = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(seed)).tolist()
+    return (DataLoader(Subset(train_set, order), batch_size=batch_size, shuffle=False),
+            DataLoader(val_set, batch_size=batch_size))
+
+
+@wrong("3.3", "training loader not shuffled")
+def make_loaders(train_set, val_set, batch_size, seed):
+    return DataLoader(train_set, batch_size=batch_size), DataLoader(val_set, batch_size=batch_size)
+
+
+@correct("3.3", "explicit RandomSampler and SequentialSampler")
+def make_loaders(train_set, val_set, batch_size, seed):
+    sampler = RandomSampler(train_set, generator=torch.Generator().manual_seed(seed))
+    return (DataLoader(train_set, batch_size=batch_size, sampler=sampler),
+            DataLoader(val_set, batch_size=batch_size, sampler=SequentialSampler(val_set)))
+
+
+@wrong("3.4", "the default collate: torch.stack of ragged sequences")
+def pad_collate(batch):
+    return default_collate(batch)
+
+
+@wrong("3.4", "batch sorted by length, longest first")
+def pad_collate(batch):
+    batch = sorted(batch, key=lambda pair: len(pair[0]), reverse=True)
+    sequences, labels = zip(*batch)
+    lengths = torch.tensor([len(s) for s in sequences])
+    return pad_sequence(list(sequences), batch_first=True), lengths, torch.tensor(labels)
+
+
+@wrong("3.4", "padding made with torch.zeros: integer tokens become float32")
+def pad_collate(batch):
+    sequences, labels = zip(*batch)
+    lengths = [len(s) for s in sequences]
+    padded = torch.zeros(len(sequences), max(lengths), *sequences[0].shape[1:])
+    for i, s in enumerate(sequences):
+        padded[i, : len(s)] = s
+    return padded, torch.tensor(lengths), torch.tensor(labels)
+
+
+@wrong("3.4", "lengths returned as a Python list")
+def pad_collate(batch):
+    sequences, labels = zip(*batch)
+    return pad_sequence(list(sequences), batch_first=True), [len(s) for s in sequences], torch.tensor(labels)
+
+
+@wrong("3.4", "padded to a fixed length of 8")
+def pad_collate(batch):
+    sequences, labels = zip(*batch)
+    padded = sequences[0].new_zeros((len(sequences), 8, *sequences[0].shape[1:]))
+    for i, s in enumerate(sequences):
+        padded[i, : len(s)] = s
+    return padded, torch.tensor([len(s) for s in sequences]), torch.tensor(labels)
+
+
+@correct("3.4", "pad_sequence with batch_first")
+def pad_collate(batch):
+    sequences = [sequence for sequence, _ in batch]
+    lengths = torch.as_tensor([s.shape[0] for s in sequences], dtype=torch.long)
+    labels = torch.as_tensor([label for _, label in batch], dtype=torch.long)
+    return pad_sequence(sequences, batch_first=True, padding_value=0), lengths, labels
