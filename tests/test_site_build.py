@@ -134,7 +134,7 @@ def test_math_is_left_for_local_katex(site):
 def test_search_index_segments_chinese(site):
     """Does the search index hold both languages, with Chinese split into words by jieba?"""
     index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
-    assert set(index["config"]["lang"]) >= {"en", "zh"}
+    assert "zh" not in index["config"]["lang"], "lunr.zh needs node's jieba and breaks search in the browser"
     assert "\\u200b" in index["config"]["separator"], "the separator must split on jieba's zero-width spaces"
     separator = re.compile(index["config"]["separator"])
     zh_words = set()
