@@ -1,0 +1,97 @@
+# Generated from solutions/ch11_overfitting.py by `coursekit stubs` (stub 89969df6ee65). This file is yours: fill in each exercise, then run `pytest autograder`.
+"""Chapter 11: fighting overfitting. L1/L2 penalties, inverted Dropout, weight decay vs L2, and the gap they narrow.
+
+Guide: docs/en/chapters/ch11-overfitting.md
+"""
+from __future__ import annotations
+
+import copy
+from typing import Callable, Iterable
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+
+def l2_penalty(model: nn.Module, lam: float) -> Tensor:
+    """Exercise 11.1: the L2 penalty  lam * sum_w w^2  over the model's weights, biases excluded.
+
+    A weight is every parameter whose name (in model.named_parameters()) does not end in "bias".
+    Returns a 0-dim tensor in the parameters' dtype and device, connected to the graph: pen.backward() gives every
+    weight the gradient 2 * lam * w and leaves the biases alone.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError("Exercise 11.1 is not written yet. Guide: docs/en/chapters/ch11-overfitting.md#ex-11-1")
+
+
+def l1_penalty(model: nn.Module, lam: float) -> Tensor:
+    """Exercise 11.2: the L1 penalty  lam * sum_w |w|  over the model's weights, biases excluded.
+
+    Weights as in Exercise 11.1. Returns a 0-dim tensor; pen.backward() gives every weight lam * sign(w).
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError("Exercise 11.2 is not written yet. Guide: docs/en/chapters/ch11-overfitting.md#ex-11-2")
+
+
+def regularized_loss(model: nn.Module, x: Tensor, y: Tensor, loss_fn: Callable[[Tensor, Tensor], Tensor],
+                     l1: float = 0.0, l2: float = 0.0) -> Tensor:
+    """Exercise 11.3: the training objective with penalties: data loss + L1 penalty + L2 penalty.
+
+    loss = loss_fn(model(x), y) + l1_penalty(model, l1) + l2_penalty(model, l2)
+    loss_fn averages over the batch; the penalties are added once, whatever the batch size (never scaled by it).
+    Use this chapter's l1_penalty and l2_penalty.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError("Exercise 11.3 is not written yet. Guide: docs/en/chapters/ch11-overfitting.md#ex-11-3")
+
+
+class Dropout(nn.Module):
+    """Exercise 11.4: inverted dropout, written from scratch.
+
+    In training mode every element of x is zeroed independently with probability p (the DROP probability), and the
+    survivors are scaled by 1 / (1 - p), so the expected output equals x:
+        mask ~ Bernoulli(1 - p), same shape as x, on x's device;   out = x * mask / (1 - p)
+    In eval mode (model.eval()) the module is the identity: out = x, no scaling. x itself is never modified.
+    """
+
+    def __init__(self, p: float = 0.5):
+        super().__init__()
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"dropout probability must be in [0, 1), got {p}")
+        self.p = p
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Exercise 11.4: x (any shape) -> same shape; random mask in training mode, identity in eval mode."""
+        # YOUR CODE HERE
+        raise NotImplementedError("Exercise 11.4 is not written yet. Guide: docs/en/chapters/ch11-overfitting.md#ex-11-4")
+
+
+def weight_decay_vs_l2(model: nn.Module, x: Tensor, y: Tensor, loss_fn: Callable[[Tensor, Tensor], Tensor],
+                       make_optimizer: Callable[[Iterable[nn.Parameter], float], torch.optim.Optimizer],
+                       weight_decay: float, steps: int) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+    """Exercise 11.5: train two copies of `model` side by side, one with weight decay and one with an L2 penalty.
+
+    decayed:   optimizer make_optimizer(params, weight_decay), loss = loss_fn(m(x), y)
+    penalized: optimizer make_optimizer(params, 0.0),          loss = loss_fn(m(x), y) + (weight_decay / 2) * ||theta||^2
+    where ||theta||^2 sums the squares of ALL parameters (weight decay reaches biases too). Each copy takes `steps`
+    full-batch steps. `model` itself stays untouched (train deep copies). Returns the two state_dicts
+    (decayed, penalized). For SGD (with or without momentum) and for Adam they are equal: those optimizers add
+    weight_decay * theta to the gradient, the gradient of the penalty. AdamW decays the weights directly
+    (decoupled), outside Adam's scaling, so there they differ.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError("Exercise 11.5 is not written yet. Guide: docs/en/chapters/ch11-overfitting.md#ex-11-5")
+
+
+def train_and_measure_gap(model: nn.Module, x_train: Tensor, y_train: Tensor, x_val: Tensor, y_val: Tensor,
+                          optimizer: torch.optim.Optimizer, steps: int, l2: float = 0.0) -> tuple[float, float]:
+    """Exercise 11.6: train a classifier, then measure its training and validation losses.
+
+    Training: `steps` full-batch steps in training mode (model.train()) on
+        loss = F.cross_entropy(model(x_train), y_train) + l2_penalty(model, l2)
+    Measuring: in eval mode (model.eval(), so Dropout is off) and without gradients (torch.no_grad()), the mean
+    cross-entropy (no penalty) on the training set and on the validation set.
+    Returns (train_loss, val_loss) as Python floats; val_loss - train_loss is the generalization gap.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError("Exercise 11.6 is not written yet. Guide: docs/en/chapters/ch11-overfitting.md#ex-11-6")

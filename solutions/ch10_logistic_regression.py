@@ -1,0 +1,72 @@
+"""Chapter 10: logistic regression. Training from logits, thresholded predictions, accuracy, the decision boundary.
+
+Guide: docs/en/chapters/ch10-logistic-regression.md
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+
+def train_logistic_regression(model: nn.Module, x: Tensor, y: Tensor, optimizer: torch.optim.Optimizer,
+                              steps: int) -> list[float]:
+    """Exercise 10.1: train a binary classifier by full-batch gradient descent on the binary cross-entropy of logits.
+
+    model maps x: (N, D) to logits z (N, 1) (no sigmoid inside); y: (N,) of 0.0 / 1.0. For each of `steps` steps:
+        loss = mean( max(z, 0) - z * y + log(1 + exp(-|z|)) )      = F.binary_cross_entropy_with_logits(z, y)
+        clear the gradients, backpropagate, optimizer.step()
+    The logits go straight into the loss: a sigmoid first would lose precision for confident predictions. Use the
+    optimizer you are given. Returns the loss of every step (before its update) as Python floats.
+    """
+    ### BEGIN SOLUTION
+    losses = []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        logits = model(x).squeeze(1)  # (N,)
+        loss = F.binary_cross_entropy_with_logits(logits, y)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+    ### END SOLUTION
+
+
+def predict_labels(logits: Tensor, threshold: float = 0.5) -> Tensor:
+    """Exercise 10.2: turn logits into class labels: 1 where P(y = 1 | x) = sigmoid(z) >= threshold, else 0.
+
+    logits: (N,)  ->  (N,) int64 labels on the logits' device. threshold is a probability in (0, 1); at 0.5 the
+    rule is simply z >= 0.
+    """
+    ### BEGIN SOLUTION
+    return (torch.sigmoid(logits) >= threshold).long()  # (N,)
+    ### END SOLUTION
+
+
+def accuracy(logits: Tensor, targets: Tensor, threshold: float = 0.5) -> float:
+    """Exercise 10.3: the fraction of samples whose predicted label (predict_labels) equals the target.
+
+    logits: (N,) or (N, 1), as a model with one output gives them; targets: (N,) of 0/1 (float or integer).
+    Returns a Python float in [0, 1]. Mind the shapes: (N, 1) == (N,) broadcasts to (N, N).
+    """
+    ### BEGIN SOLUTION
+    predicted = predict_labels(logits.reshape(-1), threshold)  # (N,)
+    return (predicted == targets.long()).float().mean().item()
+    ### END SOLUTION
+
+
+def decision_boundary(weight: Tensor, bias: Tensor, threshold: float = 0.5) -> tuple[Tensor, Tensor]:
+    """Exercise 10.4: the line where a 2-feature logistic regression predicts P(y = 1 | x) = threshold.
+
+    weight: (2,), bias: () (for nn.Linear(2, 1): model.weight[0] and model.bias[0]).
+    On the boundary  w1 * x1 + w2 * x2 + b = logit(threshold) = log(threshold / (1 - threshold)),  so
+        x2 = slope * x1 + intercept,  slope = -w1 / w2,  intercept = (logit(threshold) - b) / w2.
+    Returns (slope, intercept) as 0-dim tensors (w2 is not zero). Plotting this line over the data draws the boundary.
+    """
+    ### BEGIN SOLUTION
+    w1, w2 = weight[0], weight[1]
+    level = math.log(threshold / (1 - threshold))  # the logit where sigmoid(z) == threshold
+    return -w1 / w2, (level - bias) / w2
+    ### END SOLUTION
