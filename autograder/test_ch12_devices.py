@@ -1,0 +1,233 @@
+"""Chapter 12, devices: does the learner's code pick the right device, move whole batches, and create every tensor
+beside the data it works with?"""
+from collections import namedtuple
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from autograder.engine import Exercise, call, expect
+from autograder.engine.calls import describe
+from autograder.engine.spies import ModeSpy
+
+choose_device = Exercise("12.1", "choose_device", hints=[
+    "Ask PyTorch, in order: torch.cuda.is_available(), then torch.backends.mps.is_available(); otherwise the cpu.",
+    "Call the functions (mind the parentheses: `torch.cuda.is_available` without them is a function object, which "
+    "is always true) and return torch.device('cuda'), torch.device('mps') or torch.device('cpu').",
+])
+to_device = Exercise("12.2", "to_device", hints=[
+    "Write it recursively: a tensor returns tensor.to(device); a dict, list or tuple returns a new container of the "
+    "same type built from to_device(item, device) of each item; anything else is returned unchanged.",
+    "tensor.to(device) returns a NEW tensor; it does not move the old one, so use what it returns. Build the new "
+    "containers with type(batch)(...) (a namedtuple needs type(batch)(*items)), and never assign into the caller's.",
+])
+masked_mean_pool = Exercise("12.3", "MaskedMeanPool", hints=[
+    "Compare positions with lengths by broadcasting: torch.arange(T)[None, :] < lengths[:, None] is a (B, T) mask. "
+    "Multiply x by the mask, sum over the time dim and divide by the lengths.",
+    "Create the arange on the input's device: torch.arange(T, device=x.device). Convert the mask and the lengths to "
+    "x.dtype before multiplying and dividing.",
+])
+predict = Exercise("12.4", "predict", hints=[
+    "model.eval(), then inside `with torch.no_grad():` collect model(inputs.to(device)) for every (inputs, _) batch, "
+    "and torch.cat the list along dim 0.",
+    "Use the `device` argument, never .cuda() or 'cuda', and keep what .to(device) returns: it does not move the "
+    "tensor it is called on.",
+])
+
+Pair = namedtuple("Pair", ["features", "label"])
+
+
+# ------------------------------------------------------------------------------------------------ 12.1 choose_device
+
+def pretend(monkeypatch, cuda: bool, mps: bool) -> str:
+    """Make PyTorch report these accelerators (pytest's monkeypatch puts the real functions back afterwards)."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1 if cuda else 0)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
+    monkeypatch.setattr(torch.backends.mps, "is_built", lambda: mps)
+    accelerator = torch.device("cuda") if cuda else torch.device("mps") if mps else None
+    if hasattr(torch, "accelerator"):
+        monkeypatch.setattr(torch.accelerator, "current_accelerator", lambda check_available=False: accelerator)
+        monkeypatch.setattr(torch.accelerator, "is_available", lambda: accelerator is not None)
+    found = [name for name, present in (("CUDA", cuda), ("MPS", mps)) if present]
+    return f"On a machine pretending to have {' and '.join(found) if found else 'no GPU'}"
+
+
+def expect_device(learner, monkeypatch, cuda, mps, expected):
+    situation = pretend(monkeypatch, cuda, mps)
+    got = call(learner.choose_device)
+    context = f"{situation}, called {got.text}."
+    expect.that(isinstance(got.value, torch.device),
+                f"{context}\nIt returned {got.value!r} ({type(got.value).__name__}); expected torch.device("
+                f"{expected!r}). Wrap the name: torch.device({expected!r}).")
+    advice = ""
+    if got.value.type == "cuda" and not cuda:
+        advice = (" Was `torch.cuda.is_available` written without parentheses? The function itself is always true; "
+                  "call it.")
+    elif got.value.type == "mps" and cuda:
+        advice = " CUDA comes first: check it before MPS."
+    elif got.value.type == "cpu" and mps:
+        advice = " MPS (Apple silicon) was never checked: torch.backends.mps.is_available()."
+    expect.that(got.value == torch.device(expected),
+                f"{context}\nIt returned {got.value!r}; expected torch.device({expected!r}).{advice}")
+
+
+@choose_device.check(points=1)
+def test_12_1_prefers_cuda(learner, monkeypatch):
+    """Does choose_device pick CUDA when it is there, even when MPS is too?"""
+    expect_device(learner, monkeypatch, cuda=True, mps=True, expected="cuda")
+    expect_device(learner, monkeypatch, cuda=True, mps=False, expected="cuda")
+
+
+@choose_device.check(points=1)
+def test_12_1_then_mps(learner, monkeypatch):
+    """Without CUDA, does choose_device pick MPS when it is there?"""
+    expect_device(learner, monkeypatch, cuda=False, mps=True, expected="mps")
+
+
+@choose_device.check(points=1)
+def test_12_1_falls_back_to_cpu(learner, monkeypatch):
+    """With no GPU at all, does choose_device return the cpu?"""
+    expect_device(learner, monkeypatch, cuda=False, mps=False, expected="cpu")
+
+
+# ---------------------------------------------------------------------------------------------------- 12.2 to_device
+
+def nested_batch():
+    generator = torch.Generator().manual_seed(0)
+    return {
+        "inputs": (torch.randn(3, 5, generator=generator), [torch.randn(3, 7, generator=generator), 3]),
+        "labels": torch.tensor([2, 0, 1]),
+        "pair": Pair(torch.randn(3, 2, generator=generator), torch.tensor([1, 0, 1])),
+        "name": "batch-0",
+        "weights": None,
+    }
+
+
+def expect_same_structure(got, want, where, context):
+    """Walk both batches together: same container types, tensors alike, other values the very same objects."""
+    if isinstance(want, torch.Tensor):
+        expect.close(got, want, what=f"{context}\nAt {where}:")
+        return
+    if isinstance(want, (dict, list, tuple)):
+        expect.that(type(got) is type(want),
+                    f"{context}\nAt {where} it returned {describe(got)} ({type(got).__name__}); expected a "
+                    f"{type(want).__name__}. Keep each container's type: build the new one with type(batch)(...)"
+                    f"{' and, for a namedtuple, type(batch)(*items)' if hasattr(want, '_fields') else ''}.")
+        if isinstance(want, dict):
+            expect.that(list(got) == list(want), f"{context}\nAt {where} the keys are {list(got)}; expected "
+                                                 f"{list(want)}.")
+            for key in want:
+                expect_same_structure(got[key], want[key], f"{where}[{key!r}]", context)
+        else:
+            expect.that(len(got) == len(want), f"{context}\nAt {where} it has {len(got)} items; expected {len(want)}.")
+            for index, (a, b) in enumerate(zip(got, want)):
+                expect_same_structure(a, b, f"{where}[{index}]", context)
+        return
+    expect.that(got is want, f"{context}\nAt {where} it returned {got!r}; expected {want!r} untouched: only tensors "
+                             "move, other values pass through as they are.")
+
+
+@to_device.check(points=2)
+def test_12_2_moves_nested_batch(learner, reference, device):
+    """Does to_device move every tensor of a nested batch (dict of tuples of lists...) to the device?"""
+    batch = nested_batch()
+    got = call(learner.to_device, batch, device)
+    expect_same_structure(got.value, reference.to_device(nested_batch(), device), "batch",
+                          f"Called {got.text}.\nEvery tensor must come back on {device}, wherever it sits: tensor.to("
+                          "device) returns a new tensor and leaves the old one where it was, so keep its result.")
+
+
+@to_device.check(points=1)
+def test_12_2_keeps_container_types(learner, reference):
+    """Does to_device keep tuples as tuples, lists as lists and namedtuples as namedtuples?"""
+    meta = torch.device("meta")
+    for batch in ((torch.ones(2), torch.zeros(3)), [torch.ones(2), (torch.zeros(3),)], Pair(torch.ones(2), 5)):
+        got = call(learner.to_device, batch, meta)
+        expect_same_structure(got.value, reference.to_device(batch, meta), "batch", f"Called {got.text}.")
+
+
+@to_device.check(points=1)
+def test_12_2_leaves_input_alone(learner):
+    """Does to_device leave the caller's batch, its containers and its tensors as they were?"""
+    batch = nested_batch()
+    inner_list = batch["inputs"][1]
+    before = {key: batch[key] for key in batch}
+    got = call(learner.to_device, batch, torch.device("meta"))
+    changed = [repr(key) for key in before if batch[key] is not before[key]]
+    if len(inner_list) != 2 or inner_list[0].device.type != "cpu":
+        changed.append("the list inside batch['inputs']")
+    expect.that(not changed,
+                f"Called {got.text}.\nAfterwards the caller's batch was changed ({', '.join(changed)}): to_device "
+                "assigned into the containers it was given. Build and return new containers; the caller may still "
+                "need the batch where it was.")
+
+
+# ---------------------------------------------------------------------------------------------- 12.3 MaskedMeanPool
+
+def padded(device, dtype=torch.float32, seed=0):
+    """Three sequences of lengths 7, 2, 4 padded to T=7 with large junk, so counting the padding cannot hide."""
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(3, 7, 5, generator=generator, dtype=dtype)  # (B, T, D)
+    lengths = torch.tensor([7, 2, 4])
+    for b, length in enumerate(lengths.tolist()):
+        x[b, length:] = 100.0
+    return x.to(device), lengths.to(device)
+
+
+@masked_mean_pool.check(points=2)
+def test_12_3_matches_reference(learner, reference, device):
+    """Does MaskedMeanPool average each sequence over its real steps, on the input's device and dtype?"""
+    for dtype in (torch.float32, torch.float64):
+        x, lengths = padded(device, dtype)
+        got = call(learner.MaskedMeanPool(), x, lengths)
+        want = reference.MaskedMeanPool()(x, lengths)
+        if device.type == "cpu" and isinstance(got.value, torch.Tensor) and got.value.shape == want.shape:
+            expect.that(not torch.allclose(got.value.to(dtype), x.mean(dim=1)),
+                        f"Called {got.text} with lengths [7, 2, 4] and padding filled with 100.\nIt returned the mean "
+                        "over all T steps, padding included. Multiply by a (B, T) mask of t < lengths[b] and divide "
+                        "by the lengths.")
+        expect.close(got, want, rtol=1e-5, atol=1e-5)
+
+
+@masked_mean_pool.check(points=1)
+def test_12_3_gradients(learner):
+    """Do gradients flow from MaskedMeanPool's output to x, and are they right (float64 gradcheck)?"""
+    x, lengths = padded("cpu", torch.float64)
+    x.requires_grad_(True)
+    pool = learner.MaskedMeanPool()
+    got = call(pool, x, lengths)
+    expect.connected(got, {"x": x})
+    expect.gradients_correct(lambda x: pool(x, lengths), {"x": x}, what=f"Called {got.text}.")
+
+
+# ------------------------------------------------------------------------------------------------------ 12.4 predict
+
+def prediction_setup(device, dropout=0.0):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(5, 6), nn.ReLU(), nn.Dropout(dropout), nn.Linear(6, 3)).to(device)
+    generator = torch.Generator().manual_seed(1)
+    x, y = torch.randn(10, 5, generator=generator), torch.randint(0, 3, (10,), generator=generator)
+    return model, DataLoader(TensorDataset(x, y), batch_size=4, shuffle=False)
+
+
+@predict.check(points=2)
+def test_12_4_matches_reference(learner, reference, device):
+    """With the model on `device` and a cpu loader, does predict return every output, in order, on the device?"""
+    model, loader = prediction_setup(device, dropout=0.5)
+    got = call(learner.predict, model, loader, device)
+    expect.close(got, reference.predict(model, loader, device),
+                 what=f"Called {got.text} with 10 samples in batches of 4, 4 and 2, not shuffled.")
+
+
+@predict.check(points=1)
+def test_12_4_eval_mode_without_gradients(learner):
+    """Does predict run every forward pass in eval mode with gradients off, and return a tensor with no graph?"""
+    model, loader = prediction_setup("cpu", dropout=0.5)
+    spy = ModeSpy(model).train()
+    got = call(learner.predict, spy, loader, torch.device("cpu"))
+    expect.that(spy.records and all(not training and not grad for training, grad in spy.records),
+                f"Called {got.text} on a model in training mode.\nForward calls: {spy.describe()}. Predict in eval "
+                "mode (model.eval(): no Dropout) and inside `with torch.no_grad():` (no graph to keep).")
+    expect.that(isinstance(got.value, torch.Tensor) and got.value.grad_fn is None,
+                f"Called {got.text}.\nIt returned {describe(got.value)} still attached to an autograd graph.")

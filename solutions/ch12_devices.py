@@ -1,0 +1,83 @@
+"""Chapter 12: devices. Pick the best device, move whole batches there, and write code that runs on any of them.
+
+Guide: docs/en/chapters/ch12-devices.md
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torch.utils.data import DataLoader
+
+
+def choose_device() -> torch.device:
+    """Exercise 12.1: the best device this machine offers: CUDA if available, else Apple's MPS, else the CPU.
+
+    Returns a torch.device: torch.device("cuda"), torch.device("mps") or torch.device("cpu"). Ask PyTorch at call
+    time (torch.cuda.is_available(), torch.backends.mps.is_available()); never assume a GPU is there.
+    """
+    ### BEGIN SOLUTION
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+    ### END SOLUTION
+
+
+def to_device(batch: Any, device: torch.device) -> Any:
+    """Exercise 12.2: a copy of `batch` with every tensor in it moved to `device`, however deeply nested.
+
+    Tensors become tensor.to(device). Dicts, lists and tuples become new containers of the same type (a namedtuple
+    stays the same namedtuple) whose items are moved the same way, recursively. Anything else (ints, strings, None)
+    is returned as it is. The caller's batch and its containers are left unchanged.
+    """
+    ### BEGIN SOLUTION
+    if isinstance(batch, Tensor):
+        return batch.to(device)
+    if isinstance(batch, dict):
+        return type(batch)((key, to_device(value, device)) for key, value in batch.items())
+    if isinstance(batch, tuple) and hasattr(batch, "_fields"):  # a namedtuple takes its fields as arguments
+        return type(batch)(*(to_device(item, device) for item in batch))
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(to_device(item, device) for item in batch)
+    return batch
+    ### END SOLUTION
+
+
+class MaskedMeanPool(nn.Module):
+    """Average padded sequences over their real time steps only, on whatever device the input is on."""
+
+    def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
+        """Exercise 12.3: mean over the first lengths[b] time steps of every sequence b; padding is ignored.
+
+        x: (B, T, D) padded sequences, lengths: (B,) integers in [1, T], on the same device as x.
+            mask[b, t] = 1 if t < lengths[b] else 0                     (B, T)
+            out[b]     = sum_t mask[b, t] * x[b, t] / lengths[b]        (B, D), dtype of x
+        Build the mask with tensor operations on x's device (no Python loop over the batch): a tensor created
+        without device= lands on the default device, not beside x.
+        """
+        ### BEGIN SOLUTION
+        steps = torch.arange(x.shape[1], device=x.device)  # (T,)
+        mask = (steps[None, :] < lengths[:, None]).to(x.dtype)  # (B, T)
+        summed = (x * mask[:, :, None]).sum(dim=1)  # (B, D)
+        return summed / lengths[:, None].to(x.dtype)  # (B, D)
+        ### END SOLUTION
+
+
+def predict(model: nn.Module, loader: DataLoader, device: torch.device) -> Tensor:
+    """Exercise 12.4: the model's outputs for every sample of `loader`, in order, as one tensor on `device`.
+
+    The model already sits on `device`; the loader yields (inputs, targets) batches on the cpu (targets are not
+    needed). Switch to eval mode, turn off gradient tracking, move each batch's inputs to `device`, and concatenate
+    the outputs along dim 0:  (N, ...) for N samples. Nothing may assume a particular device.
+    """
+    ### BEGIN SOLUTION
+    model.eval()
+    outputs = []
+    with torch.no_grad():
+        for inputs, _ in loader:
+            outputs.append(model(inputs.to(device)))  # (B, ...)
+    return torch.cat(outputs, dim=0)  # (N, ...)
+    ### END SOLUTION
