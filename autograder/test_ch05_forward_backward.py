@@ -18,7 +18,8 @@ mlp_backward = Exercise("5.2", "mlp_backward", hints=[
     "Walk the forward pass backwards, one line per step: output layer (w2, b2), then h, then through the ReLU to z1, "
     "then the hidden layer (w1, b1). Every gradient has the shape of the tensor it belongs to.",
     "grad_w2 = grad_out.T @ h; grad_b2 = grad_out.sum(0); grad_h = grad_out @ w2; grad_z1 = grad_h * (z1 > 0); "
-    "grad_w1 = grad_z1.T @ x; grad_b1 = grad_z1.sum(0). Biases add to every row, so their gradient is a sum, not a mean.",
+    "grad_w1 = grad_z1.T @ x; grad_b1 = grad_z1.sum(0). Biases add to every row, so their gradient is a sum, "
+    "not a mean.",
 ])
 silu_function = Exercise("5.3", "SiLUFunction", hints=[
     "In forward, save the input with ctx.save_for_backward(x) and return x * torch.sigmoid(x). In backward, read it "
@@ -200,9 +201,9 @@ def backward_of(called, inputs: list, upstream: torch.Tensor) -> tuple:
         raise AssertionError(f"Called {called.text}, then backward: {error}") from None
     except Exception as error:  # noqa: BLE001 - the learner's backward may raise anything
         raise AssertionError(f"Called {called.text}, then backward with an upstream gradient of shape "
-                             f"{tuple(upstream.shape)}: it raised {type(error).__name__}: {error}\nbackward must return "
-                             "one gradient per input of forward, each shaped like that input, and compute it from "
-                             "grad_output and what forward saved in ctx.") from None
+                             f"{tuple(upstream.shape)}: it raised {type(error).__name__}: {error}\n"
+                             "backward must return one gradient per input of forward, each shaped like that input, "
+                             "and compute it from grad_output and what forward saved in ctx.") from None
 
 
 def silu_apply(learner):
@@ -246,8 +247,8 @@ def test_5_3_backward_matches_autograd(learner, device):
     if not x.is_meta:
         (derivative,) = torch.autograd.grad(F.silu(x).sum(), [x])
         if torch.allclose(grad, derivative, atol=1e-5):
-            mistake = (" Known mistake: the gradient ignores grad_output. The chain rule multiplies the local derivative "
-                       "by the incoming gradient: return grad_output * dy/dx.")
+            mistake = (" Known mistake: the gradient ignores grad_output. The chain rule multiplies the local "
+                       "derivative by the incoming gradient: return grad_output * dy/dx.")
     expect.close(grad, expected, what=f"Called {got.text}, then backward with an upstream gradient of shape "
                                       f"{tuple(upstream.shape)}.\nThe gradient with respect to x:{mistake}",
                  rtol=1e-4, atol=1e-5)

@@ -43,11 +43,13 @@ def _explain_mismatch(function, tensors, names, error) -> str:
 
 
 def _worst_entry(function, tensors, index) -> str:
-    """Where d(sum of outputs)/d(input) differs most between autograd and central differences."""
+    """Where d(weighted sum of outputs)/d(input) differs most between autograd and central differences.
+
+    The weights vary by position (an uneven upstream gradient): with a plain sum, a backward that ignores
+    grad_output would look right here although gradcheck rejected it.
+    """
     inputs = [t.detach().clone().requires_grad_(t.requires_grad) for t in tensors]
-    output = function(*inputs)
-    output = output if isinstance(output, torch.Tensor) else sum(o.sum() for o in output)
-    (analytical,) = torch.autograd.grad(output.sum(), [inputs[index]], allow_unused=True)
+    (analytical,) = torch.autograd.grad(_total(function(*inputs)), [inputs[index]], allow_unused=True)
     analytical = torch.zeros_like(inputs[index]) if analytical is None else analytical
     numerical = torch.zeros_like(inputs[index])
     flat = inputs[index].detach().view(-1)
@@ -68,4 +70,9 @@ def _worst_entry(function, tensors, index) -> str:
 
 
 def _total(output) -> torch.Tensor:
-    return output.sum() if isinstance(output, torch.Tensor) else sum(o.sum() for o in output)
+    outputs = [output] if isinstance(output, torch.Tensor) else list(output)
+    return sum((o * _weights(o)).sum() for o in outputs)
+
+
+def _weights(output: torch.Tensor) -> torch.Tensor:
+    return torch.linspace(1.0, 2.0, output.numel(), dtype=output.dtype, device=output.device).reshape(output.shape)

@@ -55,7 +55,7 @@ class Check:
     def message(self) -> str:
         for run_id, status, message in self.runs:
             if status != PASSED:
-                return f"[{run_id}] {message}" if "[" in run_id else message
+                return f"{run_id} {message}" if run_id.startswith("[") else message
         return ""
 
 

@@ -1,0 +1,258 @@
+"""Chapter 05 as learners get it wrong (MISTAKES.md, Autograd) and right in other styles."""
+import torch
+
+from tests.variants import correct, wrong
+
+
+@wrong("5.1", "ReLU applied to the output layer too")
+def mlp_forward(x, w1, b1, w2, b2):
+    z1 = x @ w1.T + b1
+    h = torch.relu(z1)
+    out = torch.relu(h @ w2.T + b2)
+    return out, {"x": x, "z1": z1, "h": h, "w2": w2}
+
+
+@wrong("5.1", "ReLU applied in place, so the cached z1 is the activation")
+def mlp_forward(x, w1, b1, w2, b2):
+    z1 = x @ w1.T + b1
+    h = z1.relu_()
+    out = h @ w2.T + b2
+    return out, {"x": x, "z1": z1, "h": h, "w2": w2}
+
+
+@wrong("5.1", "hidden layer detached from the graph")
+def mlp_forward(x, w1, b1, w2, b2):
+    z1 = x @ w1.T + b1
+    h = torch.relu(z1).detach()
+    out = h @ w2.T + b2
+    return out, {"x": x, "z1": z1, "h": h, "w2": w2}
+
+
+@wrong("5.1", "bias of the hidden layer forgotten")
+def mlp_forward(x, w1, b1, w2, b2):
+    z1 = x @ w1.T
+    h = torch.relu(z1)
+    out = h @ w2.T + b2
+    return out, {"x": x, "z1": z1, "h": h, "w2": w2}
+
+
+@correct("5.1", "F.linear and clamp, extra keys in the cache")
+def mlp_forward(x, w1, b1, w2, b2):
+    z1 = torch.nn.functional.linear(x, w1, b1)
+    h = z1.clamp(min=0)
+    out = torch.nn.functional.linear(h, w2, b2)
+    return out, {"x": x, "z1": z1, "h": h, "w1": w1, "w2": w2, "b1": b1}
+
+
+@correct("5.1", "einsum and torch.where")
+def mlp_forward(x, w1, b1, w2, b2):
+    z1 = torch.einsum("nd,hd->nh", x, w1) + b1
+    h = torch.where(z1 > 0, z1, torch.zeros_like(z1))
+    out = torch.einsum("nh,oh->no", h, w2) + b2
+    return out, dict(x=x, z1=z1, h=h, w2=w2)
+
+
+@wrong("5.2", "ReLU derivative forgotten")
+def mlp_backward(grad_out, cache):
+    x, h, w2 = cache["x"], cache["h"], cache["w2"]
+    grad_h = grad_out @ w2
+    return {"w1": grad_h.T @ x, "b1": grad_h.sum(0), "w2": grad_out.T @ h, "b2": grad_out.sum(0)}
+
+
+@wrong("5.2", "bias gradients averaged over the batch")
+def mlp_backward(grad_out, cache):
+    x, z1, h, w2 = cache["x"], cache["z1"], cache["h"], cache["w2"]
+    grad_z1 = (grad_out @ w2) * (z1 > 0)
+    return {"w1": grad_z1.T @ x, "b1": grad_z1.mean(0), "w2": grad_out.T @ h, "b2": grad_out.mean(0)}
+
+
+@wrong("5.2", "pre-activation z1 used where h belongs")
+def mlp_backward(grad_out, cache):
+    x, z1, w2 = cache["x"], cache["z1"], cache["w2"]
+    grad_z1 = (grad_out @ w2) * (z1 > 0)
+    return {"w1": grad_z1.T @ x, "b1": grad_z1.sum(0), "w2": grad_out.T @ z1, "b2": grad_out.sum(0)}
+
+
+@wrong("5.2", "weight gradients transposed (x.T @ grad)")
+def mlp_backward(grad_out, cache):
+    x, z1, h, w2 = cache["x"], cache["z1"], cache["h"], cache["w2"]
+    grad_z1 = (grad_out @ w2) * (z1 > 0)
+    return {"w1": x.T @ grad_z1, "b1": grad_z1.sum(0), "w2": h.T @ grad_out, "b2": grad_out.sum(0)}
+
+
+@wrong("5.2", "the cached z1 is clipped in place to build the mask")
+def mlp_backward(grad_out, cache):
+    x, z1, h, w2 = cache["x"], cache["z1"], cache["h"], cache["w2"]
+    z1[z1 < 0] = 0
+    grad_z1 = (grad_out @ w2) * (z1 > 0)
+    return {"w1": grad_z1.T @ x, "b1": grad_z1.sum(0), "w2": grad_out.T @ h, "b2": grad_out.sum(0)}
+
+
+@wrong("5.2", "autograd through the cache instead of the chain rule by hand")
+def mlp_backward(grad_out, cache):
+    out = cache["h"] @ cache["w2"].T
+    grad_w2, = torch.autograd.grad(out, [cache["w2"]], grad_outputs=grad_out)
+    grad_h = grad_out @ cache["w2"]
+    grad_z1 = grad_h * (cache["z1"] > 0)
+    return {"w1": grad_z1.T @ cache["x"], "b1": grad_z1.sum(0), "w2": grad_w2, "b2": grad_out.sum(0)}
+
+
+@correct("5.2", "mask from h > 0, einsum, under no_grad")
+def mlp_backward(grad_out, cache):
+    with torch.no_grad():
+        grad_h = torch.einsum("no,oh->nh", grad_out, cache["w2"])
+        grad_z1 = torch.where(cache["h"] > 0, grad_h, torch.zeros_like(grad_h))
+        return {
+            "w2": torch.einsum("no,nh->oh", grad_out, cache["h"]),
+            "b2": grad_out.sum(dim=0),
+            "w1": torch.einsum("nh,nd->hd", grad_z1, cache["x"]),
+            "b1": grad_z1.sum(dim=0),
+        }
+
+
+@wrong("5.3", "backward forgets the chain rule factor grad_output")
+class SiLUFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * torch.sigmoid(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        s = torch.sigmoid(x)
+        return s + x * s * (1 - s)
+
+
+@wrong("5.3", "derivative without the product rule (only sigmoid(x))")
+class SiLUFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * torch.sigmoid(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        return grad_output * torch.sigmoid(x)
+
+
+@wrong("5.3", "backward returns two gradients for one input")
+class SiLUFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * torch.sigmoid(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        s = torch.sigmoid(x)
+        return grad_output * (s + x * s * (1 - s)), grad_output * s
+
+
+@wrong("5.3", "saves the output and treats it as the input")
+class SiLUFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = x * torch.sigmoid(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        s = torch.sigmoid(x)
+        return grad_output * (s + x * s * (1 - s))
+
+
+@correct("5.3", "saves sigmoid and output; dy/dx = s + y(1 - s)")
+class SiLUFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        s = torch.sigmoid(x)
+        y = x * s
+        ctx.save_for_backward(s, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        s, y = ctx.saved_tensors
+        return grad_output * (s + y * (1 - s))
+
+
+@wrong("5.4", "backward returns no gradient for the bias")
+class LinearFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias=None):
+        ctx.save_for_backward(x, weight)
+        out = x @ weight.T
+        return out + bias if bias is not None else out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, weight = ctx.saved_tensors
+        return grad_output @ weight, grad_output.T @ x
+
+
+@wrong("5.4", "bias gradient averaged over the batch")
+class LinearFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias=None):
+        ctx.save_for_backward(x, weight)
+        ctx.has_bias = bias is not None
+        out = x @ weight.T
+        return out + bias if bias is not None else out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, weight = ctx.saved_tensors
+        return grad_output @ weight, grad_output.T @ x, grad_output.mean(0) if ctx.has_bias else None
+
+
+@wrong("5.4", "weight gradient transposed (x.T @ grad_output)")
+class LinearFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias=None):
+        ctx.save_for_backward(x, weight)
+        ctx.has_bias = bias is not None
+        out = x @ weight.T
+        return out + bias if bias is not None else out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, weight = ctx.saved_tensors
+        return grad_output @ weight, x.T @ grad_output, grad_output.sum(0) if ctx.has_bias else None
+
+
+@wrong("5.4", "fails without a bias (adds None)")
+class LinearFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias=None):
+        ctx.save_for_backward(x, weight)
+        return x @ weight.T + bias
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, weight = ctx.saved_tensors
+        return grad_output @ weight, grad_output.T @ x, grad_output.sum(0)
+
+
+@correct("5.4", "needs_input_grad and F.linear in forward")
+class LinearFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias=None):
+        ctx.save_for_backward(x, weight, bias)
+        return torch.nn.functional.linear(x, weight, bias)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, weight, bias = ctx.saved_tensors
+        grad_x = grad_weight = grad_bias = None
+        if ctx.needs_input_grad[0]:
+            grad_x = grad_output.mm(weight)
+        if ctx.needs_input_grad[1]:
+            grad_weight = grad_output.t().mm(x)
+        if bias is not None and ctx.needs_input_grad[2]:
+            grad_bias = grad_output.sum(0)
+        return grad_x, grad_weight, grad_bias
