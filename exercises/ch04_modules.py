@@ -1,4 +1,4 @@
-# Generated from solutions/ch04_modules.py by `coursekit stubs` (stub fe533060093a). This file is yours: fill in each exercise, then run `pytest autograder`.
+# Generated from solutions/ch04_modules.py by `coursekit stubs` (stub e64461cd5fab). This file is yours: fill in each exercise, then run `pytest autograder`.
 """Chapter 04: modules. An nn.Module owns its parameters, so .parameters(), .to(), state_dict() and train()/eval() work.
 
 Guide: docs/en/chapters/ch04-modules.md
@@ -47,7 +47,7 @@ class LogisticRegression(nn.Module):
         raise NotImplementedError("Exercise 4.2 is not written yet. Guide: docs/en/chapters/ch04-modules.md#ex-4-2")
 
     def predict_proba(self, x: Tensor) -> Tensor:
-        """Exercise 4.2: the probability of class 1 for each row of x, shape (N,)."""
+        """The probability of class 1 for each row of x: sigmoid(forward(x)), shape (N,), finite for any logit."""
         # YOUR CODE HERE
         raise NotImplementedError("Exercise 4.2 is not written yet. Guide: docs/en/chapters/ch04-modules.md#ex-4-2")
 

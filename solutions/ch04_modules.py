@@ -50,7 +50,7 @@ class LogisticRegression(nn.Module):
         ### END SOLUTION
 
     def predict_proba(self, x: Tensor) -> Tensor:
-        """Exercise 4.2: the probability of class 1 for each row of x, shape (N,)."""
+        """The probability of class 1 for each row of x: sigmoid(forward(x)), shape (N,), finite for any logit."""
         ### BEGIN SOLUTION
         return torch.sigmoid(self(x))  # (N,)
         ### END SOLUTION
