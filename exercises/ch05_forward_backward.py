@@ -1,5 +1,5 @@
-# Generated from solutions/ch05_forward_backward.py by `coursekit stubs` (stub 6ce154c123ef). This file is yours: fill in each exercise, then run `pytest autograder`.
-"""Chapter 05: forward and backward propagation. A network's forward pass, its chain rule by hand, and autograd.Function.
+# Generated from solutions/ch05_forward_backward.py by `coursekit stubs` (stub 7b37226e50f2). This file is yours: fill in each exercise, then run `pytest autograder`.
+"""Chapter 05: forward and backward propagation. A forward pass, its chain rule by hand, and autograd.Function.
 
 Guide: docs/en/chapters/ch05-forward-backward.md
 """

@@ -1,4 +1,4 @@
-"""Chapter 05: forward and backward propagation. A network's forward pass, its chain rule by hand, and autograd.Function.
+"""Chapter 05: forward and backward propagation. A forward pass, its chain rule by hand, and autograd.Function.
 
 Guide: docs/en/chapters/ch05-forward-backward.md
 """
