@@ -1,4 +1,4 @@
-# Generated from solutions/ch11_overfitting.py by `coursekit stubs` (stub 89969df6ee65). This file is yours: fill in each exercise, then run `pytest autograder`.
+# Generated from solutions/ch11_overfitting.py by `coursekit stubs` (stub 83a533f1211b). This file is yours: fill in each exercise, then run `pytest autograder`.
 """Chapter 11: fighting overfitting. L1/L2 penalties, inverted Dropout, weight decay vs L2, and the gap they narrow.
 
 Guide: docs/en/chapters/ch11-overfitting.md
@@ -61,7 +61,7 @@ class Dropout(nn.Module):
         self.p = p
 
     def forward(self, x: Tensor) -> Tensor:
-        """Exercise 11.4: x (any shape) -> same shape; random mask in training mode, identity in eval mode."""
+        """The part of Exercise 11.4 to write: x (any shape) -> same shape; masked in training mode, identity in eval."""
         # YOUR CODE HERE
         raise NotImplementedError("Exercise 11.4 is not written yet. Guide: docs/en/chapters/ch11-overfitting.md#ex-11-4")
 

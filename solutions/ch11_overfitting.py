@@ -65,7 +65,7 @@ class Dropout(nn.Module):
         self.p = p
 
     def forward(self, x: Tensor) -> Tensor:
-        """Exercise 11.4: x (any shape) -> same shape; random mask in training mode, identity in eval mode."""
+        """The part of Exercise 11.4 to write: x (any shape) -> same shape; masked in training mode, identity in eval."""
         ### BEGIN SOLUTION
         if not self.training or self.p == 0.0:
             return x
