@@ -37,12 +37,22 @@ def grade(target: Path | str, *test_files: str, extra: tuple[str, ...] = (), tim
     results.unlink(missing_ok=True)
     command = [sys.executable, "-m", "pytest", *(test_files or ("autograder",)), "--target", str(target),
                "--results", str(results), "-q", *extra]
-    done = subprocess.run(command, cwd=KIT_ROOT, capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(command, cwd=KIT_ROOT, capture_output=True, text=True, timeout=timeout, env=grading_env())
     output = done.stdout + done.stderr
     assert results.exists(), f"no results.json was written; `{' '.join(command)}` printed:\n{output[-4000:]}"
     data = json.loads(results.read_text())
     results.unlink()
     return Grade(done.returncode, output, data)
+
+
+def grading_env(**extra: str) -> dict[str, str]:
+    """The environment of a grading subprocess: English, no colour, and a progress store of its own (the kit's tests
+    never touch the learner's .coursekit/)."""
+    env = {**os.environ, "COURSEKIT_LANG": "en", "NO_COLOR": "1",
+           "COURSEKIT_PROGRESS": str(Path(os.environ.get("TMPDIR", "/tmp")) / f"coursekit-progress-{os.getpid()}.sqlite")}
+    env.pop("FORCE_COLOR", None)
+    env.update(extra)
+    return env
 
 
 def copy_solutions(destination: Path) -> Path:

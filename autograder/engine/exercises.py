@@ -10,11 +10,14 @@ GUIDE_ROOT = "docs/en/chapters"
 
 @dataclass(eq=False)
 class Exercise:
-    """One exercise: its id ("6.2"), the function or class the learner writes, and hints from gentle to explicit."""
+    """One exercise: its id ("6.2"), the function or class the learner writes, and hints from gentle to explicit.
+
+    `hints_zh` are the same hints in Chinese; when left out, engine/hints_zh.py's table supplies them."""
 
     id: str
     function: str
     hints: list[str] = field(default_factory=list)
+    hints_zh: list[str] = field(default_factory=list)
 
     def __post_init__(self):
         assert len(self.hints) >= 1, f"Exercise {self.id} needs at least one hint (CURRICULUM.md)"

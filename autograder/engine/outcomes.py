@@ -67,6 +67,7 @@ class ExerciseResult:
     hints: list[str]
     guide: str
     checks: dict[str, Check] = field(default_factory=dict)
+    hints_zh: list[str] = field(default_factory=list)
 
     @property
     def points(self) -> float:

@@ -4,6 +4,7 @@ autograder/conftest.py imports these hooks, so they apply to `pytest autograder`
 """
 from __future__ import annotations
 
+import argparse
 import os
 import time
 from pathlib import Path
@@ -11,12 +12,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from autograder.engine import global_state
+from autograder.engine import curves, global_state, i18n, integrity
 from autograder.engine.devices import checked_devices, describe_devices
 from autograder.engine.exercises import Exercise
 from autograder.engine.loading import ChapterBroken, load_chapter
 from autograder.engine.outcomes import TIMEOUT, Check, ExerciseResult, classify
-from autograder.engine.report import gradescope_results, text_report, write_results
+from autograder.engine.progress_store import ProgressStore, export_script
+from autograder.engine.report import ReportStyle, gradescope_results, text_report, write_results
 
 KIT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CHECK_TIMEOUT = 10.0
@@ -33,6 +35,9 @@ class GradingSession:
         self.started = time.time()
         self.exercises: dict[str, ExerciseResult] = {}
         self.timed_out: set[str] = set()
+        self.style: ReportStyle | None = None
+        self.plots: list[Path] = []
+        self.progress_error = ""
         self._loaded: dict[tuple[Path, str], object] = {}
 
     def chapter(self, folder: Path, chapter: str):
@@ -53,7 +58,8 @@ class GradingSession:
         exercise: Exercise = marker.kwargs["exercise"]
         chapter = chapter_of(item)
         result = self.exercises.setdefault(exercise.id, ExerciseResult(
-            exercise.id, exercise.function, chapter, exercise.hints, exercise.guide(chapter)))
+            exercise.id, exercise.function, chapter, exercise.hints, exercise.guide(chapter),
+            hints_zh=exercise.hints_zh))
         name = item.originalname
         question = (item.function.__doc__ or name).strip().splitlines()[0]
         check = result.checks.setdefault(name, Check(name, question, marker.kwargs["points"]))
@@ -86,6 +92,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="Gradescope visibility of the results (default: visible)")
     group.addoption("--check-timeout", type=float, default=DEFAULT_CHECK_TIMEOUT, metavar="SECONDS",
                     help="stop a check that runs longer than this: probably an infinite loop (default: 10)")
+    group.addoption("--lang", default=None, choices=list(i18n.LANGUAGES),
+                    help="language of the report: en or zh (default: COURSEKIT_LANG, then the locale, then en)")
+    group.addoption("--record-progress", action=argparse.BooleanOptionalAction, default=None,
+                    help="keep each exercise's result in .coursekit/progress.sqlite (default: only when grading "
+                         "exercises/)")
+    group.addoption("--plots", default=None, metavar="DIR",
+                    help="save loss curves of training exercises (yours against the reference) as PNGs in DIR")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -98,6 +111,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.reportchars = ""
     target = _resolve_target(config.getoption("--target"))
     config.stash[_GRADING] = GradingSession(target, config.getoption("--check-timeout"))
+    curves.enable(bool(config.getoption("--plots")))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -153,10 +167,13 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def pytest_runtest_call(item: pytest.Item):
     """Run each check in a fork of torch's RNG; name, undo and fail any other global change it leaves behind."""
     before = global_state.snapshot()
+    marker = item.get_closest_marker("exercise_check")
+    curves.set_exercise(marker.kwargs["exercise"].id if marker else None)
     with torch.random.fork_rng(devices=[]):
         try:
             result = yield
         finally:
+            curves.set_exercise(None)
             changes = global_state.changes_since(before)
             global_state.restore(before)
     if changes and item.get_closest_marker("exercise_check"):
@@ -181,24 +198,74 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     return report
 
 
-def _report_text(config: pytest.Config) -> str:
+def _records_progress(config: pytest.Config) -> bool:
+    """Progress is the learner's: kept when grading exercises/, or when --record-progress asks."""
+    asked = config.getoption("--record-progress")
+    if asked is not None:
+        return asked
+    return config.stash[_GRADING].target == (KIT_ROOT / "exercises").resolve()
+
+
+def _style(config: pytest.Config, colour: bool = False) -> ReportStyle:
+    grading = config.stash[_GRADING]
+    if grading.style is None:
+        levels = ProgressStore().hint_levels() if _records_progress(config) else {}
+        grading.style = ReportStyle(lang=i18n.choose(config.getoption("--lang")), hint_levels=levels,
+                                    integrity=integrity.state())
+    style = grading.style
+    return ReportStyle(style.lang, colour, style.hint_levels, style.integrity)
+
+
+def _report_text(config: pytest.Config, colour: bool = False) -> str:
     grading = config.stash[_GRADING]
     return text_report(list(grading.exercises.values()), target=os.path.relpath(grading.target) + "/",
-                       devices=describe_devices())
+                       devices=describe_devices(), style=_style(config, colour))
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
     grading = config.stash[_GRADING]
+    if not grading.exercises:
+        return
     results_path = config.getoption("--results")
-    if results_path and grading.exercises:
+    if results_path:
         results = gradescope_results(list(grading.exercises.values()), report=_report_text(config),
-                                     started=grading.started, visibility=config.getoption("--visibility"))
+                                     started=grading.started, visibility=config.getoption("--visibility"),
+                                     style=_style(config))
         write_results(Path(results_path), results)
+    if _records_progress(config):
+        _record_progress(grading)
+    plots = config.getoption("--plots")
+    if plots:
+        functions = {e.id: e.function for e in grading.exercises.values()}
+        grading.plots = curves.save(Path(plots), functions, _style(config).lang)
+
+
+def _record_progress(grading: GradingSession) -> None:
+    """Keep the results in the progress store and refresh the export the website's progress page reads."""
+    from autograder.engine import catalog
+
+    store = ProgressStore()
+    try:
+        store.record_run(list(grading.exercises.values()), target=str(grading.target), started=grading.started)
+        export = store.export()
+        export["catalog"] = {e.id: {"function": e.function, "chapter": e.chapter, "points": e.points}
+                             for e in catalog.read().values()}
+        page_data = KIT_ROOT / "docs" / "assets" / "progress" / "progress-data.js"
+        if page_data.parent.is_dir():
+            page_data.write_text(export_script(export), encoding="utf-8")
+    except Exception as error:  # noqa: BLE001 - a locked or read-only disk must never cost the learner the report
+        grading.progress_error = f"(progress not saved: {error})"
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
-    if config.stash[_GRADING].exercises:
+    grading = config.stash[_GRADING]
+    if grading.exercises:
         terminalreporter.write_sep("=", "score report")
-        terminalreporter.write_line(_report_text(config))
+        terminalreporter.write_line(_report_text(config, colour=config.get_terminal_writer().hasmarkup))
+        if grading.plots:
+            terminalreporter.write_line(i18n.t("plots", _style(config).lang,
+                                               paths=", ".join(os.path.relpath(p) for p in grading.plots)))
+        if grading.progress_error:
+            terminalreporter.write_line(grading.progress_error)

@@ -1,74 +1,161 @@
-"""The score report printed after a grading run, and the Gradescope results.json written with --results."""
+"""The score report printed after a grading run, and the Gradescope results.json written with --results.
+
+The report is the learner's tutor: a line per exercise with its status and points; for a failure the known mistake
+it matches (if any), the first failing message, the hint at the learner's current level and the guide section;
+a progress bar per chapter and for the course. Colour only where the terminal supports it (the caller decides),
+plain characters otherwise (pipes, CI, Gradescope). English or Chinese (i18n.py).
+"""
 from __future__ import annotations
 
 import json
 import time
+import unicodedata
+from dataclasses import dataclass, field
 from itertools import groupby
 from pathlib import Path
 
-from autograder.engine.outcomes import NOT_ATTEMPTED, PASSED, TIMEOUT, ExerciseResult, sort_key
+from autograder.engine import i18n, mistakes
+from autograder.engine.outcomes import BROKEN, FAILED, NOT_ATTEMPTED, PASSED, TIMEOUT, ExerciseResult, sort_key
 
-_STATUS_WORD = {TIMEOUT: "failed (time limit)"}
+MESSAGE_LINES = 8
+BAR_WIDTH = 20
+_COLOURS = {PASSED: "32", FAILED: "31", TIMEOUT: "31", NOT_ATTEMPTED: "33", BROKEN: "35",
+            "mistake": "1;33", "hint": "36", "guide": "34", "bar": "32", "title": "1"}
+
+
+@dataclass
+class ReportStyle:
+    """How the report is written: language, colour, hint levels, the autograder's integrity."""
+
+    lang: str = "en"
+    colour: bool = False
+    hint_levels: dict[str, int] = field(default_factory=dict)
+    integrity: tuple[str, str] | None = None   # (sha256, "unmodified" | "modified" | "no manifest")
+
+    def paint(self, text: str, what: str) -> str:
+        return f"\033[{_COLOURS[what]}m{text}\033[0m" if self.colour and what in _COLOURS else text
 
 
 def _points(value: float) -> str:
     return f"{value:g}"
 
 
-def chapter_title(chapter: str) -> str:
-    number, _, topic = chapter.partition("_")
-    return f"Chapter {number[2:]} · {topic.replace('_', ' ').capitalize()}"
+def chapter_title(chapter: str, lang: str = "en") -> str:
+    return i18n.chapter_title(chapter, lang)
 
 
 def ordered(exercises: list[ExerciseResult]) -> list[ExerciseResult]:
     return sorted(exercises, key=lambda e: sort_key(e.id))
 
 
-def text_report(exercises: list[ExerciseResult], *, target: str, devices: str) -> str:
-    lines = [f"Graded: {target}", devices, ""]
+def display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def pad(text: str, width: int) -> str:
+    return text + " " * max(width - display_width(text), 0)
+
+
+def bar(done: float, total: float, style: ReportStyle, width: int = BAR_WIDTH) -> str:
+    """[#######-------------] in plain text; solid blocks in colour."""
+    filled = round(width * done / total) if total else 0
+    if style.colour:
+        return style.paint("█" * filled, "bar") + "░" * (width - filled)
+    return "[" + "#" * filled + "-" * (width - filled) + "]"
+
+
+def hint_lines(exercise: ExerciseResult, style: ReportStyle) -> list[str]:
+    """The hint at the learner's level: hints[0] is the nudge, `coursekit hint N.M` asks for the next; the last
+    level points into the guide."""
+    hints = localised_hints(exercise.id, exercise.hints, style.lang, getattr(exercise, "hints_zh", None))
+    guide = i18n.guide_link(exercise.guide, style.lang)
+    levels = hints + [i18n.t("last hint", style.lang, guide=guide)]
+    level = min(style.hint_levels.get(exercise.id, 0), len(levels) - 1)
+    text = i18n.t("hint", style.lang, level=level + 1, count=len(levels), text=levels[level])
+    if level < len(levels) - 1:
+        text += " " + i18n.t("more hints", style.lang, id=exercise.id)
+    return [style.paint(text, "hint")]
+
+
+def localised_hints(exercise_id: str, hints: list[str], lang: str, hints_zh: list[str] | None = None) -> list[str]:
+    if lang != "zh":
+        return list(hints)
+    from autograder.engine.hints_zh import HINTS_ZH
+
+    translated = list(hints_zh or HINTS_ZH.get(exercise_id, []))
+    return translated if len(translated) == len(hints) else list(hints)
+
+
+def failure_lines(message: str, style: ReportStyle) -> list[str]:
+    """The named mistake (translated, on its own line), then the first lines of the message."""
+    named = mistakes.found_in(message)
+    lines = [style.paint(mistakes.describe_in(m, style.lang), "mistake") for m in named]
+    body = mistakes.without(message, named).strip().splitlines() if named else message.strip().splitlines()
+    return lines + body[:MESSAGE_LINES]
+
+
+def text_report(exercises: list[ExerciseResult], *, target: str, devices: str,
+                style: ReportStyle | None = None) -> str:
+    style = style or ReportStyle()
+    lang = style.lang
+    lines = [i18n.t("graded", lang, target=target)]
+    if style.integrity:
+        digest, state = style.integrity
+        lines.append(i18n.t("autograder", lang, digest=digest[:16], state=i18n.t(state, lang)))
+    lines += [i18n.devices_line(devices, lang), ""]
     for chapter, group in groupby(ordered(exercises), key=lambda e: e.chapter):
         group = list(group)
         score, points = sum(e.score for e in group), sum(e.points for e in group)
-        lines.append(f"{chapter_title(chapter):<58} {_points(score):>5} / {_points(points)}")
-        lines.extend(_exercise_lines(group))
+        lines.append(f"{pad(style.paint(chapter_title(chapter, lang), 'title'), 36 + len(style.paint('', 'title')))}"
+                     f" {bar(score, points, style)} {_points(score):>5} / {_points(points)}")
+        lines.extend(_exercise_lines(group, style))
     lines.append("")
-    lines.append(_total_line(exercises))
+    score, points = sum(e.score for e in exercises), sum(e.points for e in exercises)
+    lines.append(f"{pad(i18n.t('progress', lang), 36)} {bar(score, points, style)} "
+                 f"{round(100 * score / points) if points else 0:>4}%")
+    lines.append(_total_line(exercises, lang))
     return "\n".join(lines)
 
 
-def _exercise_lines(group: list[ExerciseResult]) -> list[str]:
+def _exercise_lines(group: list[ExerciseResult], style: ReportStyle) -> list[str]:
     lines = []
     for exercise in group:
-        status = _STATUS_WORD.get(exercise.status, exercise.status)
-        lines.append(f"  {exercise.id:<5} {exercise.function:<32} {status:<19} "
+        status = style.paint(pad(i18n.status_word(exercise.status, style.lang), 19), exercise.status)
+        lines.append(f"  {exercise.id:<5} {exercise.function:<32} {status} "
                      f"{_points(exercise.score):>5} / {_points(exercise.points)}")
         if exercise.status not in (PASSED, NOT_ATTEMPTED):
-            message = exercise.first_failure.strip().splitlines()
-            lines.extend(f"        {line}" for line in message[:8])
-            lines.append(f"        Hint: {exercise.hints[0]}")
-            lines.append(f"        Guide: {exercise.guide}")
+            indent = " " * 8
+            lines.extend(indent + line for line in failure_lines(exercise.first_failure, style))
+            lines.extend(indent + line for line in hint_lines(exercise, style))
+            guide = i18n.guide_link(exercise.guide, style.lang)
+            lines.append(indent + style.paint(i18n.t("guide", style.lang, guide=guide), "guide"))
     return lines
 
 
-def _total_line(exercises: list[ExerciseResult]) -> str:
+def _total_line(exercises: list[ExerciseResult], lang: str = "en") -> str:
     score, points = sum(e.score for e in exercises), sum(e.points for e in exercises)
     counts = {}
     for exercise in exercises:
-        word = "failed" if exercise.status == TIMEOUT else exercise.status
+        word = FAILED if exercise.status == TIMEOUT else exercise.status
         counts[word] = counts.get(word, 0) + 1
-    parts = ", ".join(f"{counts[w]} {w}" for w in ("passed", "failed", "not attempted", "broken") if w in counts)
-    return f"Total: {_points(score)} / {_points(points)} points. Exercises: {parts}."
+    parts = i18n.t("separator", lang).join(i18n.t("count", lang, count=counts[w], status=i18n.status_word(w, lang))
+                                           for w in (PASSED, FAILED, NOT_ATTEMPTED, BROKEN) if w in counts)
+    return i18n.t("total", lang, score=_points(score), points=_points(points), parts=parts)
 
 
 def gradescope_results(exercises: list[ExerciseResult], *, report: str, started: float,
-                       visibility: str = "visible") -> dict:
+                       visibility: str = "visible", style: ReportStyle | None = None) -> dict:
     """Gradescope's results.json: https://gradescope-autograders.readthedocs.io/en/latest/specs/"""
+    style = style or ReportStyle()
+    plain = ReportStyle(lang=style.lang, hint_levels=style.hint_levels, integrity=style.integrity)
     tests = []
     for exercise in ordered(exercises):
         for check in exercise.checks.values():
             output = check.message
             if output:
-                output += f"\nHint: {exercise.hints[0]}\nGuide: {exercise.guide}"
+                guide = i18n.guide_link(exercise.guide, plain.lang)
+                output = "\n".join(failure_lines_full(output, plain) + hint_lines(exercise, plain)
+                                   + [i18n.t("guide", plain.lang, guide=guide)])
             tests.append({
                 "name": f"{exercise.id} {exercise.function}: {check.question}",
                 "number": exercise.id,
@@ -78,7 +165,7 @@ def gradescope_results(exercises: list[ExerciseResult], *, report: str, started:
                 "output": output,
                 "visibility": visibility,
             })
-    return {
+    results = {
         "score": sum(e.score for e in exercises),
         "max_score": sum(e.points for e in exercises),
         "execution_time": round(time.time() - started, 2),
@@ -87,6 +174,17 @@ def gradescope_results(exercises: list[ExerciseResult], *, report: str, started:
         "stdout_visibility": "hidden",
         "tests": tests,
     }
+    if style.integrity:
+        digest, state = style.integrity
+        results["extra_data"] = {"autograder_sha256": digest, "autograder_integrity": state}
+    return results
+
+
+def failure_lines_full(message: str, style: ReportStyle) -> list[str]:
+    """Like failure_lines, without cutting the message short (results.json has room)."""
+    named = mistakes.found_in(message)
+    head = [mistakes.describe_in(m, style.lang) for m in named]
+    return head + (mistakes.without(message, named) if named else message).splitlines()
 
 
 def write_results(path: Path, results: dict) -> None:

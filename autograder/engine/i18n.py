@@ -1,0 +1,98 @@
+"""The learner's language (English or Chinese) and the words of the report frame in both.
+
+The language comes from, in order: `--lang` (pytest) or `--lang` (coursekit), COURSEKIT_LANG, then the locale
+(LC_ALL, LC_MESSAGES, LANG: anything starting with "zh" means Chinese). The checks' own messages stay as written
+(English); named mistakes, hints, statuses and the frame around them are translated.
+"""
+from __future__ import annotations
+
+import os
+
+LANGUAGES = ("en", "zh")
+
+
+def choose(explicit: str | None = None, environ: dict | None = None) -> str:
+    """The language to use: an explicit choice, COURSEKIT_LANG, then the locale; English by default."""
+    environ = os.environ if environ is None else environ
+    for value in (explicit, environ.get("COURSEKIT_LANG")):
+        if value:
+            return _normalise(value)
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(name)
+        if value:  # the first one set decides, as POSIX says
+            return "zh" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
+def _normalise(value: str) -> str:
+    value = value.strip().lower()
+    if value.startswith("zh") or value in ("chinese", "中文"):
+        return "zh"
+    return "en"
+
+
+_WORDS = {
+    # statuses
+    "passed": {"en": "passed", "zh": "通过"},
+    "failed": {"en": "failed", "zh": "未通过"},
+    "timeout": {"en": "failed (time limit)", "zh": "未通过（超时）"},
+    "not attempted": {"en": "not attempted", "zh": "未作答"},
+    "broken": {"en": "broken", "zh": "无法导入"},
+    # the frame
+    "graded": {"en": "Graded: {target}", "zh": "评分对象：{target}"},
+    "autograder": {"en": "Autograder: sha256 {digest} ({state})", "zh": "评分程序：sha256 {digest}（{state}）"},
+    "unmodified": {"en": "unmodified", "zh": "未被修改"},
+    "modified": {"en": "MODIFIED: differs from autograder/INTEGRITY", "zh": "已被修改：与 autograder/INTEGRITY 不符"},
+    "no manifest": {"en": "no manifest to compare with", "zh": "没有可对照的清单"},
+    "chapter": {"en": "Chapter {number} · {topic}", "zh": "第 {number} 章 · {topic}"},
+    "mistake": {"en": "Known mistake: {text}", "zh": "常见错误：{text}"},
+    "hint": {"en": "Hint {level} of {count}: {text}", "zh": "提示 {level}/{count}：{text}"},
+    "more hints": {"en": "(next hint: coursekit hint {id})", "zh": "（下一条提示：coursekit hint {id}）"},
+    "last hint": {"en": "Read the guide section, then compare each step with its worked example: {guide}",
+                  "zh": "请阅读指南的这一节，并把每一步与其中的示例逐一对照：{guide}"},
+    "guide": {"en": "Guide: {guide}", "zh": "指南：{guide}"},
+    "points": {"en": "points", "zh": "分"},
+    "progress": {"en": "Progress", "zh": "进度"},
+    "total": {"en": "Total: {score} / {points} points. Exercises: {parts}.",
+              "zh": "总分：{score} / {points} 分。练习：{parts}。"},
+    "count": {"en": "{count} {status}", "zh": "{status} {count} 个"},
+    "separator": {"en": ", ", "zh": "，"},
+    "plots": {"en": "Loss curves saved: {paths}", "zh": "损失曲线已保存：{paths}"},
+}
+
+# Chapter topics, for the chapter titles of the Chinese report.
+TOPICS_ZH = {
+    "tensors": "张量", "autograd": "自动求导", "data": "数据加载", "modules": "模块", "forward_backward": "前向与反向传播",
+    "losses": "损失函数", "optimization": "优化", "training_loop": "训练循环", "linear_regression": "线性回归",
+    "logistic_regression": "逻辑回归", "overfitting": "过拟合与正则化", "devices": "设备",
+}
+
+def t(key: str, lang: str = "en", **values) -> str:
+    """The text of `key` in `lang`, with `values` filled in."""
+    entry = _WORDS[key]
+    return entry.get(lang, entry["en"]).format(**values)
+
+
+def status_word(status: str, lang: str = "en") -> str:
+    return t(status, lang) if status in _WORDS else status
+
+
+def chapter_title(chapter: str, lang: str = "en") -> str:
+    """'ch01_tensors' -> 'Chapter 01 · Tensors' (or '第 01 章 · 张量')."""
+    number, _, topic = chapter.partition("_")
+    shown = TOPICS_ZH.get(topic, topic) if lang == "zh" else topic.replace("_", " ").capitalize()
+    return t("chapter", lang, number=number[2:], topic=shown)
+
+
+def guide_link(guide: str, lang: str = "en") -> str:
+    """The guide section in the learner's language (the anchors are the same in both)."""
+    return guide.replace("docs/en/", "docs/zh/", 1) if lang == "zh" else guide
+
+
+def devices_line(text: str, lang: str = "en") -> str:
+    if lang != "zh":
+        return text
+    if "No GPU was available" in text:
+        return ("已检查的设备：cpu，以及在同设备检查器下的 meta。没有可用的 GPU，因此没有在 CUDA 或 MPS 上运行；"
+                "meta 检查能发现创建在错误设备上的张量。")
+    return text.replace("Devices checked:", "已检查的设备：")

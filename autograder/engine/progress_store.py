@@ -1,0 +1,98 @@
+"""The learner's lasting progress: the last result of every exercise, hint levels and a log of runs, in SQLite.
+
+The file is .coursekit/progress.sqlite at the kit's root (git-ignored), or COURSEKIT_PROGRESS (a path) when set.
+`pytest autograder` writes it after grading exercises/ (not --target solutions or another folder, unless
+--record-progress); `coursekit progress` reads it; `coursekit hint N.M` raises an exercise's hint level.
+Plain sqlite3: no server, safe when two runs finish at once (each write is one transaction).
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from contextlib import closing
+from pathlib import Path
+
+KIT_ROOT = Path(__file__).resolve().parents[2]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS results (
+    exercise TEXT PRIMARY KEY, chapter TEXT, function TEXT, status TEXT, score REAL, points REAL,
+    message TEXT, updated REAL, first_passed REAL);
+CREATE TABLE IF NOT EXISTS hints (exercise TEXT PRIMARY KEY, level INTEGER, updated REAL);
+CREATE TABLE IF NOT EXISTS runs (started REAL, finished REAL, target TEXT, score REAL, points REAL,
+    exercises INTEGER);
+"""
+
+
+def default_path() -> Path:
+    return Path(os.environ.get("COURSEKIT_PROGRESS") or KIT_ROOT / ".coursekit" / "progress.sqlite")
+
+
+class ProgressStore:
+    def __init__(self, path: Path | None = None):
+        self.path = Path(path) if path else default_path()
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(self.path, timeout=10)
+        connection.executescript(_SCHEMA)
+        return connection
+
+    def record_run(self, results, *, target: str, started: float) -> None:
+        """Keep the last result of every exercise graded in this run (an ExerciseResult list)."""
+        now = time.time()
+        with closing(self._connect()) as db, db:
+            for r in results:
+                previous = db.execute("SELECT first_passed FROM results WHERE exercise = ?", (r.id,)).fetchone()
+                first_passed = previous[0] if previous and previous[0] else (now if r.status == "passed" else None)
+                db.execute("INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           (r.id, r.chapter, r.function, r.status, r.score, r.points,
+                            r.first_failure[:2000], now, first_passed))
+            db.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?)",
+                       (started, now, target, sum(r.score for r in results), sum(r.points for r in results),
+                        len(results)))
+
+    def results(self) -> dict[str, dict]:
+        if not self.path.is_file():
+            return {}
+        with closing(self._connect()) as db:
+            db.row_factory = sqlite3.Row
+            return {row["exercise"]: dict(row) for row in db.execute("SELECT * FROM results")}
+
+    def runs(self, limit: int = 20) -> list[dict]:
+        if not self.path.is_file():
+            return []
+        with closing(self._connect()) as db:
+            db.row_factory = sqlite3.Row
+            rows = db.execute("SELECT * FROM runs ORDER BY finished DESC LIMIT ?", (limit,)).fetchall()
+            return [dict(row) for row in rows]
+
+    def hint_level(self, exercise: str) -> int:
+        """How many hints the learner has asked for beyond the first (0: only the nudge so far)."""
+        if not self.path.is_file():
+            return 0
+        with closing(self._connect()) as db:
+            row = db.execute("SELECT level FROM hints WHERE exercise = ?", (exercise,)).fetchone()
+            return row[0] if row else 0
+
+    def hint_levels(self) -> dict[str, int]:
+        if not self.path.is_file():
+            return {}
+        with closing(self._connect()) as db:
+            return dict(db.execute("SELECT exercise, level FROM hints").fetchall())
+
+    def set_hint_level(self, exercise: str, level: int) -> None:
+        with closing(self._connect()) as db, db:
+            db.execute("INSERT OR REPLACE INTO hints VALUES (?, ?, ?)", (exercise, level, time.time()))
+
+    def export(self) -> dict:
+        """Everything, as JSON-ready data (for the website's progress page)."""
+        return {"exported": time.time(), "results": self.results(), "hint_levels": self.hint_levels(),
+                "runs": self.runs(50)}
+
+
+def export_script(data: dict) -> str:
+    """The export as a small script the progress page loads (works from file:// and `mkdocs serve` alike)."""
+    return "window.COURSEKIT_PROGRESS = " + json.dumps(data, ensure_ascii=False, indent=1) + ";\n"
