@@ -175,12 +175,26 @@ def padded(device, dtype=torch.float32, seed=0):
     return x.to(device), lengths.to(device)
 
 
+def call_explaining_meta(function, *args):
+    """call(), with a word on why reading a value fails on meta (it has none) and what to do instead."""
+    try:
+        return call(function, *args)
+    except AssertionError as error:
+        if "meta tensors" not in str(error):
+            raise
+        raise AssertionError(
+            f"{error}\nOn the meta device, this grader's stand-in for a GPU, tensors have shapes but no values, so "
+            "code that reads a value back into Python (.item(), int(t), x[b, :lengths[b]], a loop over lengths) "
+            "cannot run. On a GPU that code would also wait for the device at every step. Build the mask with "
+            "tensor operations on x's device instead.") from None
+
+
 @masked_mean_pool.check(points=2)
 def test_12_3_matches_reference(learner, reference, device):
     """Does MaskedMeanPool average each sequence over its real steps, on the input's device and dtype?"""
     for dtype in (torch.float32, torch.float64):
         x, lengths = padded(device, dtype)
-        got = call(learner.MaskedMeanPool(), x, lengths)
+        got = call_explaining_meta(learner.MaskedMeanPool(), x, lengths)
         want = reference.MaskedMeanPool()(x, lengths)
         if device.type == "cpu" and isinstance(got.value, torch.Tensor) and got.value.shape == want.shape:
             expect.that(not torch.allclose(got.value.to(dtype), x.mean(dim=1)),
