@@ -1,4 +1,4 @@
-# Generated from solutions/ch05_forward_backward.py by `coursekit stubs` (stub 7b37226e50f2). This file is yours: fill in each exercise, then run `pytest autograder`.
+# Generated from solutions/ch05_forward_backward.py by `coursekit stubs` (stub 224a3515b1a6). This file is yours: fill in each exercise, then run `pytest autograder`.
 """Chapter 05: forward and backward propagation. A forward pass, its chain rule by hand, and autograd.Function.
 
 Guide: docs/en/chapters/ch05-forward-backward.md
@@ -57,13 +57,13 @@ class SiLUFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x: Tensor) -> Tensor:
-        """Exercise 5.3 (forward): return x * sigmoid(x), saving what backward needs."""
+        """Forward pass of Exercise 5.3: return x * sigmoid(x), saving what backward needs."""
         # YOUR CODE HERE
         raise NotImplementedError("Exercise 5.3 is not written yet. Guide: docs/en/chapters/ch05-forward-backward.md#ex-5-3")
 
     @staticmethod
     def backward(ctx, grad_output: Tensor) -> Tensor:
-        """Exercise 5.3 (backward): return dL/dx = grad_output * (s + x * s * (1 - s)), s = sigmoid(x)."""
+        """Backward pass of Exercise 5.3: return dL/dx = grad_output * (s + x * s * (1 - s)), s = sigmoid(x)."""
         # YOUR CODE HERE
         raise NotImplementedError("Exercise 5.3 is not written yet. Guide: docs/en/chapters/ch05-forward-backward.md#ex-5-3")
 
@@ -82,12 +82,12 @@ class LinearFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-        """Exercise 5.4 (forward): return x @ weight.T (+ bias), saving what backward needs."""
+        """Forward pass of Exercise 5.4: return x @ weight.T (+ bias), saving what backward needs."""
         # YOUR CODE HERE
         raise NotImplementedError("Exercise 5.4 is not written yet. Guide: docs/en/chapters/ch05-forward-backward.md#ex-5-4")
 
     @staticmethod
     def backward(ctx, grad_output: Tensor) -> tuple[Tensor, Tensor, Tensor | None]:
-        """Exercise 5.4 (backward): return (dL/dx, dL/dweight, dL/dbias), dL/dbias None without a bias."""
+        """Backward pass of Exercise 5.4: return (dL/dx, dL/dweight, dL/dbias), dL/dbias None without a bias."""
         # YOUR CODE HERE
         raise NotImplementedError("Exercise 5.4 is not written yet. Guide: docs/en/chapters/ch05-forward-backward.md#ex-5-4")

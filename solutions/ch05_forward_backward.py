@@ -68,7 +68,7 @@ class SiLUFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x: Tensor) -> Tensor:
-        """Exercise 5.3 (forward): return x * sigmoid(x), saving what backward needs."""
+        """Forward pass of Exercise 5.3: return x * sigmoid(x), saving what backward needs."""
         ### BEGIN SOLUTION
         ctx.save_for_backward(x)
         return x * torch.sigmoid(x)
@@ -76,7 +76,7 @@ class SiLUFunction(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad_output: Tensor) -> Tensor:
-        """Exercise 5.3 (backward): return dL/dx = grad_output * (s + x * s * (1 - s)), s = sigmoid(x)."""
+        """Backward pass of Exercise 5.3: return dL/dx = grad_output * (s + x * s * (1 - s)), s = sigmoid(x)."""
         ### BEGIN SOLUTION
         (x,) = ctx.saved_tensors
         s = torch.sigmoid(x)
@@ -98,7 +98,7 @@ class LinearFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-        """Exercise 5.4 (forward): return x @ weight.T (+ bias), saving what backward needs."""
+        """Forward pass of Exercise 5.4: return x @ weight.T (+ bias), saving what backward needs."""
         ### BEGIN SOLUTION
         ctx.save_for_backward(x, weight)
         ctx.has_bias = bias is not None
@@ -108,7 +108,7 @@ class LinearFunction(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad_output: Tensor) -> tuple[Tensor, Tensor, Tensor | None]:
-        """Exercise 5.4 (backward): return (dL/dx, dL/dweight, dL/dbias), dL/dbias None without a bias."""
+        """Backward pass of Exercise 5.4: return (dL/dx, dL/dweight, dL/dbias), dL/dbias None without a bias."""
         ### BEGIN SOLUTION
         x, weight = ctx.saved_tensors
         grad_x = grad_output @ weight  # (N, D)
