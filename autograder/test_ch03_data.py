@@ -68,7 +68,14 @@ def test_3_1_numpy_float64(learner, reference):
     features = np.random.default_rng(0).normal(size=(5, 4))  # float64, as scikit-learn gives them
     for targets in (np.arange(5), np.linspace(0.0, 1.0, 5)):
         dataset = call(learner.ArrayDataset, features, targets).value
-        expect.close(call(dataset.__getitem__, 2), reference.ArrayDataset(features, targets)[2],
+        got = call(dataset.__getitem__, 2)
+        item = got.value
+        if isinstance(item, (tuple, list)) and item and isinstance(item[0], torch.Tensor):
+            expect.that(item[0].dtype != torch.float64,
+                        f"{got.text} for ArrayDataset(float64 array (5, 4), ...) returned float64 features; expected "
+                        "float32. numpy and scikit-learn give float64, nn.Linear's weights are float32 and refuse to "
+                        "multiply with them: convert floating arrays with .float() (or .to(torch.float32)) in __init__.")
+        expect.close(got, reference.ArrayDataset(features, targets)[2],
                      what=f"dataset[2] for ArrayDataset(float64 array (5, 4), {targets.dtype} array (5,)):")
 
 
