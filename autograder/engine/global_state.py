@@ -47,6 +47,9 @@ def changes_since(before: dict) -> str:
                 changed.append(f"{key} was replaced")
         elif new != old:
             changed.append(f"{key} went from {old} to {new}")
+    internals = tampered_internals()
+    if internals:
+        changed.append(internals)
     return "; ".join(changed)
 
 
@@ -60,3 +63,80 @@ def restore(before: dict) -> None:
     for name, (owner, attr) in _PROTECTED.items():
         if getattr(owner, attr) is not _ORIGINALS[name]:
             setattr(owner, attr, _ORIGINALS[name])
+    restore_internals()
+
+
+# The grader's own machinery, guarded like _PROTECTED: the engine's and the chapters' check modules, pytest's and
+# pluggy's reporting path, and the torch functions the checks use as oracles. `guard_internals()` records, before any
+# learner code runs, the identity of every function, class and module in these namespaces (and the code and
+# defaults of Python functions, and the attributes of the classes defined there); a learner's file that replaces one
+# (`outcomes.classify = ...`, `Check.score = property(...)`, `torch.testing.assert_close.__code__ = ...`) is named by
+# changes_since() and undone by restore(), so it fails the check or the chapter import where it happened.
+_GUARDED_MODULE_PREFIXES = ("autograder", "_pytest.runner", "_pytest.reports", "_pytest.python", "_pytest.outcomes",
+                            "_pytest.fixtures", "_pytest.main", "_pytest.skipping", "pytest_timeout", "pluggy",
+                            "coursekit.batch", "coursekit.sandbox")
+_GUARDED_TORCH = ("torch", "torch.testing", "torch.nn.functional", "torch.autograd", "torch.optim", "torch.nn",
+                  "torch.nn.init", "torch.utils.data")
+_GUARD: dict[tuple[int, str], tuple[object, str, object, tuple | None]] = {}
+
+
+def _fingerprint(value) -> tuple | None:
+    code = getattr(value, "__code__", None) if type(value).__name__ == "function" else None
+    if code is None:
+        return None
+    return code, value.__defaults__, value.__kwdefaults__
+
+
+def _guard_namespace(owner, name: str, classes_from: str | None) -> None:
+    import types
+
+    for attr, value in list(vars(owner).items()):
+        if not (callable(value) or isinstance(value, (types.ModuleType, property, staticmethod, classmethod))):
+            continue
+        _GUARD[(id(owner), attr)] = (owner, f"{name}.{attr}", value, _fingerprint(value))
+        if classes_from and isinstance(value, type) and value.__module__ == classes_from:
+            _guard_namespace(value, f"{name}.{attr}", None)
+
+
+def guard_internals(extra: tuple = ()) -> int:
+    """Record the grader's internals as they are now (call it before any learner code runs); returns how many."""
+    import builtins
+    import sys
+
+    names = [n for n in list(sys.modules) if n.startswith(_GUARDED_MODULE_PREFIXES) or n in _GUARDED_TORCH]
+    for name in names:
+        module = sys.modules.get(name)
+        if module is not None:
+            _guard_namespace(module, name, name if not name.startswith("torch") else None)
+    for owner in (torch.Tensor, torch.nn.Module, builtins, *extra):
+        _guard_namespace(owner, getattr(owner, "__qualname__", getattr(owner, "__name__", "?")), None)
+    return len(_GUARD)
+
+
+def _tampered() -> list[tuple]:
+    found = []
+    for owner, label, value, fingerprint in _GUARD.values():
+        attr = label.rsplit(".", 1)[1]
+        now = vars(owner).get(attr, _MISSING)
+        if now is not value or (fingerprint is not None and _fingerprint(value) != fingerprint):
+            found.append((owner, attr, label, value, fingerprint))
+    return found
+
+
+_MISSING = object()
+
+
+def tampered_internals() -> str:
+    """A sentence naming the grader's internals that were replaced since guard_internals(), or ''."""
+    return "; ".join(f"{label} was replaced" for _, _, label, _, _ in _tampered())
+
+
+def restore_internals() -> None:
+    for owner, attr, _, value, fingerprint in _tampered():
+        try:
+            if fingerprint is not None:
+                value.__code__, value.__defaults__, value.__kwdefaults__ = fingerprint
+            if vars(owner).get(attr, _MISSING) is not value:
+                setattr(owner, attr, value)
+        except (AttributeError, TypeError):  # builtin types refuse setattr; nothing can have replaced those
+            pass
