@@ -115,6 +115,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    global_state.guard_internals()  # the checks are imported, no learner code has run yet: see global_state.py
     seconds = config.stash[_GRADING].check_timeout
     for item in items:
         if item.get_closest_marker("exercise_check") and not item.get_closest_marker("timeout"):
