@@ -1,4 +1,4 @@
-# Generated from solutions/ch12_devices.py by `coursekit stubs` (stub e857e1a458ac). This file is yours: fill in each exercise, then run `pytest autograder`.
+# Generated from solutions/ch12_devices.py by `coursekit stubs` (stub 003f2640bc23). This file is yours: fill in each exercise, then run `pytest autograder`.
 """Chapter 12: devices. Pick the best device, move whole batches there, and write code that runs on any of them.
 
 Guide: docs/en/chapters/ch12-devices.md
@@ -34,10 +34,10 @@ def to_device(batch: Any, device: torch.device) -> Any:
 
 
 class MaskedMeanPool(nn.Module):
-    """Average padded sequences over their real time steps only, on whatever device the input is on."""
+    """Exercise 12.3: average padded sequences over their real time steps only, on whatever device x is on."""
 
     def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
-        """Exercise 12.3: mean over the first lengths[b] time steps of every sequence b; padding is ignored.
+        """The mean over the first lengths[b] time steps of every sequence b; padding is ignored.
 
         x: (B, T, D) padded sequences, lengths: (B,) integers in [1, T], on the same device as x.
             mask[b, t] = 1 if t < lengths[b] else 0                     (B, T)

@@ -47,10 +47,10 @@ def to_device(batch: Any, device: torch.device) -> Any:
 
 
 class MaskedMeanPool(nn.Module):
-    """Average padded sequences over their real time steps only, on whatever device the input is on."""
+    """Exercise 12.3: average padded sequences over their real time steps only, on whatever device x is on."""
 
     def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
-        """Exercise 12.3: mean over the first lengths[b] time steps of every sequence b; padding is ignored.
+        """The mean over the first lengths[b] time steps of every sequence b; padding is ignored.
 
         x: (B, T, D) padded sequences, lengths: (B,) integers in [1, T], on the same device as x.
             mask[b, t] = 1 if t < lengths[b] else 0                     (B, T)
