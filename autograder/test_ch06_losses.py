@@ -3,7 +3,7 @@ finite at extreme logits?"""
 import torch
 import torch.nn.functional as F
 
-from autograder.engine import Exercise, call, expect
+from autograder.engine import Exercise, call, expect, mistakes
 from autograder.engine.raising import raises
 
 mse_loss = Exercise("6.1", "mse_loss", hints=[
@@ -31,6 +31,18 @@ REDUCTIONS = ("mean", "sum", "none")
 def values(shape, device="cpu", dtype=torch.float32, seed=0, scale=1.0):
     generator = torch.Generator().manual_seed(seed)
     return (torch.randn(*shape, generator=generator, dtype=dtype) * scale).to(device)
+
+
+def broadcast_mistake(function, pred: torch.Tensor, target: torch.Tensor) -> str:
+    """The named mistake when function(pred, target) silently broadcast (N, 1) against (N,) into (N, N)."""
+    try:
+        value = function(pred, target, reduction="none")
+    except Exception:  # noqa: BLE001 - refusing is right; any other error is reported by the check itself
+        return ""
+    n = max(pred.shape[0], target.shape[0])
+    if isinstance(value, torch.Tensor) and tuple(value.shape) == (n, n):
+        return " " + mistakes.describe("broadcast_n1_n")
+    return ""
 
 
 def reduction_mistake(got, elementwise: torch.Tensor, reduction: str) -> str:
@@ -70,7 +82,8 @@ def test_6_1_refuses_mismatched_shapes(learner):
            "with every target. Check pred.shape == target.shape and raise ValueError naming both shapes.")
     column, flat = values((7, 1), seed=3), values((7,), seed=4)
     for pred, target in ((column, flat), (flat, column), (values((7,), seed=5), values((5,), seed=6))):
-        error = raises(ValueError, learner.mse_loss, pred, target, why=why)
+        error = raises(ValueError, learner.mse_loss, pred, target,
+                       why=why + broadcast_mistake(learner.mse_loss, pred, target))
         expect.that(str(error).strip() != "", f"mse_loss({tuple(pred.shape)}, {tuple(target.shape)}) raised a "
                                               "ValueError with no message: say which shapes differ.")
     raises(ValueError, learner.mse_loss, values((7,), seed=5), values((7,), seed=6), reduction="average",
@@ -141,9 +154,10 @@ def test_6_2_gradcheck(learner):
 @bce_with_logits.check(points=1)
 def test_6_2_refuses_mismatched_shapes(learner):
     """Does bce_with_logits raise ValueError for (N, 1) logits with (N,) targets?"""
-    raises(ValueError, learner.bce_with_logits, values((7, 1), seed=6), binary_targets((7,), seed=7),
+    logits, targets = values((7, 1), seed=6), binary_targets((7,), seed=7)
+    raises(ValueError, learner.bce_with_logits, logits, targets,
            why="Like mse_loss: (7, 1) against (7,) broadcasts to (7, 7). F.binary_cross_entropy_with_logits refuses "
-               "it too.")
+               "it too." + broadcast_mistake(learner.bce_with_logits, logits, targets))
 
 
 def class_targets(n, classes, device="cpu", seed=0):

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from autograder.engine import Exercise, call, expect
+from autograder.engine import Exercise, call, curves, expect, mistakes
 from autograder.engine.spies import ModeSpy, Recorder, expect_same_state, state_of, valueless_on_meta
 
 train_one_epoch = Exercise("8.1", "train_one_epoch", hints=[
@@ -76,8 +76,7 @@ def as_number(value, context):
     if isinstance(value, torch.Tensor):
         expect.that(value.grad_fn is None,
                     f"{context}\nIt returned a tensor that is still attached to an autograd graph (grad_fn="
-                    f"{type(value.grad_fn).__name__}). Summing the loss tensors (`total += loss`) keeps the graph of "
-                    "every batch alive, using memory for nothing: accumulate loss.item() instead.")
+                    f"{type(value.grad_fn).__name__}). {mistakes.describe('graph_kept_alive')}")
         expect.that(value.numel() == 1, f"{context}\nIt returned a tensor of shape {tuple(value.shape)}; expected "
                                         "one number, the mean loss per sample.")
         return value.detach().reshape(()).item() if not value.is_meta else math.nan
@@ -112,8 +111,7 @@ def expect_weighted_mean(got, batches, context, what="loss"):
     if math.isclose(got, unweighted, rel_tol=1e-5) and not math.isclose(got, weighted, rel_tol=1e-5):
         raise AssertionError(
             f"{context}\nIt returned {what} {got:.6f}, the mean of the batch means ({shown}); expected the mean per "
-            f"sample, {weighted:.6f}. The last batch has fewer samples: weight each batch's mean by its size, "
-            "sum, and divide by the number of samples.")
+            f"sample, {weighted:.6f}. {mistakes.describe('mean_of_batch_means')}")
     expect.that(math.isclose(got, weighted, rel_tol=1e-5, abs_tol=1e-7),
                 f"{context}\nIt returned {what} {got:.6f}; expected {weighted:.6f}, the mean per sample of the batch "
                 f"values your loop computed ({shown}).")
@@ -141,7 +139,7 @@ def diagnose_epoch(model, x, y):
         optimizer = sgd(start)
         loop(start, loader_of(x, y), nn.MSELoss(), optimizer)
         if all(torch.allclose(a, b, rtol=1e-5, atol=1e-6) for a, b in zip(start.parameters(), model.parameters())):
-            return f"These are the parameters of a loop that {mistake}."
+            return mistakes.describe(mistake)
     return ("Usual causes: optimizer.zero_grad() missing (gradients add up across batches), optimizer.step() called "
             "before loss.backward(), a batch skipped, or more than one step per batch.")
 
@@ -160,11 +158,9 @@ def _step_before_backward(model, loader, loss_fn, optimizer):
         loss.backward()
 
 
-KNOWN_LOOP_MISTAKES = {
-    "never calls optimizer.zero_grad(), so every step uses the gradients of all batches so far added up":
-        _no_zero_grad,
-    "calls optimizer.step() before loss.backward(), so every step uses the previous batch's gradients":
-        _step_before_backward,
+KNOWN_LOOP_MISTAKES = {  # engine/mistakes.py names them in the learner's language
+    "zero_grad_missing": _no_zero_grad,
+    "step_before_backward": _step_before_backward,
 }
 
 
@@ -192,8 +188,8 @@ def test_8_1_train_mode_with_gradients(learner):
     expect.that(len(model.records) == 3,
                 f"Called {got.text} ({BATCH_SIZES}).\nThe model's forward ran {len(model.records)} times; expected 3.")
     expect.that(all(training for training, _ in model.records),
-                f"Called {got.text} on a model left in eval mode.\nForward calls: {model.describe()}. Call "
-                "model.train() at the start of the epoch: an evaluation before it switched Dropout and BatchNorm off.")
+                f"Called {got.text} on a model left in eval mode.\nForward calls: {model.describe()}. "
+                f"{mistakes.describe('train_mode_missing')}")
     expect.that(all(grad for _, grad in model.records),
                 f"Called {got.text}.\nForward calls: {model.describe()}. Gradients were off while training: nothing "
                 "can be learned inside torch.no_grad().")
@@ -233,9 +229,9 @@ def test_8_2_matches_reference(learner, reference):
         value = as_number(got.value[key], f"{context}\nIn the result's {key!r}:")
         if len(recorder.calls) == 3:
             expect_weighted_mean(value, recorded_losses(recorder), context, what=key)
+        why = mistakes.describe("eval_mode_missing") if mine.training else "Is Dropout still active?"
         expect.that(math.isclose(value, want[key], rel_tol=1e-5, abs_tol=1e-7),
-                    f"{context}\nIt returned {key} {value:.6f}; the reference returned {want[key]:.6f}. Is Dropout "
-                    "still active (model.eval() missing)?")
+                    f"{context}\nIt returned {key} {value:.6f}; the reference returned {want[key]:.6f}. {why}")
     alone = call(learner.evaluate, mine, loader_of(x, labels), nn.CrossEntropyLoss(), torch.device("cpu"))
     expect.that(isinstance(alone.value, dict) and "loss" in alone.value,
                 f"Called {alone.text} without a metric.\nIt returned {alone.value!r}; expected {{'loss': ...}}.")
@@ -251,12 +247,10 @@ def test_8_2_eval_mode_without_gradients(learner):
     expect.that(len(model.records) == 3,
                 f"Called {got.text} ({BATCH_SIZES}).\nThe model's forward ran {len(model.records)} times; expected 3.")
     expect.that(not any(training for training, _ in model.records),
-                f"Called {got.text} on a model in training mode.\nForward calls: {model.describe()}. Call "
-                "model.eval() first: in training mode Dropout drops units and BatchNorm uses batch statistics, so "
-                "the numbers measure a different model.")
+                f"Called {got.text} on a model in training mode.\nForward calls: {model.describe()}. "
+                f"{mistakes.describe('eval_mode_missing')}")
     expect.that(not any(grad for _, grad in model.records),
-                f"Called {got.text}.\nForward calls: {model.describe()}. Gradients were on during evaluation: every "
-                "batch built an autograd graph for nothing. Wrap the loop in `with torch.no_grad():`.")
+                f"Called {got.text}.\nForward calls: {model.describe()}. {mistakes.describe('no_grad_missing')}")
 
 
 @evaluate.check(points=1)
@@ -342,6 +336,7 @@ def test_8_3_history_matches_reference(learner, reference):
     expect.that(isinstance(history, dict) and {"train_loss", "val_loss", "best_epoch"} <= set(history),
                 f"{context}\nIt returned {history!r}; expected a dict with 'train_loss', 'val_loss' and 'best_epoch'.")
     for key in ("train_loss", "val_loss"):
+        curves.record(key.replace("_", " "), history[key], want[key])
         expect.that(isinstance(history[key], list) and len(history[key]) == 4,
                     f"{context}\nhistory[{key!r}] is {history[key]!r}; expected a list of 4 floats, one per epoch.")
         values = torch.tensor([as_number(v, f"{context}\nIn history[{key!r}]:") for v in history[key]])

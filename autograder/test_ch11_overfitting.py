@@ -5,7 +5,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from autograder.engine import Exercise, call, expect
+from autograder.engine import Exercise, call, expect, mistakes
 from autograder.engine.calls import describe
 from autograder.engine.datasets import load
 from autograder.engine.isolation import use_reference
@@ -227,7 +227,10 @@ def test_11_4_eval_is_identity(learner):
         layer.eval()
         x = positive_input(4, 6, seed=6)
         got = call(layer, x)
-        expect.close(got, x, what=f"Called Dropout({p}) after .eval() on {describe(x)}.\nIn eval "
+        still_active = (isinstance(got.value, torch.Tensor) and got.value.shape == x.shape
+                        and not torch.equal(got.value.detach(), x))
+        named = f"\n{mistakes.describe('dropout_active_in_eval')}" if still_active else ""
+        expect.close(got, x, what=f"Called Dropout({p}) after .eval() on {describe(x)}.{named}\nIn eval "
                                   "mode dropout must be the identity. Check self.training (F.dropout needs "
                                   "training=self.training), and do not scale at eval time: the scaling by "
                                   "1 / (1 - p) happens in training.")

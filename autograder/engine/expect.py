@@ -11,6 +11,7 @@ from typing import Any, Mapping
 import torch
 from torch.testing import assert_close as _assert_close
 
+from autograder.engine import mistakes
 from autograder.engine.calls import Called, describe
 
 
@@ -18,6 +19,11 @@ def _unpack(actual: Any, what: str | None) -> tuple[Any, str]:
     if isinstance(actual, Called):
         return actual.value, what or f"Called {actual.text}."
     return actual, what or "The result"
+
+
+def mistake(mistake_id: str, context: str = "") -> None:
+    """Fail, naming a known mistake from the catalog (engine/mistakes.py) after `context` (what was called)."""
+    raise AssertionError(f"{context}\n{mistakes.describe(mistake_id)}".strip())
 
 
 def that(condition: bool, message: str) -> None:
@@ -70,10 +76,9 @@ def tensor_like(value: Any, expected: torch.Tensor, *, what: str, check_dtype: b
 
 def _shape_mistake(got: torch.Size, want: torch.Size) -> str:
     if len(got) == 2 and got[0] == got[1] and want in (torch.Size([got[0]]), torch.Size([got[0], 1])):
-        return (" This is the broadcasting trap: a (N, 1) tensor combined with a (N,) tensor broadcasts to (N, N). "
-                "Make both the same shape first (reshape, squeeze or unsqueeze).")
+        return " " + mistakes.describe("broadcast_n1_n")
     if tuple(got) == tuple(reversed(want)) and got != want:
-        return " The dimensions are swapped: is a transpose missing or extra?"
+        return " " + mistakes.describe("dims_swapped")
     return ""
 
 
@@ -86,15 +91,13 @@ def _preview(tensor: torch.Tensor, count: int = 6) -> str:
 def unchanged(tensor: torch.Tensor, original: torch.Tensor, version: int, *, what: str) -> None:
     """The learner's code must not modify its input in place."""
     that(tensor._version == version and torch.equal(tensor, original),
-         f"{what}\nIt modified its input in place (for example `x -= x.mean(0)` or `x.sub_(...)`). Return a new "
-         "tensor and leave the caller's data as it was: write `x = x - x.mean(0)` instead.")
+         f"{what}\n{mistakes.describe('input_modified_in_place')}")
 
 
 def connected(output: Any, inputs: Mapping[str, torch.Tensor], *, what: str | None = None) -> None:
     """The output has a graph back to every named input: no .item(), .detach(), .data or torch.tensor(...) in between."""
     value, context = _unpack(output, what)
-    hint = ("Something broke the graph: .item(), .numpy(), .detach(), .data or torch.tensor(...) make a value that "
-            "autograd cannot trace back. Keep the computation in torch operations on the tensors themselves.")
+    hint = mistakes.describe("graph_broken")
     that(isinstance(value, torch.Tensor) and value.grad_fn is not None,
          f"{context}\nThe result has no grad_fn: autograd cannot differentiate it. {hint}")
     for name, tensor in inputs.items():
