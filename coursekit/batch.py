@@ -1,0 +1,568 @@
+"""Grade a class: a folder of submissions, in parallel, each in its own walled-off process.
+
+    coursekit grade-class SUBMISSIONS --out DIR [--workers N] [--timeout S] [--memory MB]
+
+SUBMISSIONS holds one folder per student, each laid out like exercises/ (chNN_topic.py files). The run writes
+DIR/gradebook.csv (student, points per exercise, total), DIR/results/STUDENT.json (Gradescope's results.json) and
+DIR/reports/STUDENT.txt (the score report the student would see).
+
+How it is fast: this process imports torch, pytest and the checks once, collects every check once and loads the
+reference solutions once; then it forks one child per (student, chapter). A child starts with everything in memory
+(copy-on-write), so no submission pays for importing torch or collecting the checks.
+
+How it is safe (see sandbox.py for the walls): a child sees only its student's folder, read-only, never solutions/,
+the output folder or other students' folders; it has no network, a memory limit, and runs as `nobody` when the
+grader runs as root. Results travel back through a pipe as one JSON line per check; the points, names and order of
+the checks come from this process's own collection, made before any learner code ran, so a child can only say
+"passed" or "failed" for the check it was asked to run, in order. A child that hangs is killed (per check and per
+chapter); one that crashes, exits or runs out of memory loses the check it was running, and a fresh child picks up
+the chapter's remaining checks.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import select
+import signal
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+KIT_ROOT = Path(__file__).resolve().parents[1]
+CHAPTER_FILE = re.compile(r"^ch\d\d_\w+\.py$")
+GRACE_SECONDS = 5.0
+MESSAGE_LIMIT = 4000
+STREAM_LIMIT = 4 * 1024 * 1024
+
+
+@dataclass
+class Options:
+    workers: int = max(os.cpu_count() or 1, 1)
+    timeout: float = 300.0  # one chapter of one submission, every check together
+    memory_mb: int = 2048  # what a submission may allocate on top of the grader's own memory
+    check_timeout: float = 10.0
+    chapters: list[str] | None = None  # e.g. ["ch01_tensors"]; default: every chapter
+    visibility: str = "visible"
+    namespaces: bool = True  # False: no mount/network namespaces, the audit hook alone (what non-root gets)
+    progress: bool = True
+
+
+@dataclass
+class Student:
+    name: str
+    folder: Path
+
+
+@dataclass
+class Job:
+    """The remaining checks of one chapter of one student, for one child process."""
+
+    student: Student
+    chapter: str
+    indexes: list[int]
+    pid: int = 0
+    read_fd: int = -1
+    buffer: bytes = b""
+    received: int = 0
+    started: float = 0.0
+    current: int | None = None
+    current_deadline: float = 0.0
+    imported: bool = False
+    killed_for: str = ""
+
+
+@dataclass
+class Outcome:
+    """Everything the class run produced, for the CLI, the tests and the benchmark."""
+
+    students: list[str]
+    exercises: list[str]
+    scores: dict[str, dict[str, float]]
+    max_points: dict[str, float]
+    results: dict[str, dict]
+    seconds: float = 0.0
+    children: int = 0
+    peak_rss_mib: list[float] = field(default_factory=list)
+    private_mib: list[float] = field(default_factory=list)
+    parent_rss_mib: float = 0.0
+    sandbox: str = ""
+
+    def total(self, student: str) -> float:
+        return sum(self.scores[student].values())
+
+    def memory_line(self) -> str:
+        if not self.peak_rss_mib:
+            return "no child ran"
+        private = f", of which private (not shared with the grader) median {statistics.median(self.private_mib):.0f} " \
+                  f"MiB, max {max(self.private_mib):.0f} MiB" if self.private_mib else ""
+        return (f"memory per worker: peak RSS median {statistics.median(self.peak_rss_mib):.0f} MiB, "
+                f"max {max(self.peak_rss_mib):.0f} MiB{private}; the grader itself {self.parent_rss_mib:.0f} MiB")
+
+
+def find_students(root: Path) -> list[Student]:
+    """One student per sub-folder of `root` that holds chapter files (or `root` itself when it holds them)."""
+    root = root.resolve()
+    if any(CHAPTER_FILE.match(p.name) for p in root.iterdir() if p.is_file()):
+        return [Student(root.name, root)]
+    students = [Student(p.name, p) for p in sorted(root.iterdir()) if p.is_dir() and not p.name.startswith(".")]
+    if not students:
+        raise SystemExit(f"{root}: no submissions found (one folder per student, laid out like exercises/)")
+    return students
+
+
+def grade_class(students: list[Student], out: Path, options: Options, hidden: list[Path] = ()) -> Outcome:
+    """Grade every student's chapters; write the gradebook, results and reports under `out`."""
+    import pytest
+
+    out.mkdir(parents=True, exist_ok=True)
+    run = _ClassRun(students, out.resolve(), options, [Path(h) for h in hidden])
+    test_files = sorted(str(p) for p in (KIT_ROOT / "autograder").glob("test_ch[0-9][0-9]_*.py")
+                        if options.chapters is None or p.stem.removeprefix("test_") in options.chapters)
+    if not test_files:
+        raise SystemExit(f"no checks for chapters {options.chapters}")
+    args = [*test_files, "--rootdir", str(KIT_ROOT), "-c", str(KIT_ROOT / "pyproject.toml"), "--target", "solutions",
+            "--check-timeout", str(options.check_timeout), "--visibility", options.visibility,
+            "--no-record-progress",
+            "-s", "-q", "-q", "-p", "no:random_order", "-p", "no:cacheprovider"]
+    pytest_lines = io.StringIO()
+    shown, sys.stdout = sys.stdout, pytest_lines  # pytest's own lines; the progress bar goes to stderr
+    try:
+        code = pytest.main(args, plugins=[run])
+    finally:
+        sys.stdout = shown
+    if run.outcome is None:
+        raise SystemExit(f"the grader could not start (pytest exit status {code}): {run.problem}\n"
+                         f"{pytest_lines.getvalue()[-4000:]}")
+    return run.outcome
+
+
+class _ClassRun:
+    """A pytest plugin: collect the checks once, then run them per student and chapter in forked children."""
+
+    def __init__(self, students: list[Student], out: Path, options: Options, hidden: list[Path]):
+        self.students, self.out, self.options = students, out, options
+        roots = {s.folder.parent for s in students if len(students) > 1}
+        self.hidden = [KIT_ROOT / "solutions", KIT_ROOT / "tests", KIT_ROOT / ".git", KIT_ROOT / "artifacts", out,
+                       *roots, *hidden]
+        self.outcome: Outcome | None = None
+        self.problem = ""
+
+    def pytest_collectreport(self, report) -> None:
+        if report.failed:
+            self.problem += f"\n{report.nodeid}: {report.longreprtext[-2000:]}"
+
+    def pytest_runtestloop(self, session) -> bool:
+        if self.problem:
+            return True
+        import torch
+
+        from autograder.engine import loading, plugin
+
+        config = session.config
+        items = [i for i in session.items if i.get_closest_marker("exercise_check")]
+        parent = config.stash[plugin._GRADING]
+        chapters = sorted({plugin.chapter_of(i) for i in items})
+        for chapter in chapters:  # into memory now: the children cannot read solutions/
+            parent.chapter(parent.reference, chapter)
+        torch.set_num_threads(1)  # one core per child; the children run side by side
+        loading._ALIAS_DIR.chmod(0o755)  # children run as `nobody` where the grader is root
+        for student in self.students:  # module aliases for spawned DataLoader workers (the child may not write)
+            for chapter in chapters:
+                path = (student.folder / f"{chapter}.py").resolve()
+                alias = loading._ALIAS_DIR / f"{loading.module_name(student.folder, chapter)}.py"
+                if path.is_file() and not alias.is_symlink():
+                    alias.symlink_to(path)
+        scheduler = _Scheduler(config, items, chapters, self)
+        statuses = scheduler.run()
+        self.outcome = self._write(config, session, items, statuses, scheduler)
+        return True
+
+    def _write(self, config, session, items, statuses, scheduler) -> Outcome:
+        from autograder.engine import plugin
+
+        (self.out / "results").mkdir(exist_ok=True)
+        (self.out / "reports").mkdir(exist_ok=True)
+        results, scores = {}, {}
+        exercise_ids: list[str] = []
+        max_points: dict[str, float] = {}
+        original = config.stash[plugin._GRADING]
+        for student in self.students:
+            grading = plugin.GradingSession(student.folder, self.options.check_timeout)
+            grading.started = scheduler.started
+            for index, item in enumerate(items):
+                status, message = statuses[(student.name, index)]
+                grading.record(item, status, message)
+            config.stash[plugin._GRADING] = grading
+            path = self.out / "results" / f"{student.name}.json"
+            config.option.results = str(path)
+            plugin.pytest_sessionfinish(session)  # the same results.json `pytest autograder --results` writes
+            (self.out / "reports" / f"{student.name}.txt").write_text(plugin._report_text(config) + "\n",
+                                                                   encoding="utf-8")
+            results[student.name] = json.loads(path.read_text(encoding="utf-8"))
+            scores[student.name] = {e.id: e.score for e in grading.exercises.values()}
+            for exercise in grading.exercises.values():
+                max_points[exercise.id] = exercise.points
+        config.stash[plugin._GRADING] = original
+        config.option.results = None
+        exercise_ids = sorted(max_points, key=lambda e: tuple(int(p) for p in e.split(".")))
+        outcome = Outcome([s.name for s in self.students], exercise_ids, scores, max_points, results,
+                          seconds=time.time() - scheduler.started, children=scheduler.children,
+                          peak_rss_mib=scheduler.peak_rss, private_mib=scheduler.private,
+                          parent_rss_mib=_rss_mib(), sandbox=scheduler.sandbox)
+        write_gradebook(self.out / "gradebook.csv", outcome)
+        return outcome
+
+
+def write_gradebook(path: Path, outcome: Outcome) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student", *outcome.exercises, "total", "max_total"])
+        maximum = sum(outcome.max_points.values())
+        for student in outcome.students:
+            row = outcome.scores[student]
+            writer.writerow([student, *(f"{row.get(e, 0):g}" for e in outcome.exercises),
+                             f"{outcome.total(student):g}", f"{maximum:g}"])
+
+
+def _rss_mib() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class _Scheduler:
+    """Keeps `workers` children busy; reads their pipes; enforces the time limits; restarts after a crash."""
+
+    def __init__(self, config, items, chapters, run: _ClassRun):
+        from autograder.engine import plugin
+
+        self.config, self.items, self.run_options = config, items, run.options
+        self.klass = run
+        self.statuses: dict[tuple[str, int], tuple[str, str]] = {}
+        self.pending: list[Job] = []
+        for student in run.students:
+            for chapter in chapters:
+                indexes = [i for i, item in enumerate(items) if plugin.chapter_of(item) == chapter]
+                self.pending.append(Job(student, chapter, indexes))
+        self.total_jobs = len(self.pending)
+        self.finished_jobs = 0
+        self.running: dict[int, Job] = {}
+        self.children = 0
+        self.peak_rss: list[float] = []
+        self.private: list[float] = []
+        self.sandbox = ""
+        self.started = time.time()
+        self._last_bar = 0.0
+
+    def _seconds(self, index: int) -> float:
+        marker = self.items[index].get_closest_marker("timeout")
+        return float(marker.args[0]) if marker and marker.args else self.run_options.check_timeout
+
+    def run(self) -> dict:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        while self.pending or self.running:
+            while self.pending and len(self.running) < self.run_options.workers:
+                self._start(self.pending.pop(0))
+            self._poll()
+            self._progress()
+        self._progress(final=True)
+        return self.statuses
+
+    def _start(self, job: Job) -> None:
+        read_fd, write_fd = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            os.close(read_fd)
+            _child(self.config, self.items, job, write_fd, self.klass.hidden, self.run_options)
+        os.close(write_fd)
+        os.set_blocking(read_fd, False)
+        job.pid, job.read_fd, job.started = pid, read_fd, time.time()
+        job.buffer, job.received, job.current, job.imported, job.killed_for = b"", 0, None, False, ""
+        job.current_deadline = job.started + self.run_options.check_timeout + GRACE_SECONDS  # importing the chapter
+        self.running[read_fd] = job
+        self.children += 1
+
+    def _poll(self) -> None:
+        ready, _, _ = select.select(list(self.running), [], [], 0.2)
+        for fd in ready:
+            job = self.running[fd]
+            try:
+                chunk = os.read(fd, 65536)
+            except BlockingIOError:
+                continue
+            if chunk:
+                job.received += len(chunk)
+                job.buffer += chunk
+                *lines, job.buffer = job.buffer.split(b"\n")
+                for line in lines:
+                    self._message(job, line)
+                if job.received > STREAM_LIMIT:
+                    self._kill(job, "it sent more than the grader reads")
+            else:
+                self._finish(job)
+        now = time.time()
+        for job in list(self.running.values()):
+            if job.killed_for:
+                continue
+            if now - job.started > self.run_options.timeout:
+                self._kill(job, f"the chapter ran past its time limit of {self.run_options.timeout:g} s")
+            elif (job.current is not None or not job.imported) and now > job.current_deadline:
+                self._kill(job, "timeout")
+
+    def _message(self, job: Job, line: bytes) -> None:
+        """One JSON line from a child; anything out of protocol (wrong check, wrong order, bad status) is ignored."""
+        from autograder.engine.outcomes import BROKEN, FAILED, NOT_ATTEMPTED, PASSED, TIMEOUT
+
+        try:
+            message = json.loads(line)
+            kind = message["e"]
+        except (ValueError, KeyError, TypeError):
+            return
+        expected = job.indexes[0] if job.indexes else None
+        if kind == "sandbox":
+            self.sandbox = str(message.get("mode", ""))[:40]
+        elif kind == "imported":
+            job.imported = True
+        elif kind == "start" and message.get("i") == expected and job.current is None:
+            job.current = expected
+            job.current_deadline = time.time() + self._seconds(expected) + GRACE_SECONDS
+        elif kind == "done" and message.get("i") == expected == job.current:
+            status = message.get("s")
+            if status not in (PASSED, FAILED, TIMEOUT, NOT_ATTEMPTED, BROKEN):
+                status, text = FAILED, "The grader received an unreadable result for this check."
+            else:
+                text = str(message.get("m", ""))[:MESSAGE_LIMIT]
+            self.statuses[(job.student.name, expected)] = (status, text)
+            job.indexes.pop(0)
+            job.current = None
+        elif kind == "memory":
+            try:
+                self.private.append(float(message["private_mib"]))
+            except (KeyError, TypeError, ValueError):
+                pass
+
+    def _kill(self, job: Job, reason: str) -> None:
+        job.killed_for = reason
+        try:
+            os.killpg(job.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    def _finish(self, job: Job) -> None:
+        from autograder.engine.outcomes import BROKEN, FAILED, TIMEOUT, TIMEOUT_MESSAGE
+
+        del self.running[job.read_fd]
+        os.close(job.read_fd)
+        _, status, usage = os.wait4(job.pid, 0)
+        try:
+            os.killpg(job.pid, signal.SIGKILL)  # whatever the child left behind (DataLoader workers)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.peak_rss.append(usage.ru_maxrss / 1024)
+        if job.indexes:
+            how = _how_it_ended(status, job.killed_for)
+            culprit = job.current if job.current is not None else job.indexes[0]
+            if not job.imported:
+                message = (f"{job.chapter}.py stopped the grading process while being imported ({how}). Nothing at "
+                           "the top level of an exercise file should end the program.")
+                for index in job.indexes:
+                    self.statuses[(job.student.name, index)] = (BROKEN, message)
+                job.indexes = []
+            elif job.killed_for == "timeout" or job.killed_for.startswith("the chapter ran past"):
+                exercise = self.items[culprit].get_closest_marker("exercise_check").kwargs["exercise"]
+                text = TIMEOUT_MESSAGE.format(seconds=self._seconds(culprit))
+                for index in list(job.indexes):
+                    marker = self.items[index].get_closest_marker("exercise_check")
+                    if index == culprit or marker.kwargs["exercise"] is exercise:
+                        self.statuses[(job.student.name, index)] = (TIMEOUT, text)
+                        job.indexes.remove(index)
+            else:
+                self.statuses[(job.student.name, culprit)] = (
+                    FAILED, f"The grading process stopped during this check ({how}): the code under test crashed, "
+                            "ran out of memory, or ended the program. Exercise code must return, not exit.")
+                job.indexes.remove(culprit)
+            if job.indexes:
+                self.pending.insert(0, Job(job.student, job.chapter, job.indexes))
+                return
+        self.finished_jobs += 1
+
+    def _progress(self, final: bool = False) -> None:
+        if not self.run_options.progress:
+            return
+        now = time.time()
+        if not final and now - self._last_bar < 0.5:
+            return
+        self._last_bar = now
+        done, total = self.finished_jobs, self.total_jobs
+        width = 30
+        filled = int(width * done / max(total, 1))
+        line = (f"grading [{'#' * filled}{'.' * (width - filled)}] {done}/{total} chapters of "
+                f"{len(self.klass.students)} submissions, {now - self.started:.0f} s")
+        stream = sys.__stderr__
+        if stream.isatty():
+            stream.write("\r" + line + ("\n" if final else ""))
+        elif final or done * 10 // max(total, 1) != getattr(self, "_tenth", -1):
+            self._tenth = done * 10 // max(total, 1)
+            stream.write(line + "\n")
+        stream.flush()
+
+
+def _how_it_ended(status: int, killed_for: str) -> str:
+    if killed_for:
+        return "stopped by the grader: " + ("probably an infinite loop" if killed_for == "timeout" else killed_for)
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        name = signal.Signals(number).name if number in signal.Signals._value2member_map_ else str(number)
+        return f"killed by signal {name}" + (", probably out of memory" if number == signal.SIGKILL else "")
+    return f"it exited with status {os.waitstatus_to_exitcode(status)}"
+
+
+def _child(config, items, job: Job, write_fd: int, hidden: list[Path], options: Options) -> None:
+    """In the forked child: wall off, import the learner's chapter, run the remaining checks, report each. Never
+    returns."""
+    code = 0
+    try:
+        code = _grade_in_child(config, items, job, write_fd, hidden, options)
+    except BaseException:  # noqa: BLE001 - the parent notices the missing results and says so
+        code = 70
+    finally:
+        os._exit(code)
+
+
+def _grade_in_child(config, items, job: Job, write_fd: int, hidden: list[Path], options: Options) -> int:
+    from coursekit import sandbox
+
+    os.setpgid(0, 0)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.close(devnull)
+    # The pipe moves to a fixed high descriptor, and anything else inherited (other children's pipes) is closed.
+    os.dup2(write_fd, 1023)
+    os.close(write_fd)
+    os.closerange(3, 1023)
+
+    def send(**message) -> None:
+        data = (json.dumps(message) + "\n").encode()
+        while data:
+            data = data[os.write(1023, data):]
+
+    from autograder.engine import global_state, plugin
+    from autograder.engine.loading import ChapterBroken
+    from autograder.engine.outcomes import FAILED
+
+    parent = config.stash[plugin._GRADING]
+    grading = plugin.GradingSession(job.student.folder, options.check_timeout)
+    grading._loaded = {key: module for key, module in parent._loaded.items() if key[0] == parent.reference}
+    config.stash[plugin._GRADING] = grading
+    walls = sandbox.Walls(job.student.folder, [h for h in hidden if h.resolve() != job.student.folder.resolve()],
+                          options.memory_mb, options.namespaces)
+    mode = sandbox.enter(walls)
+    _drop_privileges()
+    reference_names = {m.__name__ for m in grading._loaded.values()}
+    for name in reference_names:
+        sys.modules.pop(name, None)
+    global_state.guard_internals(extra=(json, os, sys))
+    send(e="sandbox", mode=mode)
+    os.chdir(job.student.folder)
+    try:
+        grading.chapter(grading.target, job.chapter)
+    except ChapterBroken:
+        pass
+    if global_state.tampered_internals():
+        global_state.restore_internals()
+    send(e="imported")
+    for position, index in enumerate(job.indexes):
+        item = items[index]
+        following = job.indexes[position + 1] if position + 1 < len(job.indexes) else None
+        send(e="start", i=index)
+        item.ihook.pytest_runtest_protocol(item=item, nextitem=items[following] if following is not None else None)
+        tampered = global_state.tampered_internals()
+        if tampered:
+            global_state.restore_internals()
+            status, message = FAILED, (f"The code under test changed the grader itself: {tampered}. Exercise code "
+                                       "must not touch the grader, pytest or torch's own functions.")
+        else:
+            status, message = _recorded(grading, item)
+        send(e="done", i=index, s=status, m=message[:MESSAGE_LIMIT])
+    send(e="memory", private_mib=_private_mib())
+    return 0
+
+
+def _recorded(grading, item) -> tuple[str, str]:
+    from autograder.engine.outcomes import FAILED
+
+    exercise = item.get_closest_marker("exercise_check").kwargs["exercise"]
+    result = grading.exercises.get(exercise.id)
+    check = result.checks.get(item.originalname) if result else None
+    run_id = item.name[len(item.originalname):] or item.originalname
+    for ran, status, message in reversed(check.runs if check else []):
+        if ran == run_id:
+            return status, message
+    return FAILED, "The check did not run to the end (its setup or teardown failed)."
+
+
+def _drop_privileges() -> None:
+    """As root: become `nobody`, undumpable, no new privileges, so /proc cannot reach the grader or other children."""
+    if os.geteuid() != 0:
+        return
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS
+    os.setgroups([])
+    os.setgid(65534)
+    os.setuid(65534)
+    libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0
+
+
+def _private_mib() -> float:
+    try:
+        with open("/proc/self/smaps_rollup") as rollup:
+            fields = dict(line.split(":", 1) for line in rollup if ":" in line)
+        return sum(int(fields[k].split()[0]) for k in ("Private_Clean", "Private_Dirty")) / 1024
+    except (OSError, KeyError, ValueError):
+        return 0.0
+
+
+def main(args) -> int:
+    """`coursekit grade-class`."""
+    options = Options(workers=args.workers, timeout=args.timeout, memory_mb=args.memory,
+                      check_timeout=args.check_timeout, chapters=args.chapters or None, visibility=args.visibility,
+                      progress=not args.no_progress)
+    students = find_students(args.submissions)
+    outcome = grade_class(students, args.out, options)
+    maximum = sum(outcome.max_points.values())
+    print(f"graded {len(outcome.students)} submissions in {outcome.seconds:.1f} s ({options.workers} workers, "
+          f"{outcome.children} child processes, sandbox: {outcome.sandbox or 'none'})")
+    print(outcome.memory_line())
+    print(f"gradebook: {args.out / 'gradebook.csv'}  (mean {statistics.mean(outcome.total(s) for s in outcome.students):.1f}"
+          f" / {maximum:g})")
+    return 0
+
+
+def add_parser(commands) -> None:
+    grade = commands.add_parser("grade-class", help="grade a folder of submissions in parallel, isolated")
+    grade.add_argument("submissions", type=Path, help="one folder per student, each laid out like exercises/")
+    grade.add_argument("--out", type=Path, required=True, help="where gradebook.csv, results/ and reports/ go")
+    grade.add_argument("--workers", type=int, default=max(os.cpu_count() or 1, 1))
+    grade.add_argument("--timeout", type=float, default=300.0,
+                       help="seconds one chapter of one submission may take, all checks together (default 300)")
+    grade.add_argument("--memory", type=int, default=2048, metavar="MB",
+                       help="memory a submission may allocate on top of the grader's own (default 2048)")
+    grade.add_argument("--check-timeout", type=float, default=10.0, help="seconds per check (default 10)")
+    grade.add_argument("--chapters", nargs="*", help="only these chapters, e.g. ch01_tensors")
+    grade.add_argument("--visibility", default="visible",
+                       choices=["visible", "hidden", "after_due_date", "after_published"])
+    grade.add_argument("--no-progress", action="store_true", help="no progress bar")
+    grade.set_defaults(run=main)
