@@ -289,7 +289,15 @@ def test_3_4_in_a_worker_process(learner, reference):
     def load_every_batch(loader):
         return list(loader)
 
-    got = call(load_every_batch, loader)
+    try:
+        got = call(load_every_batch, loader)
+    except AssertionError as error:
+        if "pickl" not in str(error).lower():
+            raise
+        raise AssertionError(f"DataLoader(..., collate_fn=pad_collate, num_workers=1, multiprocessing_context='spawn'): "
+                             f"{error}\nA spawned worker is a fresh Python process: it gets the collate function by "
+                             "pickling its name and importing it. A lambda or a nested function has no importable "
+                             "name; write `def pad_collate(batch):` at the top level of the file.") from None
     expected = [reference.pad_collate(data[start:start + 3]) for start in (0, 3, 6)]
     expect.close(got, expected, what="DataLoader(7 ragged sequences, batch_size=3, collate_fn=pad_collate, "
                  "num_workers=1, multiprocessing_context='spawn'): the batches differ. A worker process must be able "
