@@ -1,4 +1,4 @@
-# Generated from solutions/ch03_data.py by `coursekit stubs` (stub c4060f654e79). This file is yours: fill in each exercise, then run `pytest autograder`.
+# Generated from solutions/ch03_data.py by `coursekit stubs` (stub 49e541a6f021). This file is yours: fill in each exercise, then run `pytest autograder`.
 """Chapter 03: data. A Dataset says what one sample is; a DataLoader turns samples into shuffled, seeded batches.
 
 Guide: docs/en/chapters/ch03-data.md
@@ -23,14 +23,17 @@ class ArrayDataset(Dataset):
     """
 
     def __init__(self, features, targets, transform: Callable[[Tensor], Tensor] | None = None):
+        """Convert and keep features (N, D) and targets (N,); refuse different lengths with ValueError."""
         # YOUR CODE HERE
         raise NotImplementedError("Exercise 3.1 is not written yet. Guide: docs/en/chapters/ch03-data.md#ex-3-1")
 
     def __len__(self) -> int:
+        """N, the number of samples (rows)."""
         # YOUR CODE HERE
         raise NotImplementedError("Exercise 3.1 is not written yet. Guide: docs/en/chapters/ch03-data.md#ex-3-1")
 
     def __getitem__(self, index: int) -> tuple[Tensor, Tensor]:
+        """(transform(features[index]), targets[index]); features[index] alone when there is no transform."""
         # YOUR CODE HERE
         raise NotImplementedError("Exercise 3.1 is not written yet. Guide: docs/en/chapters/ch03-data.md#ex-3-1")
 

@@ -1,4 +1,4 @@
-# Generated from solutions/ch04_modules.py by `coursekit stubs` (stub e64461cd5fab). This file is yours: fill in each exercise, then run `pytest autograder`.
+# Generated from solutions/ch04_modules.py by `coursekit stubs` (stub 8920b7ace8a2). This file is yours: fill in each exercise, then run `pytest autograder`.
 """Chapter 04: modules. An nn.Module owns its parameters, so .parameters(), .to(), state_dict() and train()/eval() work.
 
 Guide: docs/en/chapters/ch04-modules.md
@@ -25,6 +25,7 @@ class LinearRegression(nn.Module):
         raise NotImplementedError("Exercise 4.1 is not written yet. Guide: docs/en/chapters/ch04-modules.md#ex-4-1")
 
     def forward(self, x: Tensor) -> Tensor:
+        """x: (N, in_features) -> (N, out_features)."""
         # YOUR CODE HERE
         raise NotImplementedError("Exercise 4.1 is not written yet. Guide: docs/en/chapters/ch04-modules.md#ex-4-1")
 
@@ -43,6 +44,7 @@ class LogisticRegression(nn.Module):
         raise NotImplementedError("Exercise 4.2 is not written yet. Guide: docs/en/chapters/ch04-modules.md#ex-4-2")
 
     def forward(self, x: Tensor) -> Tensor:
+        """x: (N, in_features) -> logits (N,)."""
         # YOUR CODE HERE
         raise NotImplementedError("Exercise 4.2 is not written yet. Guide: docs/en/chapters/ch04-modules.md#ex-4-2")
 
@@ -69,6 +71,7 @@ class MLP(nn.Module):
         raise NotImplementedError("Exercise 4.3 is not written yet. Guide: docs/en/chapters/ch04-modules.md#ex-4-3")
 
     def forward(self, x: Tensor) -> Tensor:
+        """x: (N, sizes[0]) -> (N, sizes[-1])."""
         # YOUR CODE HERE
         raise NotImplementedError("Exercise 4.3 is not written yet. Guide: docs/en/chapters/ch04-modules.md#ex-4-3")
 

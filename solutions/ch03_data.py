@@ -22,6 +22,7 @@ class ArrayDataset(Dataset):
     """
 
     def __init__(self, features, targets, transform: Callable[[Tensor], Tensor] | None = None):
+        """Convert and keep features (N, D) and targets (N,); refuse different lengths with ValueError."""
         ### BEGIN SOLUTION
         self.features = _as_float32(torch.as_tensor(features))  # (N, D)
         self.targets = _as_float32(torch.as_tensor(targets))  # (N,)
@@ -31,11 +32,13 @@ class ArrayDataset(Dataset):
         ### END SOLUTION
 
     def __len__(self) -> int:
+        """N, the number of samples (rows)."""
         ### BEGIN SOLUTION
         return len(self.features)
         ### END SOLUTION
 
     def __getitem__(self, index: int) -> tuple[Tensor, Tensor]:
+        """(transform(features[index]), targets[index]); features[index] alone when there is no transform."""
         ### BEGIN SOLUTION
         x = self.features[index]  # (D,)
         if self.transform is not None:

@@ -25,6 +25,7 @@ class LinearRegression(nn.Module):
         ### END SOLUTION
 
     def forward(self, x: Tensor) -> Tensor:
+        """x: (N, in_features) -> (N, out_features)."""
         ### BEGIN SOLUTION
         return self.linear(x)  # (N, out_features)
         ### END SOLUTION
@@ -45,6 +46,7 @@ class LogisticRegression(nn.Module):
         ### END SOLUTION
 
     def forward(self, x: Tensor) -> Tensor:
+        """x: (N, in_features) -> logits (N,)."""
         ### BEGIN SOLUTION
         return self.linear(x).squeeze(-1)  # (N, 1) -> (N,); squeeze(-1) keeps a batch of one as (1,)
         ### END SOLUTION
@@ -81,6 +83,7 @@ class MLP(nn.Module):
         ### END SOLUTION
 
     def forward(self, x: Tensor) -> Tensor:
+        """x: (N, sizes[0]) -> (N, sizes[-1])."""
         ### BEGIN SOLUTION
         return self.layers(x)  # (N, d_0) -> (N, d_L)
         ### END SOLUTION
