@@ -32,12 +32,14 @@ class Grade:
         return {t["number"] for t in self.results["tests"]}
 
 
-def grade(target: Path | str, *test_files: str, extra: tuple[str, ...] = (), timeout: float = 600) -> Grade:
+def grade(target: Path | str, *test_files: str, extra: tuple[str, ...] = (), timeout: float = 600,
+          env: dict[str, str | None] | None = None) -> Grade:
     results = Path(os.environ.get("TMPDIR", "/tmp")) / f"results-{os.getpid()}-{abs(hash((str(target), test_files, extra)))}.json"
     results.unlink(missing_ok=True)
     command = [sys.executable, "-m", "pytest", *(test_files or ("autograder",)), "--target", str(target),
                "--results", str(results), "-q", *extra]
-    done = subprocess.run(command, cwd=KIT_ROOT, capture_output=True, text=True, timeout=timeout, env=grading_env())
+    done = subprocess.run(command, cwd=KIT_ROOT, capture_output=True, text=True, timeout=timeout,
+                          env=grading_env(**(env or {})))
     output = done.stdout + done.stderr
     assert results.exists(), f"no results.json was written; `{' '.join(command)}` printed:\n{output[-4000:]}"
     data = json.loads(results.read_text())
@@ -45,14 +47,14 @@ def grade(target: Path | str, *test_files: str, extra: tuple[str, ...] = (), tim
     return Grade(done.returncode, output, data)
 
 
-def grading_env(**extra: str) -> dict[str, str]:
+def grading_env(**extra: str | None) -> dict[str, str]:
     """The environment of a grading subprocess: English, no colour, and a progress store of its own (the kit's tests
     never touch the learner's .coursekit/)."""
     env = {**os.environ, "COURSEKIT_LANG": "en", "NO_COLOR": "1",
            "COURSEKIT_PROGRESS": str(Path(os.environ.get("TMPDIR", "/tmp")) / f"coursekit-progress-{os.getpid()}.sqlite")}
     env.pop("FORCE_COLOR", None)
     env.update(extra)
-    return env
+    return {name: value for name, value in env.items() if value is not None}  # None: leave the variable unset
 
 
 def copy_solutions(destination: Path) -> Path:

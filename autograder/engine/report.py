@@ -63,13 +63,18 @@ def text_report(exercises: list[ExerciseResult], *, target: str, devices: str,
 
 
 def _exercise_lines(group: list[ExerciseResult], style: ReportStyle) -> list[str]:
-    lines = []
+    lines, shown_broken = [], set()
     for exercise in group:
         status = style.paint(pad(i18n.status_word(exercise.status, style.lang), 19), exercise.status)
         lines.append(f"  {exercise.id:<5} {exercise.function:<32} {status} "
                      f"{_points(exercise.score):>5} / {_points(exercise.points)}")
-        if exercise.status not in (PASSED, NOT_ATTEMPTED):
-            indent = " " * 8
+        indent = " " * 8
+        if exercise.status == BROKEN:  # the file does not import: say why once per chapter; hints would not help
+            message = exercise.first_failure.removeprefix("[cpu] ")
+            if message not in shown_broken:
+                shown_broken.add(message)
+                lines.extend(indent + line for line in message.strip().splitlines()[:MESSAGE_LINES])
+        elif exercise.status not in (PASSED, NOT_ATTEMPTED):
             lines.extend(indent + line for line in failure_lines(exercise.first_failure, style))
             lines.extend(indent + line for line in hint_lines(exercise, style))
             guide = i18n.guide_link(exercise.guide, style.lang)
