@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from _pytest.outcomes import Failed
 
+from autograder.engine.calls import is_unwritten_stub
 from autograder.engine.loading import ChapterBroken
 
 PASSED, FAILED, TIMEOUT, NOT_ATTEMPTED, BROKEN = "passed", "failed", "timeout", "not attempted", "broken"
@@ -25,7 +26,7 @@ def classify(exception: BaseException | None, seconds: float) -> tuple[str, str]
         return PASSED, ""
     if isinstance(exception, ChapterBroken):
         return BROKEN, str(exception)
-    if isinstance(exception, NotImplementedError):
+    if is_unwritten_stub(exception):
         return NOT_ATTEMPTED, f"Not attempted yet: {exception}"
     if isinstance(exception, Failed) and str(exception).startswith("Timeout"):
         return TIMEOUT, TIMEOUT_MESSAGE.format(seconds=seconds)
