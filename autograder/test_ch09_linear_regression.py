@@ -11,16 +11,25 @@ least_squares = Exercise("9.1", "least_squares", hints=[
     "Put a column of ones in front of x (torch.cat([ones, x], dim=1)): the bias becomes the weight of that column.",
     "theta = torch.linalg.lstsq(X1, y.unsqueeze(1)).solution.squeeze(1) is (D + 1,): the bias is theta[0] and the "
     "weights are theta[1:]. Make the ones with dtype=x.dtype and device=x.device.",
+], hints_zh=[
+    "在 x 前面拼一列 1（torch.cat([ones, x], dim=1)）：偏置就成了这一列的权重。",
+    "theta = torch.linalg.lstsq(X1, y.unsqueeze(1)).solution.squeeze(1) 的形状是 (D + 1,)：偏置是 theta[0]，权重是 theta[1:]。创建那列 1 时用 dtype=x.dtype 和 device=x.device。",
 ])
 fit_linear_regression = Exercise("9.2", "fit_linear_regression", hints=[
     "Each step is the same five moves: zero_grad, forward, loss, backward, step. Use the optimizer you were given.",
     "model(x) is (N, 1) and y is (N,): subtracting them broadcasts to (N, N). Take model(x).squeeze(1) first, then "
     "loss = (pred - y).pow(2).mean(); append loss.item() (a float, not the tensor) before moving on.",
+], hints_zh=[
+    "每一步都是同样的五个动作：zero_grad、前向、计算损失、backward、step。使用传入的优化器。",
+    "model(x) 是 (N, 1)，y 是 (N,)：两者相减会广播成 (N, N)。先 model(x).squeeze(1)，再 loss = (pred - y).pow(2).mean()；记录 loss.item()（浮点数，而不是张量）。",
 ])
 r2_score = Exercise("9.3", "r2_score", hints=[
     "R^2 compares your squared error with the squared error of the dumbest model: always predicting mean(targets).",
     "ss_res = (targets - predictions).pow(2).sum(); ss_tot = (targets - targets.mean()).pow(2).sum(); "
     "return 1 - ss_res / ss_tot. Both are sums (or both means), and the mean is of the targets.",
+], hints_zh=[
+    "R^2 把你的平方误差与最笨的模型（总是预测 mean(targets)）的平方误差作比较。",
+    "ss_res = (targets - predictions).pow(2).sum()；ss_tot = (targets - targets.mean()).pow(2).sum()；返回 1 - ss_res / ss_tot。两者都用求和（或都用平均），且均值取的是目标值的均值。",
 ])
 
 TRUE_WEIGHT, TRUE_BIAS = [1.5, -2.0, 0.5], 0.7

@@ -11,21 +11,33 @@ train_logistic_regression = Exercise("10.1", "train_logistic_regression", hints=
     "The loop is the one of Exercise 9.2 with another loss: the binary cross-entropy of the logits.",
     "loss = F.binary_cross_entropy_with_logits(model(x).squeeze(1), y): no torch.sigmoid before it (that loses "
     "everything beyond |z| of about 17 in float32), and squeeze the (N, 1) logits to match y's (N,).",
+], hints_zh=[
+    "循环和练习 9.2 一样，只是换成 logit 的二元交叉熵。",
+    "loss = F.binary_cross_entropy_with_logits(model(x).squeeze(1), y)：前面不要加 torch.sigmoid（在 float32 中 |z| 超过约 17 的信息会全部丢失），并把 (N, 1) 的 logit 压成与 y 相同的 (N,)。",
 ])
 predict_labels = Exercise("10.2", "predict_labels", hints=[
     "The threshold is a probability: compare torch.sigmoid(logits) with it, not the logits themselves.",
     "(torch.sigmoid(logits) >= threshold).long() gives int64 labels of shape (N,) on the logits' device.",
+], hints_zh=[
+    "阈值是一个概率：拿 torch.sigmoid(logits) 和它比较，而不是拿 logit 本身比较。",
+    "(torch.sigmoid(logits) >= threshold).long() 给出形状为 (N,)、位于 logit 所在设备上的 int64 标签。",
 ])
 accuracy = Exercise("10.3", "accuracy", hints=[
     "Flatten the logits to (N,) first (logits.reshape(-1)), then compare predict_labels(...) with the targets.",
     "(predicted == targets.long()).float().mean().item(): a mean of 0/1 matches is the accuracy, as a Python float. "
     "Comparing (N, 1) with (N,) would broadcast to an (N, N) table.",
+], hints_zh=[
+    "先把 logit 展平成 (N,)（logits.reshape(-1)），再把 predict_labels(...) 与目标比较。",
+    "(predicted == targets.long()).float().mean().item()：0/1 匹配结果的均值就是准确率，返回 Python 浮点数。把 (N, 1) 与 (N,) 比较会广播成 (N, N) 的表格。",
 ])
 decision_boundary = Exercise("10.4", "decision_boundary", hints=[
     "On the boundary the logit equals logit(threshold) = log(t / (1 - t)), which is 0 for t = 0.5. Solve "
     "w1 * x1 + w2 * x2 + b = logit(t) for x2.",
     "slope = -w1 / w2 and intercept = (logit(t) - b) / w2, kept as tensor operations (no .item()) so they stay on "
     "the weight's device and in the graph.",
+], hints_zh=[
+    "在边界上，logit 等于 logit(threshold) = log(t / (1 - t))，当 t = 0.5 时为 0。从 w1 * x1 + w2 * x2 + b = logit(t) 解出 x2。",
+    "slope = -w1 / w2，intercept = (logit(t) - b) / w2，用张量运算写（不要 .item()），这样结果留在权重所在的设备上，也留在计算图中。",
 ])
 
 STEP_HINT = ("Known causes: a sigmoid before binary_cross_entropy_with_logits (the loss applies it itself), gradients "

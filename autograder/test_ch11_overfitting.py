@@ -15,34 +15,52 @@ l2_penalty = Exercise("11.1", "l2_penalty", hints=[
     "Walk model.named_parameters() and keep the parameters whose name does not end in 'bias'.",
     "lam * torch.stack([w.pow(2).sum() for w in weights]).sum(): the squares, no square root, no mean, and computed "
     "from the parameters themselves (not state_dict() or .data, which have no gradient).",
+], hints_zh=[
+    "遍历 model.named_parameters()，保留名字不以 'bias' 结尾的参数。",
+    "lam * torch.stack([w.pow(2).sum() for w in weights]).sum()：平方和，不开方、不取平均，并且从参数本身计算（不要用 state_dict() 或 .data，它们没有梯度）。",
 ])
 l1_penalty = Exercise("11.2", "l1_penalty", hints=[
     "The same walk over the weights as Exercise 11.1, with the absolute value in place of the square.",
     "lam * torch.stack([w.abs().sum() for w in weights]).sum(): |w|, not w (negative weights would cancel), and not "
     "squared.",
+], hints_zh=[
+    "和练习 11.1 一样遍历权重，只是把平方换成绝对值。",
+    "lam * torch.stack([w.abs().sum() for w in weights]).sum()：是 |w| 而不是 w（否则正负权重会相互抵消），也不要平方。",
 ])
 regularized_loss = Exercise("11.3", "regularized_loss", hints=[
     "It is one line: the data loss plus the two penalties.",
     "loss_fn(model(x), y) + l1_penalty(model, l1) + l2_penalty(model, l2): loss_fn already averages over the batch, "
     "so the penalties are added as they are, never divided or multiplied by len(x).",
+], hints_zh=[
+    "只有一行：数据损失加上两个惩罚项。",
+    "loss_fn(model(x), y) + l1_penalty(model, l1) + l2_penalty(model, l2)：loss_fn 已经对批次取了平均，所以惩罚项原样加上即可，不要除以或乘以 len(x)。",
 ])
 dropout = Exercise("11.4", "Dropout", hints=[
     "In eval mode (not self.training) return x unchanged. In training mode draw a mask the shape of x: "
     "torch.rand_like(x) >= self.p keeps each element with probability 1 - p.",
     "Return x * mask / (1 - self.p): the survivors are scaled up so the expected output equals x. p is the drop "
     "probability; make the mask with *_like functions so it lands on x's device, and never write into x.",
+], hints_zh=[
+    "在 eval 模式下（not self.training）原样返回 x。在训练模式下生成与 x 形状相同的掩码：torch.rand_like(x) >= self.p 以概率 1 - p 保留每个元素。",
+    "返回 x * mask / (1 - self.p)：保留下来的值被放大，使输出的期望等于 x。p 是丢弃概率；用 *_like 函数生成掩码，使它位于 x 所在的设备上，并且不要改写 x。",
 ])
 weight_decay_vs_l2 = Exercise("11.5", "weight_decay_vs_l2", hints=[
     "Make two copies with copy.deepcopy(model); give one make_optimizer(params, weight_decay) and the other "
     "make_optimizer(params, 0.0).",
     "The second loss is loss_fn(m(x), y) + weight_decay / 2 * sum(p.pow(2).sum() for p in m.parameters()), over all "
     "parameters, biases too: its gradient weight_decay * p is exactly what SGD and Adam add.",
+], hints_zh=[
+    "用 copy.deepcopy(model) 复制两份；一份使用 make_optimizer(params, weight_decay)，另一份使用 make_optimizer(params, 0.0)。",
+    "第二份的损失是 loss_fn(m(x), y) + weight_decay / 2 * sum(p.pow(2).sum() for p in m.parameters())，覆盖所有参数，包括偏置：它的梯度 weight_decay * p 正是 SGD 和 Adam 加到梯度上的量。",
 ])
 train_and_measure_gap = Exercise("11.6", "train_and_measure_gap", hints=[
     "Two phases: model.train() and the usual zero_grad / loss / backward / step loop; then model.eval() and "
     "torch.no_grad() to measure.",
     "Train on F.cross_entropy(model(x_train), y_train) + l2_penalty(model, l2); measure F.cross_entropy (no penalty) "
     "on both sets and return the two .item() values (train first).",
+], hints_zh=[
+    "分两个阶段：先 model.train()，执行常规的 zero_grad / 损失 / backward / step 循环；再 model.eval() 并在 torch.no_grad() 下测量。",
+    "训练时用 F.cross_entropy(model(x_train), y_train) + l2_penalty(model, l2)；测量时在两个数据集上计算 F.cross_entropy（不含惩罚项），返回两个 .item() 值，训练集在前。",
 ])
 
 
