@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from autograder.engine import Exercise, call, expect
+from autograder.engine.calls import is_unwritten_stub
 from autograder.engine.devices import MixedDevicesError, SameDeviceChecker
 
 mlp_forward = Exercise("5.1", "mlp_forward", hints=[
@@ -195,8 +196,10 @@ def backward_of(called, inputs: list, upstream: torch.Tensor) -> tuple:
     try:
         with checker:
             return torch.autograd.grad(called.value, inputs, grad_outputs=upstream)
-    except NotImplementedError:
-        raise
+    except NotImplementedError as error:
+        if is_unwritten_stub(error):
+            raise
+        raise AssertionError(f"Called {called.text}, then backward: it raised NotImplementedError: {error}") from None
     except MixedDevicesError as error:
         raise AssertionError(f"Called {called.text}, then backward: {error}") from None
     except Exception as error:  # noqa: BLE001 - the learner's backward may raise anything

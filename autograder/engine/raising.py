@@ -3,20 +3,25 @@ from __future__ import annotations
 
 from typing import Callable
 
-from autograder.engine.calls import describe, describe_call
+from autograder.engine.calls import describe, describe_call, is_unwritten_stub
 
 
 def raises(exception: type[BaseException], function: Callable, *args, why: str = "", **kwargs) -> BaseException:
     """Call function(*args, **kwargs) and require it to raise `exception`; return the exception raised.
 
-    NotImplementedError passes through untouched (the stub is not written yet). Returning normally, or raising
-    another type, fails with a message naming the call, what happened, and `why` the call must be refused.
+    The stub's NotImplementedError passes through untouched (the exercise is not written yet). Returning normally, or
+    raising another type, fails with a message naming the call, what happened, and `why` the call must be refused.
     """
     text = describe_call(function, args, kwargs)
     try:
         value = function(*args, **kwargs)
-    except NotImplementedError:
-        raise
+    except NotImplementedError as error:
+        if is_unwritten_stub(error):
+            raise
+        if issubclass(NotImplementedError, exception):
+            return error
+        raise AssertionError(f"Called {text}: it raised NotImplementedError: {error}\n"
+                             f"Expected a {exception.__name__}. {why}".rstrip()) from None
     except exception as error:
         return error
     except Exception as error:  # noqa: BLE001 - any other learner error becomes feedback
