@@ -1,0 +1,129 @@
+"""Lasting progress: does a grading run of exercises/ keep each exercise's last result with its time, does
+`coursekit progress` show it, do hints escalate through `coursekit hint`, does `coursekit compare` wait for a pass,
+and does the website's progress page draw the export?"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder.engine.progress_store import ProgressStore
+from tests.grading import KIT_ROOT, copy_solutions, grade
+
+CH01 = "autograder/test_ch01_tensors.py"
+
+
+def coursekit(*args: str, store: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "COURSEKIT_PROGRESS": str(store), "COURSEKIT_LANG": "en", "NO_COLOR": "1"}
+    return subprocess.run([sys.executable, "-m", "coursekit", *args], cwd=KIT_ROOT, capture_output=True, text=True,
+                          env=env, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def graded_store(tmp_path_factory):
+    """A progress store after grading a copy where 1.1 is wrong and the rest of chapter 1 right."""
+    folder = tmp_path_factory.mktemp("progress")
+    store = folder / "progress.sqlite"
+    target = copy_solutions(folder / "target")
+    with open(target / "ch01_tensors.py", "a", encoding="utf-8") as file:
+        file.write("\n\ndef add_bias_column(x):\n    return torch.cat([x, torch.ones_like(x[:, :1])], dim=1)\n")
+    # hint level 1 for 1.1 before grading: the report must show the second hint
+    assert coursekit("hint", "1.1", store=store).returncode == 0
+    result = grade(target, CH01, extra=("--record-progress",), env={"COURSEKIT_PROGRESS": str(store)})
+    return store, target, result
+
+
+def test_grading_keeps_the_last_result_of_each_exercise(graded_store):
+    store, _, result = graded_store
+    results = ProgressStore(store).results()
+    assert results["1.1"]["status"] == "failed" and results["1.1"]["score"] == 0
+    assert results["1.2"]["status"] == "passed" and results["1.2"]["first_passed"] > 0
+    assert all(r["updated"] > 1e9 for r in results.values())
+    assert ProgressStore(store).runs()[0]["points"] == result.results["max_score"]
+
+
+def test_report_shows_the_hint_level_reached(graded_store):
+    _, _, result = graded_store
+    lines = result.output.split("score report")[-1].splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip().startswith("1.1 "))
+    end = next(i for i, line in enumerate(lines) if line.strip().startswith("1.2 "))
+    assert any(line.strip().startswith("Hint 2 of 3: ") for line in lines[start:end]), "\n".join(lines)
+
+
+def test_hint_command_escalates_to_the_guide(tmp_path):
+    store = tmp_path / "p.sqlite"
+    outputs = [coursekit("hint", "8.1", store=store).stdout for _ in range(4)]
+    assert "Hint 2 of 3" in outputs[0] and "Hint 3 of 3" in outputs[1] and "docs/en/chapters/" in outputs[1]
+    assert outputs[2] == outputs[3] == outputs[1] and "last hint" in outputs[1]
+    assert "Hint 1 of 3" in coursekit("hint", "8.1", "--reset", store=store).stdout
+    assert coursekit("hint", "99.9", store=store).returncode == 2
+
+
+def test_progress_command_shows_what_is_done(graded_store):
+    store, _, _ = graded_store
+    shown = coursekit("progress", store=store)
+    assert shown.returncode == 0, shown.stderr
+    line = next(l for l in shown.stdout.splitlines() if l.strip().startswith("1.2 "))
+    assert "passed" in line and "5 / 5" in line
+    assert "not graded yet" in next(l for l in shown.stdout.splitlines() if l.strip().startswith("8.1 "))
+    assert "Next: 1.1 add_bias_column" in shown.stdout
+    assert "Nothing graded yet" in coursekit("progress", store=store.parent / "empty.sqlite").stdout
+
+
+def test_other_targets_are_not_recorded_unless_asked(tmp_path):
+    store = tmp_path / "p.sqlite"
+    grade("solutions", "autograder/test_ch12_devices.py", env={"COURSEKIT_PROGRESS": str(store)})
+    assert not store.exists() or not ProgressStore(store).results()
+
+
+def test_compare_waits_for_a_pass(graded_store):
+    store, target, _ = graded_store
+    locked = coursekit("compare", "1.1", "--target", str(target), store=store)
+    assert locked.returncode == 1 and "has not passed yet" in locked.stderr and "def " not in locked.stderr
+    shown = coursekit("compare", "1.2", "--target", str(target), store=store)
+    assert shown.returncode == 0, shown.stderr
+    header, rule, *rows = shown.stdout.splitlines()
+    assert header.startswith("yours (") and "| reference (solutions/ch01_tensors.py)" in header
+    assert rows[0].startswith("def standardize(") and "| def standardize(" in rows[0]
+
+
+def test_export_feeds_the_progress_page(graded_store, tmp_path):
+    store, _, _ = graded_store
+    assert coursekit("progress", "--export", str(tmp_path / "p.json"), store=store).returncode == 0
+    data = json.loads((tmp_path / "p.json").read_text())
+    assert data["results"]["1.2"]["status"] == "passed" and data["catalog"]["8.1"]["function"] == "train_one_epoch"
+    assert coursekit("progress", "--export", str(tmp_path / "p.js"), store=store).returncode == 0
+    script = (tmp_path / "p.js").read_text()
+    assert script.startswith("window.COURSEKIT_PROGRESS = {")
+    for language in ("en", "zh"):
+        page = (KIT_ROOT / "docs" / language / "progress.md").read_text()
+        assert 'id="coursekit-progress"' in page and "assets/progress/progress-data.js" in page
+        assert "assets/progress/progress-page.js" in page
+
+
+def test_progress_page_draws_the_export_in_a_browser(graded_store, tmp_path):
+    """The page's script, in Chromium, from file:// (offline): one row per exercise with its status."""
+    chromium = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not chromium.exists():
+        pytest.skip(f"{chromium} not found")
+    store, _, _ = graded_store
+    coursekit("progress", "--export", str(tmp_path / "progress-data.js"), store=store)
+    (tmp_path / "progress-page.js").write_text((KIT_ROOT / "docs/assets/progress/progress-page.js").read_text())
+    (tmp_path / "page.html").write_text('<meta charset="utf-8"><div id="coursekit-progress" data-lang="zh"></div>'
+                                        '<script src="progress-data.js"></script><script src="progress-page.js">'
+                                        "</script>", encoding="utf-8")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page()
+        page.goto((tmp_path / "page.html").as_uri())
+        assert page.get_attribute('tr[data-exercise="1.2"]', "data-status") == "passed"
+        assert page.get_attribute('tr[data-exercise="1.1"]', "data-status") == "failed"
+        assert page.get_attribute('tr[data-exercise="8.1"]', "data-status") == "never"
+        assert "通过" in page.inner_text('tr[data-exercise="1.2"]')
+        assert "已通过 3/" in page.inner_text(".coursekit-progress-total")
+        browser.close()
