@@ -77,23 +77,21 @@ _GUARDED_MODULE_PREFIXES = ("autograder", "_pytest.runner", "_pytest.reports", "
                             "coursekit.batch", "coursekit.sandbox")
 _GUARDED_TORCH = ("torch", "torch.testing", "torch.nn.functional", "torch.autograd", "torch.optim", "torch.nn",
                   "torch.nn.init", "torch.utils.data")
-_GUARD: dict[tuple[int, str], tuple[object, str, object, tuple | None]] = {}
-
-
-def _fingerprint(value) -> tuple | None:
-    code = getattr(value, "__code__", None) if type(value).__name__ == "function" else None
-    if code is None:
-        return None
-    return code, value.__defaults__, value.__kwdefaults__
+_GUARD: dict[tuple[int, str], tuple] = {}  # (id(owner), attr) -> (namespace, owner, attr, label, value, code, defaults)
+_MISSING = object()
 
 
 def _guard_namespace(owner, name: str, classes_from: str | None) -> None:
     import types
 
-    for attr, value in list(vars(owner).items()):
+    namespace = vars(owner)  # a module's dict, or a class's live mappingproxy
+    for attr, value in list(namespace.items()):
         if not (callable(value) or isinstance(value, (types.ModuleType, property, staticmethod, classmethod))):
             continue
-        _GUARD[(id(owner), attr)] = (owner, f"{name}.{attr}", value, _fingerprint(value))
+        is_function = type(value) is types.FunctionType
+        _GUARD[(id(owner), attr)] = (namespace, owner, attr, f"{name}.{attr}", value,
+                                     value.__code__ if is_function else None,
+                                     (value.__defaults__, value.__kwdefaults__) if is_function else None)
         if classes_from and isinstance(value, type) and value.__module__ == classes_from:
             _guard_namespace(value, f"{name}.{attr}", None)
 
@@ -114,28 +112,26 @@ def guard_internals(extra: tuple = ()) -> int:
 
 
 def _tampered() -> list[tuple]:
-    found = []
-    for owner, label, value, fingerprint in _GUARD.values():
-        attr = label.rsplit(".", 1)[1]
-        now = vars(owner).get(attr, _MISSING)
-        if now is not value or (fingerprint is not None and _fingerprint(value) != fingerprint):
-            found.append((owner, attr, label, value, fingerprint))
-    return found
+    missing = _MISSING
+    return [entry for entry in _GUARD.values()
+            if entry[0].get(entry[2], missing) is not entry[4]
+            or (entry[5] is not None and (entry[4].__code__ is not entry[5]
+                                          or (entry[4].__defaults__, entry[4].__kwdefaults__) != entry[6]))]
 
 
-_MISSING = object()
 
 
 def tampered_internals() -> str:
     """A sentence naming the grader's internals that were replaced since guard_internals(), or ''."""
-    return "; ".join(f"{label} was replaced" for _, _, label, _, _ in _tampered())
+    return "; ".join(f"{entry[3]} was replaced" for entry in _tampered())
 
 
 def restore_internals() -> None:
-    for owner, attr, _, value, fingerprint in _tampered():
+    for _, owner, attr, _, value, code, defaults in _tampered():
         try:
-            if fingerprint is not None:
-                value.__code__, value.__defaults__, value.__kwdefaults__ = fingerprint
+            if code is not None:
+                value.__code__ = code
+                value.__defaults__, value.__kwdefaults__ = defaults
             if vars(owner).get(attr, _MISSING) is not value:
                 setattr(owner, attr, value)
         except (AttributeError, TypeError):  # builtin types refuse setattr; nothing can have replaced those
