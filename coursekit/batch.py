@@ -30,6 +30,7 @@ import signal
 import statistics
 import sys
 import time
+import types
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,6 +92,7 @@ class Outcome:
     private_mib: list[float] = field(default_factory=list)
     parent_rss_mib: float = 0.0
     sandbox: str = ""
+    cpu_by_chapter: dict[str, float] = field(default_factory=dict)
 
     def total(self, student: str) -> float:
         return sum(self.scores[student].values())
@@ -170,7 +172,10 @@ class _ClassRun:
         for chapter in chapters:  # into memory now: the children cannot read solutions/
             parent.chapter(parent.reference, chapter)
         torch.set_num_threads(1)  # one core per child; the children run side by side
-        loading._ALIAS_DIR.chmod(0o755)  # children run as `nobody` where the grader is root
+        if os.geteuid() == 0:  # children lose root's capabilities; /proc/<grader> must stay out of their reach
+            import ctypes
+
+            ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0
         for student in self.students:  # module aliases for spawned DataLoader workers (the child may not write)
             for chapter in chapters:
                 path = (student.folder / f"{chapter}.py").resolve()
@@ -191,7 +196,9 @@ class _ClassRun:
         exercise_ids: list[str] = []
         max_points: dict[str, float] = {}
         original = config.stash[plugin._GRADING]
+        here = os.getcwd()
         for student in self.students:
+            os.chdir(student.folder.parent)  # the report names the student's folder, not the grader's path to it
             grading = plugin.GradingSession(student.folder, self.options.check_timeout)
             grading.started = scheduler.started
             for index, item in enumerate(items):
@@ -207,13 +214,15 @@ class _ClassRun:
             scores[student.name] = {e.id: e.score for e in grading.exercises.values()}
             for exercise in grading.exercises.values():
                 max_points[exercise.id] = exercise.points
+        os.chdir(here)
         config.stash[plugin._GRADING] = original
         config.option.results = None
         exercise_ids = sorted(max_points, key=lambda e: tuple(int(p) for p in e.split(".")))
         outcome = Outcome([s.name for s in self.students], exercise_ids, scores, max_points, results,
                           seconds=time.time() - scheduler.started, children=scheduler.children,
                           peak_rss_mib=scheduler.peak_rss, private_mib=scheduler.private,
-                          parent_rss_mib=_rss_mib(), sandbox=scheduler.sandbox)
+                          parent_rss_mib=_rss_mib(), sandbox=scheduler.sandbox,
+                          cpu_by_chapter=scheduler.cpu)
         write_gradebook(self.out / "gradebook.csv", outcome)
         return outcome
 
@@ -257,6 +266,7 @@ class _Scheduler:
         self.children = 0
         self.peak_rss: list[float] = []
         self.private: list[float] = []
+        self.cpu: dict[str, float] = {}  # CPU seconds per chapter, all students together (children only)
         self.sandbox = ""
         self.started = time.time()
         self._last_bar = 0.0
@@ -368,6 +378,7 @@ class _Scheduler:
         except (ProcessLookupError, PermissionError):
             pass
         self.peak_rss.append(usage.ru_maxrss / 1024)
+        self.cpu[job.chapter] = self.cpu.get(job.chapter, 0.0) + usage.ru_utime + usage.ru_stime
         if job.indexes:
             how = _how_it_ended(status, job.killed_for)
             culprit = job.current if job.current is not None else job.indexes[0]
@@ -431,7 +442,13 @@ def _child(config, items, job: Job, write_fd: int, hidden: list[Path], options: 
     returns."""
     code = 0
     try:
-        code = _grade_in_child(config, items, job, write_fd, hidden, options)
+        if os.environ.get("COURSEKIT_PROFILE"):
+            import cProfile
+            profile = cProfile.Profile()
+            code = profile.runcall(_grade_in_child, config, items, job, write_fd, hidden, options)
+            profile.dump_stats(f"/tmp/coursekit-profile-{job.chapter}-{os.getpid()}")
+        else:
+            code = _grade_in_child(config, items, job, write_fd, hidden, options)
     except BaseException:  # noqa: BLE001 - the parent notices the missing results and says so
         code = 70
     finally:
@@ -458,6 +475,7 @@ def _grade_in_child(config, items, job: Job, write_fd: int, hidden: list[Path], 
             data = data[os.write(1023, data):]
 
     from autograder.engine import global_state, plugin
+    from autograder.engine import loading
     from autograder.engine.loading import ChapterBroken
     from autograder.engine.outcomes import FAILED
 
@@ -465,13 +483,17 @@ def _grade_in_child(config, items, job: Job, write_fd: int, hidden: list[Path], 
     grading = plugin.GradingSession(job.student.folder, options.check_timeout)
     grading._loaded = {key: module for key, module in parent._loaded.items() if key[0] == parent.reference}
     config.stash[plugin._GRADING] = grading
+    read_only = [KIT_ROOT, Path(sys.prefix), Path(sys.base_prefix), loading._ALIAS_DIR,
+                 *(Path(p) for p in sys.path if p and Path(p).is_dir() and not Path(p).is_relative_to("/tmp/pytest-of-root"))]
     walls = sandbox.Walls(job.student.folder, [h for h in hidden if h.resolve() != job.student.folder.resolve()],
-                          options.memory_mb, options.namespaces)
+                          options.memory_mb, options.namespaces, read_only)
     mode = sandbox.enter(walls)
     _drop_privileges()
     reference_names = {m.__name__ for m in grading._loaded.values()}
     for name in reference_names:
         sys.modules.pop(name, None)
+    # A spawned DataLoader worker re-runs the __main__ module: not the grader's (whatever started it), an empty one.
+    sys.modules["__main__"] = types.ModuleType("__main__")
     global_state.guard_internals(extra=(json, os, sys))
     send(e="sandbox", mode=mode)
     os.chdir(job.student.folder)
@@ -513,17 +535,21 @@ def _recorded(grading, item) -> tuple[str, str]:
 
 
 def _drop_privileges() -> None:
-    """As root: become `nobody`, undumpable, no new privileges, so /proc cannot reach the grader or other children."""
+    """As root: drop every capability (and the bounding set, so exec cannot regain them), become undumpable and gain
+    no new privileges. The walls then stay up (no unmount), and /proc cannot reach the grader or other children."""
     if os.geteuid() != 0:
         return
     import ctypes
 
     libc = ctypes.CDLL(None, use_errno=True)
+    for capability in range(64):
+        libc.prctl(24, capability, 0, 0, 0)  # PR_CAPBSET_DROP
     libc.prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS
-    os.setgroups([])
-    os.setgid(65534)
-    os.setuid(65534)
     libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+    data = (ctypes.c_uint32 * 6)()  # effective, permitted, inheritable (x2): all empty
+    if libc.capset(header, data) != 0:
+        raise OSError(ctypes.get_errno(), "capset")
 
 
 def _private_mib() -> float:

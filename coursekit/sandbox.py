@@ -40,6 +40,7 @@ class Walls:
     hidden: list[Path] = field(default_factory=list)
     memory_mb: int = 2048
     namespaces: bool = True  # False: the audit-hook-only fallback (what a non-root user gets)
+    read_only: list[Path] = field(default_factory=list)  # the kit, Python, the packages: nothing may change them
 
 
 def mode(namespaces: bool = True) -> str:
@@ -93,6 +94,9 @@ def _namespaces(walls: Walls) -> None:
     _check(libc.unshare(CLONE_NEWNS | CLONE_NEWNET), "unshare")
     _mount(libc, None, "/", None, MS_REC | MS_PRIVATE)
     own = walls.own_folder.resolve()
+    for folder in sorted({p.resolve() for p in walls.read_only if p.is_dir()}, key=lambda p: len(p.parts)):
+        _mount(libc, str(folder), str(folder), None, MS_BIND | MS_REC)
+        _mount(libc, None, str(folder), None, MS_REMOUNT | MS_BIND | MS_RDONLY)
     handle = os.open(own, os.O_PATH | os.O_DIRECTORY)
     try:
         covered = sorted({h.resolve() for h in walls.hidden if h.is_dir()}, key=lambda p: len(p.parts))
