@@ -21,8 +21,8 @@ def solution_exercises(chapter: str) -> dict[str, str]:
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
             match = _ID.match(ast.get_docstring(node) or "")
-            if match:
-                found[match.group(1)] = node.name
+            if match:  # the outermost definition names the exercise (a class before its methods)
+                found.setdefault(match.group(1), node.name)
     return found
 
 

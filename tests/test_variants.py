@@ -1,7 +1,7 @@
 """Do the checks catch every known-wrong implementation and accept every correct one in another style?
 
 The variants live in tests/variants/chNN_topic.py. Grading is one exercise at a time, so the k-th variant of every
-exercise of a chapter can be graded together in one run ("round k").
+exercise of every chapter can be graded together in one run ("round k").
 """
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import ast
 import importlib
 import pkgutil
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -21,10 +22,11 @@ for module in pkgutil.iter_modules(tests.variants.__path__):
     importlib.import_module(f"tests.variants.{module.name}")
 
 
-def rounds(chapter: str) -> list[list[Variant]]:
+def rounds(chapters: set[str]) -> list[list[Variant]]:
+    """Round k holds the k-th variant of every exercise of the given chapters."""
     by_exercise = defaultdict(list)
     for variant in VARIANTS:
-        if variant.chapter_module == chapter:
+        if variant.chapter_module in chapters:
             by_exercise[variant.exercise].append(variant)
     depth = max(len(v) for v in by_exercise.values())
     return [[v[k] for v in by_exercise.values() if k < len(v)] for k in range(depth)]
@@ -38,27 +40,37 @@ def variant_imports(chapter: str) -> str:
     return "\n".join(ast.unparse(node) for node in imports) + "\n"
 
 
-_GRADES: dict[str, dict[Variant, Grade]] = {}
+_GRADES: dict[Variant, Grade] = {}
 
 
-def graded(chapter: str, tmp_path_factory) -> dict[Variant, Grade]:
-    if chapter not in _GRADES:
-        grades = {}
-        for number, variants in enumerate(rounds(chapter)):
-            target = copy_solutions(tmp_path_factory.mktemp(f"{chapter}-round{number}"))
-            with open(target / f"{chapter}.py", "a", encoding="utf-8") as file:
-                file.write("\n" + variant_imports(chapter))
-                for variant in variants:
-                    file.write(f"\n\n# --- variant: {variant.name}\n{variant.source}\n")
-            result = grade(target, f"autograder/test_{chapter}.py")
-            grades.update({variant: result for variant in variants})
-        _GRADES[chapter] = grades
-    return _GRADES[chapter]
+def grade_round(number: int, variants: list[Variant], chapters: set[str], folder: Path) -> dict[Variant, Grade]:
+    target = copy_solutions(folder)
+    for chapter in chapters:
+        with open(target / f"{chapter}.py", "a", encoding="utf-8") as file:
+            file.write("\n" + variant_imports(chapter))
+            for variant in (v for v in variants if v.chapter_module == chapter):
+                file.write(f"\n\n# --- variant: {variant.name}\n{variant.source}\n")
+    result = grade(target, *(f"autograder/test_{chapter}.py" for chapter in sorted(chapters)))
+    return {variant: result for variant in variants}
+
+
+def graded(variant: Variant, request, tmp_path_factory) -> Grade:
+    """Grade all the rounds of the chapters this session selected, two processes at a time, once."""
+    if variant not in _GRADES:
+        chapters = {item.callspec.params["variant"].chapter_module for item in request.session.items
+                    if getattr(item, "callspec", None) and "variant" in item.callspec.params}
+        all_rounds = rounds(chapters)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            futures = [pool.submit(grade_round, number, variants, chapters, tmp_path_factory.mktemp(f"round{number}"))
+                       for number, variants in enumerate(all_rounds)]
+            for future in futures:
+                _GRADES.update(future.result())
+    return _GRADES[variant]
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: f"{v.chapter_module}: {v.name}")
-def test_variant_graded_as_expected(variant: Variant, tmp_path_factory, variant_tally):
-    result = graded(variant.chapter_module, tmp_path_factory)[variant]
+def test_variant_graded_as_expected(variant: Variant, request, tmp_path_factory, variant_tally):
+    result = graded(variant, request, tmp_path_factory)
     score, maximum = result.exercise(variant.exercise)
     variant_tally.append((variant, score < maximum))
     if variant.is_correct:

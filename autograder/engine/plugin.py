@@ -110,8 +110,22 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.option.reportchars == "fE":
         config.option.reportchars = ""
     target = _resolve_target(config.getoption("--target"))
+    _settle_torch()
     config.stash[_GRADING] = GradingSession(target, config.getoption("--check-timeout"))
     curves.enable(bool(config.getoption("--plots")))
+
+
+def _settle_torch() -> None:
+    """Put torch in the state every check starts from, before any time limit applies.
+
+    One thread: the checks' problems are tiny, and on a busy machine a second thread makes them many times slower.
+    Touching assert_close, autograd and gradcheck once pays torch's lazy first-use imports here: a time limit that
+    interrupted one of them inside a check would leave torch half-imported for every later check.
+    """
+    torch.set_num_threads(1)
+    x = torch.ones(2, dtype=torch.float64, requires_grad=True)
+    torch.autograd.gradcheck(lambda t: (t * t).sum(), (x,))
+    torch.testing.assert_close(x.detach(), torch.ones(2, dtype=torch.float64))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
