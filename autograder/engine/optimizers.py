@@ -17,6 +17,11 @@ from torch.testing import assert_close as _assert_close
 from autograder.engine.calls import describe
 from autograder.engine.devices import MixedDevicesError, SameDeviceChecker
 
+# Building the first optimizer of a process imports torch._dynamo (seconds on a busy machine). Do it now, while the
+# checks are collected: inside a check it would count against the check's time limit, and a timeout that interrupts
+# the import leaves torch._dynamo half-imported, failing every later optimizer check of the run.
+torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.0)
+
 # Group 0 holds parameters 0 and 1, group 1 holds parameter 2. Parameter 2 has the shape of parameter 0, so state
 # kept by position in the group ("the first parameter's buffer") is silently shared instead of raising.
 SHAPES = ((3,), (5, 2), (3,))

@@ -287,7 +287,7 @@ class SGD(torch.optim.Optimizer):
                 p.add_(d, alpha=-group["lr"])
 
 
-@correct("7.3", "buffer starting at zeros_like, torch._foreach-free functional style, state in a dict keyed by param")
+@correct("7.3", "buffer from zeros_like via setdefault, then mul_ and add_; p.sub_ and a closure")
 class SGD(torch.optim.Optimizer):
     def __init__(self, params, lr=1e-3, momentum=0.0, weight_decay=0.0, nesterov=False):
         super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=nesterov))
@@ -633,11 +633,10 @@ def warmup_cosine(step, base_lr, warmup_steps, total_steps, min_lr=0.0):
     return min_lr + (base_lr - min_lr) * (1 + math.cos(math.pi * progress)) / 2
 
 
-@correct("7.7", "min() and max() clamps instead of branches")
+@correct("7.7", "one clamped progress instead of a branch for the end")
 def warmup_cosine(step, base_lr, warmup_steps, total_steps, min_lr=0.0):
-    ramp = min(1.0, (step + 1) / warmup_steps) if warmup_steps > 0 else 1.0
-    if ramp < 1.0:
-        return base_lr * ramp
+    if step < warmup_steps:
+        return base_lr * min(1.0, (step + 1) / warmup_steps)
     span = total_steps - warmup_steps
     progress = 1.0 if step >= total_steps else max(step - warmup_steps, 0) / span
     return float(min_lr + 0.5 * (base_lr - min_lr) * (1.0 + math.cos(math.pi * progress)))
