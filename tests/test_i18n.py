@@ -64,6 +64,8 @@ def test_every_exercise_has_two_hints_and_chinese_ones_match():
              and len(e.hints_zh or HINTS_ZH[e.id]) != len(e.hints)]
     assert not stale, f"Chinese hints out of step with the English ones: {stale}"
     assert set(HINTS_ZH) <= set(entries), f"translations for exercises that do not exist: {set(HINTS_ZH) - set(entries)}"
+    untranslated = [e.id for e in entries.values() if not (e.hints_zh or HINTS_ZH.get(e.id))]
+    assert not untranslated, f"exercises without Chinese hints (hints_zh=[...] or engine/hints_zh.py): {untranslated}"
 
 
 def test_a_real_run_in_chinese():
