@@ -137,7 +137,17 @@ def build_parser() -> argparse.ArgumentParser:
     stubs.add_argument("--check", action="store_true", help="write nothing; exit 1 if a stub differs")
     stubs.set_defaults(run=_stubs)
     _learner_commands(commands)
+    _instructor_commands(commands)
     return parser
+
+
+def _instructor_commands(commands) -> None:
+    """grade-class, gradescope, nbgrader-export: taking the kit to a class (docs/en/instructors.md)."""
+    from coursekit import batch, gradescope, nbgrader_export
+
+    batch.add_parser(commands)
+    gradescope.add_parser(commands)
+    nbgrader_export.add_parser(commands)
 
 
 def main(argv: list[str] | None = None) -> int:
