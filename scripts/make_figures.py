@@ -4,19 +4,44 @@ Every figure comes from a function that returns the numbers it plots, with a fix
 claims the pages make about them ("Adam reaches a lower loss than SGD here", "Dropout narrows the
 gap here") are checked by tests/test_figures.py on the very same numbers.
 
-The experiments use plain torch (nn.Linear, torch.optim, nn.Dropout) on scikit-learn's bundled
-datasets (no download) and small synthetic data. The whole script runs in a few seconds on one CPU.
+The experiments run the course's own reference solutions (solutions/chNN_*.py, loaded by path:
+solutions/ is not a package) wherever a chapter covers the step: least squares and the gradient-descent
+fit (chapter 09), logistic-regression training, accuracy and the decision boundary (chapter 10), the
+SGD-with-momentum and Adam optimizers (chapter 07), Dropout, the L2 penalty and the train/validation
+measurement (chapter 11). Plain torch supplies only what no exercise covers (nn.Linear, the data).
+The data are scikit-learn's bundled datasets (no download) and small synthetic blobs; every run is
+seeded, and the whole script runs in a few seconds on one CPU thread.
 """
 from __future__ import annotations
 
 import argparse
+import functools
+import importlib.util
+import sys
 from pathlib import Path
+from types import ModuleType
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-FIGURES_DIR = Path(__file__).resolve().parent.parent / "docs" / "assets" / "figures"
+KIT_ROOT = Path(__file__).resolve().parent.parent
+FIGURES_DIR = KIT_ROOT / "docs" / "assets" / "figures"
+SOLUTIONS_DIR = KIT_ROOT / "solutions"
+
+
+@functools.lru_cache(maxsize=None)
+def load_solution(chapter: str) -> ModuleType:
+    """The reference solution module solutions/<chapter>.py, e.g. load_solution("ch09_linear_regression")."""
+    path = SOLUTIONS_DIR / f"{chapter}.py"
+    name = f"_figure_solutions_{chapter}"  # a private name: never shadows a learner's or the grader's module
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise FileNotFoundError(f"no reference solution at {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses and pickling look modules up by name
+    spec.loader.exec_module(module)
+    return module
 
 
 def _standardize(x: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
@@ -27,34 +52,29 @@ def _standardize(x: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torc
 def linear_regression_curves(epochs: int = 200, lrs=(0.01, 0.05, 0.2), seed: int = 0) -> dict:
     """Full-batch gradient descent on the diabetes data (10 standardized features -> disease progression).
 
-    Returns {"lrs": {lr: [mse per epoch]}, "closed_form": mse of the least-squares solution}.
-    The target is standardized too, so the losses are comparable across learning rates (1.0 = predicting the mean).
+    Chapter 09's reference solutions do the work: `least_squares` gives the closed-form fit (in float64) and
+    `fit_linear_regression` the gradient-descent curves. Returns {"lrs": {lr: [mse per epoch]}, "closed_form": mse of
+    the least-squares solution}. The target is standardized too, so the losses are comparable across learning rates
+    (1.0 = predicting the mean).
     """
     from sklearn.datasets import load_diabetes
 
+    ch09 = load_solution("ch09_linear_regression")
     data = load_diabetes()
     x = torch.tensor(data.data, dtype=torch.float32)  # (442, 10)
-    y = torch.tensor(data.target, dtype=torch.float32).unsqueeze(1)  # (442, 1)
+    y = torch.tensor(data.target, dtype=torch.float32)  # (442,)
     x = _standardize(x, x.mean(0), x.std(0))
-    y = _standardize(y, y.mean(0), y.std(0))
+    y = _standardize(y, y.mean(), y.std())
 
-    x1 = torch.cat([torch.ones(len(x), 1), x], dim=1)  # (442, 11): bias column
-    theta = torch.linalg.lstsq(x1.double(), y.double()).solution
-    closed_form = F.mse_loss(x1.double() @ theta, y.double()).item()
+    w, b = ch09.least_squares(x.double(), y.double())  # (10,), ()
+    closed_form = (x.double() @ w + b - y.double()).pow(2).mean().item()
 
     curves = {}
     for lr in lrs:
         torch.manual_seed(seed)
         model = nn.Linear(10, 1)
-        optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-        losses = []
-        for _ in range(epochs):
-            optimizer.zero_grad()
-            loss = F.mse_loss(model(x), y)
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.item())
-        curves[lr] = losses
+        optimizer = load_solution("ch07_optimization").SGD(model.parameters(), lr=lr)
+        curves[lr] = ch09.fit_linear_regression(model, x, y, optimizer, steps=epochs)
     return {"lrs": curves, "closed_form": closed_form}
 
 
@@ -70,33 +90,30 @@ def make_blobs(n_per_class: int = 150, seed: int = 0) -> tuple[torch.Tensor, tor
 
 
 def logistic_regression_boundary(steps: int = 500, lr: float = 0.1, seed: int = 0) -> dict:
-    """Train logistic regression (nn.Linear(2, 1) + BCEWithLogitsLoss) on the blobs; hold out 1/3.
+    """Train logistic regression (nn.Linear(2, 1) on logits) on the blobs; hold out 1/3.
 
-    Returns the data split, the learned weight (2,) and bias, the loss curve and the accuracies.
+    Chapter 10's reference solutions do the work: `train_logistic_regression` (binary cross-entropy from logits),
+    `accuracy`, and `decision_boundary` (the line where P(y = 1 | x) = 0.5). Returns the data split, the learned
+    weight (2,) and bias, the boundary's slope and intercept, the loss curve and the accuracies.
     """
+    ch10 = load_solution("ch10_logistic_regression")
     x, y = make_blobs(seed=seed)
     perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
     n_train = 2 * len(x) // 3
     tr, va = perm[:n_train], perm[n_train:]
     torch.manual_seed(seed)
     model = nn.Linear(2, 1)
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-    losses = []
-    for _ in range(steps):
-        optimizer.zero_grad()
-        loss = F.binary_cross_entropy_with_logits(model(x[tr]).squeeze(1), y[tr])
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
+    optimizer = load_solution("ch07_optimization").SGD(model.parameters(), lr=lr)
+    losses = ch10.train_logistic_regression(model, x[tr], y[tr], optimizer, steps=steps)
 
     with torch.no_grad():
-        def accuracy(idx):
-            return ((model(x[idx]).squeeze(1) > 0).float() == y[idx]).float().mean().item()
-
+        weight, bias = model.weight[0].clone(), model.bias[0].clone()  # (2,), ()
+        slope, intercept = ch10.decision_boundary(weight, bias)
         return {
             "x_train": x[tr], "y_train": y[tr], "x_val": x[va], "y_val": y[va],
-            "weight": model.weight[0].clone(), "bias": model.bias[0].item(), "losses": losses,
-            "train_accuracy": accuracy(tr), "val_accuracy": accuracy(va),
+            "weight": weight, "bias": bias.item(), "slope": slope.item(), "intercept": intercept.item(),
+            "losses": losses,
+            "train_accuracy": ch10.accuracy(model(x[tr]), y[tr]), "val_accuracy": ch10.accuracy(model(x[va]), y[va]),
         }
 
 
@@ -118,20 +135,22 @@ def _digits(n_train: int | None = None, seed: int = 0):
 
 
 def _mlp(sizes, dropout: float = 0.0) -> nn.Sequential:
+    """Linear layers with ReLU between them, and chapter 11's reference Dropout after each hidden layer."""
     layers = []
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(nn.Linear(n_in, n_out))
         if i < len(sizes) - 2:
             layers.append(nn.ReLU())
             if dropout:
-                layers.append(nn.Dropout(dropout))
+                layers.append(load_solution("ch11_overfitting").Dropout(dropout))
     return nn.Sequential(*layers)
 
 
+# Chapter 07's reference optimizers (each equal to its torch.optim namesake, step by step: the chapter's checks).
 OPTIMIZERS = {
-    "SGD (lr=0.1)": lambda params: torch.optim.SGD(params, lr=0.1),
-    "SGD + momentum 0.9 (lr=0.1)": lambda params: torch.optim.SGD(params, lr=0.1, momentum=0.9),
-    "Adam (lr=0.01)": lambda params: torch.optim.Adam(params, lr=0.01),
+    "SGD (lr=0.1)": lambda params: load_solution("ch07_optimization").SGD(params, lr=0.1),
+    "SGD + momentum 0.9 (lr=0.1)": lambda params: load_solution("ch07_optimization").SGD(params, lr=0.1, momentum=0.9),
+    "Adam (lr=0.01)": lambda params: load_solution("ch07_optimization").Adam(params, lr=0.01),
 }
 
 
@@ -161,9 +180,9 @@ def compare_optimizers(steps: int = 150, batch_size: int = 64, seed: int = 0) ->
 
 
 # ----------------------------------------------------------------------------------- overfitting
-def l2_penalty(model: nn.Module) -> torch.Tensor:
-    """Sum of squared weights of the Linear layers; biases are not penalized."""
-    return sum((m.weight**2).sum() for m in model.modules() if isinstance(m, nn.Linear))
+def l2_penalty(model: nn.Module, lam: float) -> torch.Tensor:
+    """Chapter 11's reference L2 penalty: lam * (sum of squared weights), biases not penalized."""
+    return load_solution("ch11_overfitting").l2_penalty(model, lam)
 
 
 REGULARIZERS = {"none": (0.0, 0.0), "dropout (p=0.5)": (0.5, 0.0), "L2 (lambda=1e-3)": (0.0, 1e-3)}
@@ -172,27 +191,22 @@ REGULARIZERS = {"none": (0.0, 0.0), "dropout (p=0.5)": (0.5, 0.0), "L2 (lambda=1
 def overfitting_curves(epochs: int = 200, n_train: int = 100, seed: int = 0) -> dict:
     """A too-big MLP (64-256-256-10) on only `n_train` digits, full-batch Adam, with and without regularization.
 
-    Returns {name: {"train": [...], "val": [...]}}: cross-entropy per epoch, both measured in eval mode.
+    Each epoch is one call of chapter 11's reference `train_and_measure_gap` with steps=1: one full-batch step in
+    training mode on cross-entropy + l2_penalty, then both losses measured in eval mode without gradients (Dropout
+    off, no penalty). Returns {name: {"train": [...], "val": [...]}}: cross-entropy per epoch.
     """
+    ch11 = load_solution("ch11_overfitting")
     x_tr, y_tr, x_val, y_val = _digits(n_train=n_train, seed=seed)
     curves = {}
     for name, (p_drop, lam) in REGULARIZERS.items():
         torch.manual_seed(seed)
         model = _mlp([64, 256, 256, 10], dropout=p_drop)
-        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+        optimizer = load_solution("ch07_optimization").Adam(model.parameters(), lr=1e-3)
         train, val = [], []
         for _ in range(epochs):
-            model.train()
-            optimizer.zero_grad()
-            loss = F.cross_entropy(model(x_tr), y_tr)
-            if lam:
-                loss = loss + lam * l2_penalty(model)
-            loss.backward()
-            optimizer.step()
-            model.eval()
-            with torch.no_grad():
-                train.append(F.cross_entropy(model(x_tr), y_tr).item())
-                val.append(F.cross_entropy(model(x_val), y_val).item())
+            train_loss, val_loss = ch11.train_and_measure_gap(model, x_tr, y_tr, x_val, y_val, optimizer, steps=1, l2=lam)
+            train.append(train_loss)
+            val.append(val_loss)
         curves[name] = {"train": train, "val": val}
     return curves
 
@@ -239,7 +253,8 @@ def plot_all(out_dir: Path = FIGURES_DIR) -> list[Path]:
     prob = torch.sigmoid(w[0] * gx + w[1] * gy + b)
     cs = ax.contourf(gx, gy, prob, levels=10, cmap="RdBu_r", alpha=0.35)
     fig.colorbar(cs, ax=ax, label="P(y = 1 | x)")
-    ax.contour(gx, gy, prob, levels=[0.5], colors="k", linewidths=1.5)
+    line_x = torch.tensor([-4.5, 4.5])
+    ax.plot(line_x, log["slope"] * line_x + log["intercept"], color="k", lw=1.5)  # decision_boundary's line
     for xs, ys, marker, label in ((log["x_train"], log["y_train"], "o", "train"), (log["x_val"], log["y_val"], "^", "validation")):
         ax.scatter(xs[:, 0], xs[:, 1], c=ys, cmap="RdBu_r", marker=marker, edgecolors="k", linewidths=0.4, s=22, label=label)
     ax.set(xlabel="$x_1$", ylabel="$x_2$", xlim=(-4.5, 4.5), ylim=(-4.5, 4.5),

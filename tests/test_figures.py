@@ -86,8 +86,23 @@ def test_l2_penalty_skips_biases():
         for m in model.modules():
             if isinstance(m, torch.nn.Linear):
                 m.bias.fill_(100.0)
-    expected = sum((m.weight ** 2).sum() for m in model.modules() if isinstance(m, torch.nn.Linear))
-    torch.testing.assert_close(figures.l2_penalty(model), expected)
+    expected = 1e-3 * sum((m.weight ** 2).sum() for m in model.modules() if isinstance(m, torch.nn.Linear))
+    torch.testing.assert_close(figures.l2_penalty(model, 1e-3), expected)
+
+
+def test_figures_run_the_reference_solutions():
+    """Do the figures come from the course's reference solutions (DESIGN.md), loaded from solutions/?"""
+    for chapter in ("ch07_optimization", "ch09_linear_regression", "ch10_logistic_regression", "ch11_overfitting"):
+        module = figures.load_solution(chapter)
+        assert Path(module.__file__).resolve() == ROOT / "solutions" / f"{chapter}.py"
+    ch07, ch11 = figures.load_solution("ch07_optimization"), figures.load_solution("ch11_overfitting")
+    optimizers = {name: make([torch.nn.Parameter(torch.zeros(1))]) for name, make in figures.OPTIMIZERS.items()}
+    assert all(isinstance(o, (ch07.SGD, ch07.Adam)) for o in optimizers.values()), optimizers
+    assert any(isinstance(m, ch11.Dropout) for m in figures._mlp([3, 4, 2], dropout=0.5).modules())
+    result = figures.logistic_regression_boundary(steps=5)
+    slope, intercept = figures.load_solution("ch10_logistic_regression").decision_boundary(
+        result["weight"], torch.tensor(result["bias"]))
+    assert (result["slope"], result["intercept"]) == (slope.item(), intercept.item())
 
 
 def test_main_writes_every_figure_quickly(tmp_path):
