@@ -7,19 +7,31 @@ from autograder.engine.operations import count_operations
 add_bias_column = Exercise("1.1", "add_bias_column", hints=[
     "Make a (N, 1) column of ones and join it to x along dim=1 with torch.cat; the ones go first.",
     "Create the ones with dtype=x.dtype and device=x.device so the result matches the input.",
+], hints_zh=[
+    "构造一个 (N, 1) 的全 1 列，用 torch.cat 沿 dim=1 与 x 拼接；全 1 列放在最前面。",
+    "创建全 1 列时指定 dtype=x.dtype 和 device=x.device，使结果与输入一致。",
 ])
 standardize = Exercise("1.2", "standardize", hints=[
     "Reduce over dim=0 (the samples) to get one mean and one std per feature.",
     "Use the population std (x.std(dim=0, correction=0)) and write z = (x - mean) / std.clamp_min(eps): "
     "`x -= mean` would change the caller's tensor.",
+], hints_zh=[
+    "沿 dim=0（样本维）做归约，得到每个特征各自的均值和标准差。",
+    "使用总体标准差（x.std(dim=0, correction=0)），写成 z = (x - mean) / std.clamp_min(eps)：`x -= mean` 会改动调用者的张量。",
 ])
 pairwise_squared_distances = Exercise("1.3", "pairwise_squared_distances", hints=[
     "Give a and b new axes so they broadcast: a[:, None, :] is (N, 1, D) and b[None, :, :] is (1, M, D).",
     "Subtract, square, and sum over the last dim: the (N, M, D) differences become (N, M) distances.",
+], hints_zh=[
+    "给 a 和 b 增加新轴使它们能够广播：a[:, None, :] 的形状是 (N, 1, D)，b[None, :, :] 的形状是 (1, M, D)。",
+    "相减、平方，再对最后一维求和：(N, M, D) 的差变成 (N, M) 的距离。",
 ])
 one_hot = Exercise("1.4", "one_hot", hints=[
     "Start from torch.zeros(N, num_classes) and put a 1 at column labels[i] of every row i (scatter_ or indexing).",
     "Create the zeros with device=labels.device and the requested dtype: labels on a GPU need a one-hot on the GPU.",
+], hints_zh=[
+    "从 torch.zeros(N, num_classes) 开始，在每一行 i 的第 labels[i] 列放一个 1（用 scatter_ 或索引）。",
+    "创建全 0 张量时指定 device=labels.device 和所要求的 dtype：GPU 上的标签需要 GPU 上的独热编码。",
 ])
 
 

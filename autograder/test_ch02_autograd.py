@@ -7,19 +7,31 @@ gradient = Exercise("2.1", "gradient", hints=[
     "torch.autograd.grad(output, inputs) returns the gradients as a tuple instead of storing them in .grad.",
     "Differentiate at a fresh leaf: point = x.detach().requires_grad_(True); (g,) = torch.autograd.grad(f(point), "
     "point). Calling .backward() on f(x) would add into the caller's x.grad.",
+], hints_zh=[
+    "torch.autograd.grad(output, inputs) 以元组形式返回梯度，而不是把梯度存进 .grad。",
+    "在一个新的叶子张量上求导：point = x.detach().requires_grad_(True)；(g,) = torch.autograd.grad(f(point), point)。对 f(x) 调用 .backward() 会把梯度累加到调用者的 x.grad 上。",
 ])
 mse_gradients = Exercise("2.2", "linear_regression_mse_gradients", hints=[
     "Write the residual r = X @ w + b - y first; both gradients are made from it.",
     "The mean brings a 1/N and the square a 2: dL/dw = 2/N * X.T @ r and dL/db = 2/N * r.sum().",
+], hints_zh=[
+    "先写出残差 r = X @ w + b - y；两个梯度都由它构成。",
+    "均值带来 1/N，平方带来 2：dL/dw = 2/N * X.T @ r，dL/db = 2/N * r.sum()。",
 ])
 numerical_gradient = Exercise("2.3", "numerical_gradient", hints=[
     "Nudge one entry at a time up and down by eps and divide the change in f by 2 * eps.",
     "Work on x.detach().to(torch.float64).clone(): float32 cannot see a change of 1e-6, and editing a copy leaves "
     "the caller's x alone. Restore each entry after nudging it.",
+], hints_zh=[
+    "每次只把一个元素上下各挪动 eps，再用 f 的变化量除以 2 * eps。",
+    "在 x.detach().to(torch.float64).clone() 上操作：float32 看不出 1e-6 的变化，而修改副本不会动到调用者的 x。每挪动一个元素之后都要把它恢复原值。",
 ])
 sgd_step = Exercise("2.4", "sgd_step", hints=[
     "Update under torch.no_grad() and in place (p -= lr * p.grad), so p stays the same leaf tensor.",
     "After updating, set p.grad = None (or p.grad.zero_()), otherwise the next backward adds to the old gradient.",
+], hints_zh=[
+    "在 torch.no_grad() 下原地更新（p -= lr * p.grad），这样 p 仍是同一个叶子张量。",
+    "更新之后设置 p.grad = None（或 p.grad.zero_()），否则下一次 backward 会累加到旧梯度上。",
 ])
 
 
