@@ -51,6 +51,7 @@ class Options:
     visibility: str = "visible"
     namespaces: bool = True  # False: no mount/network namespaces, the audit hook alone (what non-root gets)
     progress: bool = True
+    per_chapter: bool = False  # one child per (student, chapter) instead of one per student
 
 
 @dataclass
@@ -73,7 +74,8 @@ class Job:
     started: float = 0.0
     current: int | None = None
     current_deadline: float = 0.0
-    imported: bool = False
+    imported: bool = True  # False while the child imports `chapter`
+    chapter_started: float = 0.0
     killed_for: str = ""
 
 
@@ -256,10 +258,12 @@ class _Scheduler:
         self.klass = run
         self.statuses: dict[tuple[str, int], tuple[str, str]] = {}
         self.pending: list[Job] = []
+        by_chapter = {c: [i for i, item in enumerate(items) if plugin.chapter_of(item) == c] for c in chapters}
         for student in run.students:
-            for chapter in chapters:
-                indexes = [i for i, item in enumerate(items) if plugin.chapter_of(item) == chapter]
-                self.pending.append(Job(student, chapter, indexes))
+            if run.options.per_chapter:
+                self.pending.extend(Job(student, c, list(by_chapter[c])) for c in chapters)
+            else:  # one child grades the student's chapters one after the other: fewer forks, same walls
+                self.pending.append(Job(student, chapters[0], [i for c in chapters for i in by_chapter[c]]))
         self.total_jobs = len(self.pending)
         self.finished_jobs = 0
         self.running: dict[int, Job] = {}
@@ -296,8 +300,8 @@ class _Scheduler:
         os.close(write_fd)
         os.set_blocking(read_fd, False)
         job.pid, job.read_fd, job.started = pid, read_fd, time.time()
-        job.buffer, job.received, job.current, job.imported, job.killed_for = b"", 0, None, False, ""
-        job.current_deadline = job.started + self.run_options.check_timeout + GRACE_SECONDS  # importing the chapter
+        job.buffer, job.received, job.current, job.imported, job.killed_for = b"", 0, None, True, ""
+        job.chapter_started = job.started
         self.running[read_fd] = job
         self.children += 1
 
@@ -323,13 +327,14 @@ class _Scheduler:
         for job in list(self.running.values()):
             if job.killed_for:
                 continue
-            if now - job.started > self.run_options.timeout:
+            if now - job.chapter_started > self.run_options.timeout:
                 self._kill(job, f"the chapter ran past its time limit of {self.run_options.timeout:g} s")
             elif (job.current is not None or not job.imported) and now > job.current_deadline:
                 self._kill(job, "timeout")
 
     def _message(self, job: Job, line: bytes) -> None:
         """One JSON line from a child; anything out of protocol (wrong check, wrong order, bad status) is ignored."""
+        from autograder.engine import plugin
         from autograder.engine.outcomes import BROKEN, FAILED, NOT_ATTEMPTED, PASSED, TIMEOUT
 
         try:
@@ -340,6 +345,10 @@ class _Scheduler:
         expected = job.indexes[0] if job.indexes else None
         if kind == "sandbox":
             self.sandbox = str(message.get("mode", ""))[:40]
+        elif kind == "chapter" and expected is not None and job.current is None \
+                and message.get("c") == plugin.chapter_of(self.items[expected]):
+            job.chapter, job.imported, job.chapter_started = message["c"], False, time.time()
+            job.current_deadline = job.chapter_started + self.run_options.check_timeout + GRACE_SECONDS
         elif kind == "imported":
             job.imported = True
         elif kind == "start" and message.get("i") == expected and job.current is None:
@@ -368,6 +377,7 @@ class _Scheduler:
             pass
 
     def _finish(self, job: Job) -> None:
+        from autograder.engine import plugin
         from autograder.engine.outcomes import BROKEN, FAILED, TIMEOUT, TIMEOUT_MESSAGE
 
         del self.running[job.read_fd]
@@ -378,16 +388,17 @@ class _Scheduler:
         except (ProcessLookupError, PermissionError):
             pass
         self.peak_rss.append(usage.ru_maxrss / 1024)
-        self.cpu[job.chapter] = self.cpu.get(job.chapter, 0.0) + usage.ru_utime + usage.ru_stime
+        key = job.chapter if self.run_options.per_chapter else "all chapters"
+        self.cpu[key] = self.cpu.get(key, 0.0) + usage.ru_utime + usage.ru_stime
         if job.indexes:
             how = _how_it_ended(status, job.killed_for)
             culprit = job.current if job.current is not None else job.indexes[0]
             if not job.imported:
                 message = (f"{job.chapter}.py stopped the grading process while being imported ({how}). Nothing at "
                            "the top level of an exercise file should end the program.")
-                for index in job.indexes:
+                for index in [i for i in job.indexes if plugin.chapter_of(self.items[i]) == job.chapter]:
                     self.statuses[(job.student.name, index)] = (BROKEN, message)
-                job.indexes = []
+                    job.indexes.remove(index)
             elif job.killed_for == "timeout" or job.killed_for.startswith("the chapter ran past"):
                 exercise = self.items[culprit].get_closest_marker("exercise_check").kwargs["exercise"]
                 text = TIMEOUT_MESSAGE.format(seconds=self._seconds(culprit))
@@ -402,7 +413,7 @@ class _Scheduler:
                             "ran out of memory, or ended the program. Exercise code must return, not exit.")
                 job.indexes.remove(culprit)
             if job.indexes:
-                self.pending.insert(0, Job(job.student, job.chapter, job.indexes))
+                self.pending.insert(0, Job(job.student, plugin.chapter_of(self.items[job.indexes[0]]), job.indexes))
                 return
         self.finished_jobs += 1
 
@@ -416,8 +427,9 @@ class _Scheduler:
         done, total = self.finished_jobs, self.total_jobs
         width = 30
         filled = int(width * done / max(total, 1))
-        line = (f"grading [{'#' * filled}{'.' * (width - filled)}] {done}/{total} chapters of "
-                f"{len(self.klass.students)} submissions, {now - self.started:.0f} s")
+        unit = "chapters" if self.run_options.per_chapter else "submissions"
+        line = (f"grading [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {unit} "
+                f"({len(self.klass.students)} submissions), {now - self.started:.0f} s")
         stream = sys.__stderr__
         if stream.isatty():
             stream.write("\r" + line + ("\n" if final else ""))
@@ -497,15 +509,19 @@ def _grade_in_child(config, items, job: Job, write_fd: int, hidden: list[Path], 
     global_state.guard_internals(extra=(json, os, sys))
     send(e="sandbox", mode=mode)
     os.chdir(job.student.folder)
-    try:
-        grading.chapter(grading.target, job.chapter)
-    except ChapterBroken:
-        pass
-    if global_state.tampered_internals():
-        global_state.restore_internals()
-    send(e="imported")
+    chapter = None
     for position, index in enumerate(job.indexes):
         item = items[index]
+        if plugin.chapter_of(item) != chapter:
+            chapter = plugin.chapter_of(item)
+            send(e="chapter", c=chapter)
+            try:
+                grading.chapter(grading.target, chapter)
+            except ChapterBroken:
+                pass
+            if global_state.tampered_internals():
+                global_state.restore_internals()
+            send(e="imported")
         following = job.indexes[position + 1] if position + 1 < len(job.indexes) else None
         send(e="start", i=index)
         item.ihook.pytest_runtest_protocol(item=item, nextitem=items[following] if following is not None else None)
