@@ -83,14 +83,7 @@ def twin_models(seed=1):
 
 
 def float_list(got, length, what):
-    value = got.value
-    expect.that(isinstance(value, list) and len(value) == length,
-                f"{what}\nIt returned {_short(value)}; expected a list of {length} losses.")
-    odd = [v for v in value if not isinstance(v, float)]
-    if odd:
-        raise AssertionError(f"{what}\nIt returned a list holding {type(odd[0]).__name__} items; expected Python "
-                             "floats. Append loss.item(): keeping the loss tensor keeps its whole graph alive.")
-    return torch.tensor(value, dtype=torch.float64)
+    return torch.tensor(expect.float_list(got, length, what=what), dtype=torch.float64)
 
 
 def agree(a, b, **tolerances):

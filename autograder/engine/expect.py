@@ -58,6 +58,18 @@ def close(actual: Any, expected: Any, *, what: str | None = None, rtol: float | 
         ) from None
 
 
+def float_list(actual: Any, length: int, *, what: str | None = None, items: str = "losses") -> list[float]:
+    """A list of `length` Python floats (loss histories): a list of tensors keeps every step's graph alive."""
+    value, context = _unpack(actual, what)
+    shown = describe(value) if not isinstance(value, list) else f"a list of {len(value)} items"
+    that(isinstance(value, list) and len(value) == length, f"{context}\nIt returned {shown}; expected a list of "
+         f"{length} {items}.")
+    odd = sorted({type(v).__name__ for v in value if type(v) is not float})
+    that(not odd, f"{context}\nThe {items} are of type {', '.join(odd)}; expected Python floats. Append "
+         "loss.item(): keeping the loss tensor keeps its whole graph alive, and the list grows with every step.")
+    return value
+
+
 def tensor_like(value: Any, expected: torch.Tensor, *, what: str, check_dtype: bool = True) -> None:
     """Type, shape, dtype and device of `value` equal those of `expected`, each with its own message."""
     that(isinstance(value, torch.Tensor),
