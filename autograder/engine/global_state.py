@@ -19,7 +19,6 @@ _PROTECTED = {
     "torch.manual_seed": (torch, "manual_seed"),
     "torch.Tensor.__eq__": (torch.Tensor, "__eq__"),
 }
-_ORIGINALS = {name: getattr(owner, attr) for name, (owner, attr) in _PROTECTED.items()}
 
 
 def snapshot() -> dict:
@@ -53,16 +52,25 @@ def changes_since(before: dict) -> str:
     return "; ".join(changed)
 
 
+_SETTERS = {
+    "default dtype": torch.set_default_dtype,
+    "grad mode": torch.set_grad_enabled,
+    "anomaly detection": torch.autograd.set_detect_anomaly,
+    "deterministic algorithms": torch.use_deterministic_algorithms,
+    "number of threads": torch.set_num_threads,
+    "default device": torch.set_default_device,
+}
+
+
 def restore(before: dict) -> None:
-    torch.set_default_dtype(before["default dtype"])
-    torch.set_grad_enabled(before["grad mode"])
-    torch.autograd.set_detect_anomaly(before["anomaly detection"])
-    torch.use_deterministic_algorithms(before["deterministic algorithms"])
-    torch.set_num_threads(before["number of threads"])
-    torch.set_default_device(before["default device"])
+    # Only what changed is set again: some setters (use_deterministic_algorithms) import half of torch on first use.
+    after = snapshot()
+    for key, setter in _SETTERS.items():
+        if after[key] != before[key]:
+            setter(before[key])
     for name, (owner, attr) in _PROTECTED.items():
-        if getattr(owner, attr) is not _ORIGINALS[name]:
-            setattr(owner, attr, _ORIGINALS[name])
+        if getattr(owner, attr) is not before[name]:
+            setattr(owner, attr, before[name])
     restore_internals()
 
 
