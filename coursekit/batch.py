@@ -7,16 +7,16 @@ DIR/gradebook.csv (student, points per exercise, total), DIR/results/STUDENT.jso
 DIR/reports/STUDENT.txt (the score report the student would see).
 
 How it is fast: this process imports torch, pytest and the checks once, collects every check once and loads the
-reference solutions once; then it forks one child per (student, chapter). A child starts with everything in memory
-(copy-on-write), so no submission pays for importing torch or collecting the checks.
+reference solutions once; then it forks one child per student (per student and chapter with --per-chapter). A child
+starts with everything in memory (copy-on-write), so no submission pays for importing torch or collecting the checks.
 
 How it is safe (see sandbox.py for the walls): a child sees only its student's folder, read-only, never solutions/,
 the output folder or other students' folders; it has no network, a memory limit, and runs as `nobody` when the
 grader runs as root. Results travel back through a pipe as one JSON line per check; the points, names and order of
 the checks come from this process's own collection, made before any learner code ran, so a child can only say
 "passed" or "failed" for the check it was asked to run, in order. A child that hangs is killed (per check and per
-chapter); one that crashes, exits or runs out of memory loses the check it was running, and a fresh child picks up
-the chapter's remaining checks.
+chapter); one that crashes, exits or runs out of memory loses the check it was running (or, during a chapter's import,
+that chapter), and a fresh child picks up the remaining checks.
 """
 from __future__ import annotations
 
@@ -581,7 +581,7 @@ def main(args) -> int:
     """`coursekit grade-class`."""
     options = Options(workers=args.workers, timeout=args.timeout, memory_mb=args.memory,
                       check_timeout=args.check_timeout, chapters=args.chapters or None, visibility=args.visibility,
-                      progress=not args.no_progress)
+                      progress=not args.no_progress, per_chapter=args.per_chapter)
     students = find_students(args.submissions)
     outcome = grade_class(students, args.out, options)
     maximum = sum(outcome.max_points.values())
@@ -607,4 +607,7 @@ def add_parser(commands) -> None:
     grade.add_argument("--visibility", default="visible",
                        choices=["visible", "hidden", "after_due_date", "after_published"])
     grade.add_argument("--no-progress", action="store_true", help="no progress bar")
+    grade.add_argument("--per-chapter", action="store_true",
+                       help="one process per student and chapter (default: one per student; both resume after a "
+                            "crash and give the same grades)")
     grade.set_defaults(run=main)
