@@ -5,6 +5,7 @@ autograder/conftest.py imports these hooks, so they apply to `pytest autograder`
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import time
 from pathlib import Path
@@ -116,16 +117,20 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _settle_torch() -> None:
-    """Put torch in the state every check starts from, before any time limit applies.
+    """Put torch in the state every check starts from, before any time limit applies and any snapshot is taken.
 
     One thread: the checks' problems are tiny, and on a busy machine a second thread makes them many times slower.
-    Touching assert_close, autograd and gradcheck once pays torch's lazy first-use imports here: a time limit that
-    interrupted one of them inside a check would leave torch half-imported for every later check.
+    torch imports torch._dynamo on first use of a meta tensor, an optimizer or gradcheck (about 1 s), and that import
+    rewraps functions such as torch.manual_seed: done inside a check it would look like tampering, and a time limit
+    that interrupted it would leave torch half-imported for every later check. So it happens here, once.
     """
     torch.set_num_threads(1)
+    importlib.import_module("torch._dynamo")
+
     x = torch.ones(2, dtype=torch.float64, requires_grad=True)
     torch.autograd.gradcheck(lambda t: (t * t).sum(), (x,))
     torch.testing.assert_close(x.detach(), torch.ones(2, dtype=torch.float64))
+    torch.ones(1, device="meta") + 1  # the meta kernels' own first-use imports
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
