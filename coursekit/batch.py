@@ -139,6 +139,9 @@ def grade_class(students: list[Student], out: Path, options: Options, hidden: li
         code = pytest.main(args, plugins=[run])
     finally:
         sys.stdout = shown
+        from autograder.engine import global_state
+
+        global_state.forget_internals()  # this grading session is over: its record must not judge a later one
     if run.outcome is None:
         raise SystemExit(f"the grader could not start (pytest exit status {code}): {run.problem}\n"
                          f"{pytest_lines.getvalue()[-4000:]}")

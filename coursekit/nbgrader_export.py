@@ -48,6 +48,9 @@ def exercise_points(chapters: list[str] | None = None) -> dict[str, list[tuple[s
                      "-p", "no:cacheprovider", "-p", "no:random_order"], plugins=[Collector()])
     finally:
         sys.stdout = shown
+        from autograder.engine import global_state
+
+        global_state.forget_internals()  # collected, nothing graded: no record to keep
     points: dict[str, dict[str, list]] = {}
     counted: set[tuple[str, str]] = set()
     for item in Collector.items:
