@@ -126,7 +126,8 @@ def test_results_files_come_only_from_the_grader(graded):
 
 
 def test_the_sandbox_was_up(graded):
+    """Namespaces as root (where the kernel allows them: a container may not), the audit hook alone otherwise."""
     outcome, _, _ = graded
     import os
 
-    assert outcome.sandbox == ("namespaces" if os.geteuid() == 0 else "audit hook only")
+    assert outcome.sandbox in (("namespaces", "audit hook only") if os.geteuid() == 0 else ("audit hook only",))
