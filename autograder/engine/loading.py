@@ -55,11 +55,14 @@ def load_chapter(target: Path, chapter: str) -> ModuleType:
             f"{shown} called sys.exit({error.code!r}) while being imported. Nothing at the top level of an exercise file "
             "should stop the program: remove the call (or move it under `if __name__ == '__main__':`)."
         ) from None
+    except KeyboardInterrupt:
+        raise
     except BaseException as error:  # noqa: BLE001 - a learner's file may raise anything, timeouts included
         raise ChapterBroken(_import_error_message(shown, path, error)) from None
     finally:
         changes = global_state.changes_since(before)
-        global_state.restore(before)
+        if changes:
+            global_state.restore(before)
     if changes:
         sys.modules.pop(name, None)
         raise ChapterBroken(
