@@ -6,7 +6,7 @@ from torch import nn
 
 from torch.testing import assert_close
 
-from autograder.engine import Called, Exercise, call, expect
+from autograder.engine import Called, Exercise, call, curves, expect
 from autograder.engine.optimizers import compare_with_oracle
 
 full_batch = Exercise("7.1", "full_batch_gradient_descent", hints=[
@@ -125,6 +125,7 @@ def test_7_1_matches_reference(learner, reference):
     expected = reference.full_batch_gradient_descent(expected_model, nn.functional.mse_loss, x, y, 0.1, 5)
     what = f"Called {got.text}."
     losses = float_list(got, 5, what)
+    curves.record("loss", losses, expected)
     hint = unchanged_hint(model, linear_model())
     same_parameters(model, expected_model, what, hint)
     expected = torch.tensor(expected, dtype=torch.float64)
@@ -184,6 +185,7 @@ def test_7_2_matches_reference(learner, reference):
         raise AssertionError(f"{what}\nIt returned 4 losses for 2 epochs of batches of 4; expected 6: the last, "
                              "shorter batch (2 samples) was dropped. Step through range(0, N, batch_size).")
     losses = float_list(got, 6, what)
+    curves.record("minibatch loss", losses, expected)
     expect.close(losses, expected, what=f"{what}\nThe minibatch losses it returned (each epoch must start with "
                  "order = torch.randperm(N, generator=generator)):", **NUMBERS)
     same_parameters(model, expected_model, what, unchanged_hint(model, linear_model()))
@@ -560,6 +562,7 @@ def test_7_8_matches_reference(learner, reference):
     expect.that(isinstance(value, tuple) and len(value) == 2, f"{what}\nIt returned {_short(value)}; expected a "
                 "tuple (losses, lrs).")
     losses = float_list(Called(value[0], got.text), 6, what)
+    curves.record("loss", losses, want.value[0])
     hint = (" If the parameters differ while the losses start equal, the scheduler was stepped before the optimizer "
             "(the first step then runs at the second step's rate), or the gradients were not zeroed.")
     same_parameters(model, expected_model, what, hint)

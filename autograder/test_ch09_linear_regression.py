@@ -3,7 +3,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from autograder.engine import Exercise, call, expect
+from autograder.engine import Exercise, call, curves, expect
 from autograder.engine.datasets import load
 from autograder.engine.spies import expect_same_state, state_of
 
@@ -153,7 +153,10 @@ def test_9_2_reaches_closed_form(learner, reference):
     x, y = synthetic(n=64, seed=6)
     model = seeded_linear(seed=1)
     got = call(learner.fit_linear_regression, model, x, y, torch.optim.SGD(model.parameters(), lr=0.1), 200)
-    losses = got.value
+    losses = expect.float_list(got, 200)
+    twin = seeded_linear(seed=1)
+    curves.record_against("training loss", losses, lambda: reference.fit_linear_regression(
+        twin, x, y, torch.optim.SGD(twin.parameters(), lr=0.1), 200))
     expect.that(losses[-1] < 0.1 * losses[0],
                 f"Called {got.text}.\nThe loss went from {losses[0]:.4g} to {losses[-1]:.4g}: it should fall below a "
                 "tenth of where it started. Is the loss the mean of (model(x).squeeze(1) - y)^2, and is "

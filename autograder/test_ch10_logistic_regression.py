@@ -2,7 +2,7 @@
 import torch
 from torch import nn
 
-from autograder.engine import Exercise, call, expect
+from autograder.engine import Exercise, call, curves, expect
 from autograder.engine.datasets import load
 from autograder.engine.isolation import use_reference
 from autograder.engine.spies import expect_same_state, state_of
@@ -127,10 +127,12 @@ def test_10_1_returns_floats(learner):
 def test_10_1_breast_cancer_floor(learner, reference):
     """On breast-cancer data (400 train, 169 held out), does training cut the loss 10x and reach >= 95% accuracy?"""
     x_train, y_train, x_test, y_test = breast_cancer()
-    model, _ = twins(inputs=30, seed=1)
+    model, twin = twins(inputs=30, seed=1)
     got = call(learner.train_logistic_regression, model, x_train, y_train, torch.optim.SGD(model.parameters(), lr=1.0),
                150)
-    losses = got.value
+    losses = expect.float_list(got, 150)
+    curves.record_against("training loss", losses, lambda: reference.train_logistic_regression(
+        twin, x_train, y_train, torch.optim.SGD(twin.parameters(), lr=1.0), 150))
     expect.that(losses[-1] < 0.1 * losses[0],
                 f"Called {got.text} on the standardized breast-cancer training set.\nThe loss went from "
                 f"{losses[0]:.4g} to {losses[-1]:.4g}; the reference gets below a tenth of the start.")

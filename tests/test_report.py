@@ -83,7 +83,11 @@ def test_colour_follows_the_terminal_settings():
 
 def test_plots_save_loss_curves_of_training_exercises(tmp_path):
     plots = tmp_path / "plots"
-    graded = grade("solutions", "autograder/test_ch08_training_loop.py", extra=("--plots", str(plots)))
-    picture = plots / "ex-8-3-loss.png"
-    assert picture.is_file() and picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", graded.output[-2000:]
-    assert "Loss curves saved:" in graded.output and "ex-8-3-loss.png" in graded.output
+    training = ("autograder/test_ch07_optimization.py", "autograder/test_ch08_training_loop.py",
+                "autograder/test_ch09_linear_regression.py", "autograder/test_ch10_logistic_regression.py")
+    graded = grade("solutions", *training, extra=("--plots", str(plots)))
+    assert "Loss curves saved:" in graded.output
+    for exercise in ("7-1", "7-2", "7-8", "8-3", "9-2", "10-1"):  # every exercise that trains over many steps
+        picture = plots / f"ex-{exercise}-loss.png"
+        assert picture.is_file() and picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", graded.output[-2000:]
+        assert picture.name in graded.output

@@ -29,6 +29,16 @@ def _numbers(values) -> list[float] | None:
     return numbers or None
 
 
+def enabled() -> bool:
+    return _ACTIVE["on"] and _ACTIVE["exercise"] is not None
+
+
+def record_against(label: str, learner, run_reference) -> None:
+    """Like record(), but the reference's run is only made (by calling run_reference()) when plots were asked for."""
+    if enabled():
+        record(label, learner, run_reference())
+
+
 def record(label: str, learner, reference) -> None:
     """Keep the learner's and the reference's values per step or epoch under `label` (the last call wins)."""
     if not _ACTIVE["on"] or not _ACTIVE["exercise"]:
