@@ -1,7 +1,7 @@
 """Chapter 02, autograd: are the learner's gradients right, and does the SGD step keep parameters as leaves?"""
 import torch
 
-from autograder.engine import Exercise, call, expect
+from autograder.engine import Exercise, call, expect, mistakes
 
 gradient = Exercise("2.1", "gradient", hints=[
     "torch.autograd.grad(output, inputs) returns the gradients as a tuple instead of storing them in .grad.",
@@ -139,8 +139,7 @@ def test_2_4_same_leaves_updated(learner, reference, device):
         what = f"Called {got.text}; parameter {index} afterwards:"
         expect.that(id(p) == ids[index] and p.is_leaf and p.requires_grad,
                     f"{what}\nIt is no longer a leaf that requires grad (is_leaf={p.is_leaf}, "
-                    f"requires_grad={p.requires_grad}). `w = w - lr * w.grad` makes a new tensor; update in place "
-                    "under torch.no_grad(): `w -= lr * w.grad`.")
+                    f"requires_grad={p.requires_grad}). {mistakes.describe('parameter_not_leaf')}")
         expect.close(p, want, what=what)
 
 

@@ -3,7 +3,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from autograder.engine import Exercise, call, expect
+from autograder.engine import Exercise, call, expect, mistakes
 from autograder.engine.raising import raises
 
 array_dataset = Exercise("3.1", "ArrayDataset", hints=[
@@ -190,10 +190,10 @@ def test_3_3_validation_in_order(learner):
     order, sizes = epoch(val_loader)
     expect.that(len(order) == 10,
                 f"Called {text}.\nOne pass over the validation loader gave {len(order)} of 10 samples (batch sizes "
-                f"{sizes}): drop_last=True drops the last smaller batch, so those samples are never evaluated.")
+                f"{sizes}). {mistakes.describe('val_loader_drop_last')}")
     expect.that(order == numbered(10),
                 f"Called {text}.\nThe validation loader gave the samples in the order {order}; expected the stored "
-                "order. Validation needs no shuffling: shuffle=False keeps results comparable from epoch to epoch.")
+                f"order. {mistakes.describe('val_loader_shuffled')}")
     expect.that(sizes == [4, 4, 2], f"Called {text}.\nThe validation batches had sizes {sizes}; expected [4, 4, 2].")
 
 
@@ -206,8 +206,8 @@ def test_3_3_training_shuffled(learner):
                 f"Called {text}.\nOne pass over the training loader gave {len(order)} samples {order}; expected each "
                 "of the 10 exactly once (is drop_last on?).")
     expect.that(order != numbered(10),
-                f"Called {text}.\nThe training loader gave the samples in stored order: training batches must be "
-                "shuffled (shuffle=True), or every epoch sees the same batches in the same order.")
+                f"Called {text}.\nThe training loader gave the samples in stored order. "
+                f"{mistakes.describe('train_loader_not_shuffled')}")
     expect.that(sizes == [4, 4, 2], f"Called {text}.\nThe training batches had sizes {sizes}; expected [4, 4, 2].")
 
 

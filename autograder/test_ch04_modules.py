@@ -2,7 +2,7 @@
 import torch
 from torch import nn
 
-from autograder.engine import Exercise, call, expect
+from autograder.engine import Exercise, call, expect, mistakes
 from autograder.engine.modules import copy_parameters, registration_hint
 
 linear_regression = Exercise("4.1", "LinearRegression", hints=[
@@ -65,8 +65,8 @@ def expect_float64(model, x: torch.Tensor, text: str):
     got = forward(model.to(torch.float64), x.double())
     expect.that(isinstance(got.value, torch.Tensor) and got.value.dtype == torch.float64,
                 f"Built {text}, called .to(torch.float64), then {got.text}.\nIt returned "
-                f"{getattr(got.value, 'dtype', got.value)}; expected float64: some weights did not follow .to(), so "
-                "they are plain tensors or live outside a registered module.")
+                f"{getattr(got.value, 'dtype', got.value)}; expected float64: some weights did not follow .to(). "
+                f"{registration_hint()}")
 
 
 def expect_same_gradients(model, reference_model, x, text: str):
@@ -149,8 +149,7 @@ def expect_not_probabilities(got, expected):
     if isinstance(value, torch.Tensor) and value.shape == expected.shape and value.dtype == expected.dtype:
         expect.that(not torch.allclose(value, torch.sigmoid(expected)),
                     f"Called {got.text}: it returned probabilities (sigmoid of the logits). forward must return the "
-                    "logits: nn.BCEWithLogitsLoss applies the sigmoid itself, stably, and a sigmoid before it is "
-                    "applied twice.")
+                    f"logits. {mistakes.describe('sigmoid_before_logits_loss')}")
 
 
 @logistic_regression.check(points=1)

@@ -128,9 +128,8 @@ def test_6_2_stable_at_large_logits(learner):
     value = got.value
     if isinstance(value, torch.Tensor) and value.shape == expected.shape and not torch.isfinite(value).all():
         raise AssertionError(f"Called {got.text} with logits {logits.detach().tolist()}.\nIt returned "
-                             f"{value.detach().tolist()}: not finite. log(sigmoid(z)) is log(0) = -inf once sigmoid "
-                             "underflows (z = -200 in float32), and exp(-z) overflows: use max(z, 0) - z * y + "
-                             "log1p(exp(-|z|)).")
+                             f"{value.detach().tolist()}: not finite (exp(-z) overflows too). "
+                             f"{mistakes.describe('log_sigmoid_unstable')}")
     expect.close(got, expected, what=f"Called {got.text} with logits {logits.detach().tolist()}.\nAn epsilon inside "
                                      "the log (log(p + 1e-7)) or clamping p caps the loss near 16 or 100 where it "
                                      "should be 1e4.")
@@ -173,8 +172,8 @@ def test_6_3_matches_functional(learner, device):
     if not logits.is_meta and isinstance(got.value, torch.Tensor) and got.value.dim() == 0:
         softmaxed = F.cross_entropy(torch.softmax(logits, dim=1), targets)
         expect.that(not torch.allclose(got.value, softmaxed),
-                    f"Called {got.text}.\nIt equals cross-entropy of softmax(logits): softmax was applied twice. "
-                    "cross_entropy takes raw logits; log-sum-exp does the normalizing.")
+                    f"Called {got.text}.\nIt equals cross-entropy of softmax(logits). "
+                    f"{mistakes.describe('softmax_before_cross_entropy')}")
     expect_matches_functional(learner.cross_entropy, F.cross_entropy, (logits, targets), device.type == "meta")
 
 
@@ -188,8 +187,7 @@ def test_6_3_stable_at_large_logits(learner):
     value = got.value
     if isinstance(value, torch.Tensor) and not torch.isfinite(value).all():
         raise AssertionError(f"Called {got.text} with logits of +-1000.\nIt returned {value.detach().tolist()}: not "
-                             "finite. exp(1000) overflows to inf, so a softmax computed as exp(z) / exp(z).sum() gives "
-                             "inf / inf = nan. Subtract the row's maximum first, or use torch.logsumexp.")
+                             f"finite. {mistakes.describe('naive_softmax_overflow')}")
     expected = F.cross_entropy(logits, targets, reduction="none")
     expect.close(got, expected, what=f"Called {got.text} with logits of +-1000.\nAn epsilon inside the log "
                                      "(log(p + 1e-9)) caps the loss near 20 where it should be 1000 or 2000.",
@@ -209,7 +207,10 @@ def test_6_3_confident_logits(learner):
     got = call(learner.cross_entropy, logits, targets)
     expect.that(isinstance(got.value, torch.Tensor) and got.value.dim() == 0 and got.value.item() < 1e-6,
                 f"Called {got.text} where every true class leads by 50.\nIt returned {got.value!r}; expected a loss "
-                "near 0. A loss around 0.55 means softmax was applied to the logits before the loss: pass raw logits.")
+                "near 0."
+                + (f" {mistakes.describe('softmax_before_cross_entropy')}" if isinstance(got.value, torch.Tensor)
+                   and got.value.dim() == 0 and abs(got.value.item() - 0.5514) < 0.01 else
+                   " A loss around 0.55 means softmax was applied to the logits before the loss: pass raw logits."))
 
 
 @cross_entropy.check(points=1)

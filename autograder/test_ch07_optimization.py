@@ -6,7 +6,7 @@ from torch import nn
 
 from torch.testing import assert_close
 
-from autograder.engine import Called, Exercise, call, curves, expect
+from autograder.engine import Called, Exercise, call, curves, expect, mistakes
 from autograder.engine.optimizers import compare_with_oracle
 
 full_batch = Exercise("7.1", "full_batch_gradient_descent", hints=[
@@ -145,8 +145,7 @@ def test_7_1_same_leaf_parameters(learner):
     for (name, p), old in zip(model.named_parameters(), before):
         expect.that(id(p) == old and p.is_leaf and p.requires_grad,
                     f"Called {got.text}.\nAfterwards model.{name} is a different tensor, or no longer a leaf that "
-                    "requires grad. Update in place under torch.no_grad() (`p -= lr * p.grad`) instead of assigning "
-                    "new tensors.")
+                    f"requires grad. {mistakes.describe('parameter_not_leaf')}")
 
 
 @full_batch.check(points=1)
@@ -202,8 +201,7 @@ def test_7_2_shuffled_every_epoch(learner, reference):
         in_order = [nn.functional.mse_loss(model(x[s:s + 5]), y[s:s + 5]).item() for s in (0, 5)]
     expect.that(not agree(losses[:2], torch.tensor(in_order, dtype=torch.float64)),
                 f"Called {got.text} with N = 10 and lr = 0.\nThe first epoch's batch losses equal those of the "
-                "samples taken in order (0-4, 5-9): the data was not shuffled. Index x and y with "
-                "torch.randperm(N, generator=generator).")
+                f"samples taken in order (0-4, 5-9). {mistakes.describe('train_loader_not_shuffled')}")
     expect.that(not agree(losses[:2], losses[2:]),
                 f"Called {got.text} with N = 10 and lr = 0.\nBoth epochs saw the same batches in the same order: "
                 "the permutation was drawn once. Draw a fresh torch.randperm(N, generator=generator) at the start of "
@@ -243,9 +241,8 @@ def test_7_2_converges(learner):
 
 SGD_FIRST = ("With momentum, the first step is p -= lr * (g + weight_decay * p): the buffer starts as d itself "
              "(or zeros, then buf = momentum * buf + d). Weight decay joins the gradient before the momentum.")
-SGD_LATER = ("Keep one momentum buffer per parameter in self.state[p] and update it in place (buf.mul_(momentum)"
-             ".add_(d)): a buffer created anew every step, or shared between parameters, loses the history. And the "
-             "weight decay joins the gradient before it enters the buffer: d = g + weight_decay * p.")
+SGD_LATER = (mistakes.describe("momentum_buffer_lost") + " And the weight decay joins the gradient before it enters "
+             "the buffer: d = g + weight_decay * p.")
 
 
 def oracle(cls, **settings):
@@ -370,8 +367,8 @@ def test_7_5_bias_correction(learner):
         message += (" The smallest gradient moved less than lr: is eps inside the square root? Adam divides by "
                     "sqrt(v_hat) + eps.")
     elif all(abs(r - 0.1 / math.sqrt(0.001)) < 0.05 for r in ratios[1:]):
-        message += (" Every move is ~3.16 lr: the bias correction is missing. After one step m = 0.1 g and "
-                    "v = 0.001 g^2; divide m by (1 - beta1**t) and v by (1 - beta2**t).")
+        message += (" Every move is ~3.16 lr: after one step m = 0.1 g and v = 0.001 g^2. "
+                    + mistakes.describe("adam_bias_correction_missing"))
     expect.close(moves, expected, what=message)
 
 
@@ -399,9 +396,8 @@ def test_7_5_l2_weight_decay(learner):
     message = (f"Built {optimizer.text} and took 3 steps with all-zero gradients: p afterwards (started at "
                "[1, -2, 0.5]).")
     if agree(param.detach(), start * (1 - 0.01 * 0.1) ** 3):
-        message += (" It shrank p by (1 - lr * weight_decay) per step: that is AdamW's decoupled decay. Adam's "
-                    "weight_decay is L2: add weight_decay * p to the gradient, then take the Adam step (so each "
-                    "parameter moves by about lr towards 0).")
+        message += (" It shrank p by (1 - lr * weight_decay) per step: that is AdamW's decoupled decay; Adam's L2 "
+                    "decay moves each parameter by about lr towards 0. " + mistakes.describe("weight_decay_kind_swapped"))
     expect.close(param.detach(), expected.detach(), what=message)
 
 
@@ -445,8 +441,7 @@ def test_7_6_decoupled_decay(learner):
                "[1, -2, 0.5]; expected start * (1 - 0.01 * 0.1)**3).")
     if agree((got - start).abs(), torch.full_like(start, 0.03), rtol=0.05, atol=0.0):
         message += (" Every parameter moved by about 3 lr: the decay went into the gradient (L2), where Adam's "
-                    "normalization turns it into a full-size step. That is Adam(weight_decay=...); AdamW shrinks the "
-                    "weights directly: p.mul_(1 - lr * weight_decay).")
+                    "normalization turns it into a full-size step. " + mistakes.describe("weight_decay_kind_swapped"))
     elif agree(got, start * (1 - 0.1) ** 3):
         message += " It shrank p by (1 - weight_decay) per step: the decay must be scaled by the learning rate."
     expect.close(got, expected.detach(), what=message)
@@ -545,9 +540,7 @@ def test_7_8_rates_per_step(learner, reference):
                 f"{what}\nThe lrs it returned are {_short(rates)}; expected a list of 6 Python floats.")
     mistake = ""
     if all(math.isclose(a, b, rel_tol=1e-6) for a, b in zip(rates[:-1], want[1:])):
-        mistake = ("\nEach recorded rate is the NEXT step's: scheduler.step() ran before optimizer.step(), or the "
-                   "rate was read after scheduler.step(). Read optimizer.param_groups[0]['lr'] just before "
-                   "optimizer.step(), and step the scheduler after it.")
+        mistake = "\nEach recorded rate is the NEXT step's. " + mistakes.describe("scheduler_before_optimizer")
     expect.close(torch.tensor(rates, dtype=torch.float64), torch.tensor(want, dtype=torch.float64),
                  what=f"{what}\nThe lrs it returned:{mistake}", rtol=1e-9, atol=1e-12)
 

@@ -1,8 +1,10 @@
 """Chapter 10, logistic regression: does the classifier train from logits, and are labels, accuracy and boundary right?"""
+import math
+
 import torch
 from torch import nn
 
-from autograder.engine import Exercise, call, curves, expect
+from autograder.engine import Exercise, call, curves, expect, mistakes
 from autograder.engine.datasets import load
 from autograder.engine.isolation import use_reference
 from autograder.engine.spies import expect_same_state, state_of
@@ -91,6 +93,14 @@ def test_10_1_steps_equal_reference(learner, reference):
     expect_same_state(model, state_of(twin), what=f"Called {got.text}.", hint=STEP_HINT, rtol=1e-5, atol=1e-6)
 
 
+def _infinite_first(losses) -> bool:
+    """Is the first recorded loss inf or nan (log(sigmoid(z)) by hand at a confident logit)?"""
+    try:
+        return not math.isfinite(float(losses[0]))
+    except Exception:  # noqa: BLE001 - whatever came back, the check's own message says what was wrong
+        return False
+
+
 @train_logistic_regression.check(points=2)
 def test_10_1_confident_logits(learner, reference):
     """With logits of +-60 (some on the wrong side), are the loss and the step exact, not clipped by a sigmoid?"""
@@ -108,8 +118,9 @@ def test_10_1_confident_logits(learner, reference):
                 f"Called {got.text} with logits (60, -60, 45, -30) and labels (0, 1, 1, 0).\nIt recorded the loss "
                 f"{losses!r}; expected [{expected[0]:.4f}] (= (60 + 60 + 0 + 0) / 4, nearly). torch.sigmoid(60.) is "
                 "exactly 1.0 in float32, so sigmoid followed by BCELoss takes log(0) (clipped to -100), and sigmoid "
-                "followed by BCEWithLogits applies the sigmoid twice. Pass the raw logits to "
-                "F.binary_cross_entropy_with_logits.")
+                "followed by BCEWithLogits applies the sigmoid twice. "
+                + mistakes.describe("log_sigmoid_unstable" if _infinite_first(losses)
+                                    else "sigmoid_before_logits_loss"))
     expect_same_state(model, state_of(twin), what=f"Called {got.text} with logits of +-60.", hint=STEP_HINT,
                       rtol=1e-5, atol=1e-6)
 

@@ -113,8 +113,8 @@ def penalty_gradient_check(learner_penalty, lam, expected_gradient, name):
     for param_name, p in model.named_parameters():
         if param_name.endswith("bias"):
             expect.that(p.grad is None or not p.grad.any(),
-                        f"Called {got.text}, then .backward().\n`{param_name}` received a gradient: biases must not "
-                        "be penalized.")
+                        f"Called {got.text}, then .backward().\n`{param_name}` received a gradient. "
+                        f"{mistakes.describe('penalty_on_bias')}")
         else:
             expect.close(p.grad, expected_gradient(p.detach(), lam), rtol=1e-5, atol=1e-7,
                          what=f"Called {got.text}, then .backward().\nThe gradient of `{param_name}` should be "
@@ -229,12 +229,14 @@ def test_11_4_drop_rate_and_scaling(learner):
         expect.that(abs(dropped - p) < 6 * sigma,
                     f"Called Dropout({p}) in training mode on 100,000 elements.\nIt zeroed a fraction {dropped:.4f} of "
                     f"them; p = {p} is the probability to DROP, so about {p} (within {6 * sigma:.4f}) should be zero."
-                    + (" That looks like p used as the keep probability." if abs(dropped - (1 - p)) < 6 * sigma
+                    + (" " + mistakes.describe("dropout_p_as_keep_probability") if abs(dropped - (1 - p)) < 6 * sigma
                        else ""))
         kept = out != 0
+        unscaled = bool(kept.any()) and torch.equal(out[kept].detach(), x[kept])
         expect.close(out[kept], x[kept] / (1 - p), rtol=1e-5, atol=1e-6,
                      what=f"Called Dropout({p}) in training mode.\nThe elements that survived should be scaled by "
-                          f"1 / (1 - p) = {1 / (1 - p):.4g} (inverted dropout), so that the expected output equals x.")
+                          f"1 / (1 - p) = {1 / (1 - p):.4g} (inverted dropout), so that the expected output equals x."
+                          + (f" {mistakes.describe('dropout_not_scaled')}" if unscaled else ""))
 
 
 @dropout.check(points=2)

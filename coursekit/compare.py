@@ -1,4 +1,5 @@
-"""`coursekit compare N.M`: your solution next to the reference, once the exercise has passed (never before)."""
+"""`coursekit compare N.M`: your solution next to the reference, once the exercise has passed (never before), and
+only while your code is the code that passed (the progress store keeps a hash of its source)."""
 from __future__ import annotations
 
 import ast
@@ -7,7 +8,7 @@ import textwrap
 from pathlib import Path
 
 from autograder.engine import catalog
-from autograder.engine.progress_store import ProgressStore
+from autograder.engine.progress_store import ProgressStore, source_hash
 
 KIT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -19,6 +20,13 @@ _WORDS = {
                "zh": "练习 {id} 还没有通过（最近结果：{status}）。只有你自己的实现通过之后才会显示参考答案：用 "
                      "`pytest autograder/test_{chapter}.py` 评分，或用 `coursekit hint {id}` 获取提示。"},
     "missing": {"en": "{path} has no top-level `{name}`.", "zh": "{path} 中没有顶层的 `{name}`。"},
+    "changed": {"en": "Your `{name}` in {path} has changed since exercise {id} passed (or it passed before the kit "
+                      "kept track of the passing code), so the reference stays hidden: it is shown only next to code "
+                      "that passed. Grade it again with `pytest autograder/test_{chapter}.py`; once it passes, "
+                      "`coursekit compare {id}` shows both.",
+                "zh": "练习 {id} 通过之后，{path} 中你的 `{name}` 又被修改了（或者它通过时本工具还没有记录通过的代码），"
+                      "所以参考答案仍然隐藏：它只会显示在已经通过的代码旁边。用 `pytest autograder/test_{chapter}.py` "
+                      "重新评分；通过之后，`coursekit compare {id}` 会同时显示两者。"},
     "yours": {"en": "yours ({path})", "zh": "你的实现（{path}）"},
     "reference": {"en": "reference ({path})", "zh": "参考答案（{path}）"},
 }
@@ -74,6 +82,11 @@ def compare(exercise_id: str, store: ProgressStore, lang: str = "en", *, target:
         return 1, _WORDS["locked"][lang].format(id=exercise_id, status=status, chapter=entry.chapter)
     target = target or KIT_ROOT / "exercises"
     mine_path, reference_path = target / f"{entry.chapter}.py", KIT_ROOT / "solutions" / f"{entry.chapter}.py"
+    passed_hash = result.get("source_hash")
+    if mine_path.is_file() and (passed_hash is None or source_hash(mine_path, entry.function) != passed_hash):
+        shown_path = mine_path.relative_to(KIT_ROOT) if mine_path.is_relative_to(KIT_ROOT) else mine_path
+        return 1, _WORDS["changed"][lang].format(id=exercise_id, name=entry.function, path=shown_path,
+                                                 chapter=entry.chapter)
     texts = []
     for path in (mine_path, reference_path):
         text = definition(path, entry.function) if path.is_file() else None

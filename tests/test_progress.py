@@ -1,10 +1,13 @@
 """Lasting progress: does a grading run of exercises/ keep each exercise's last result with its time, does
-`coursekit progress` show it, do hints escalate through `coursekit hint`, does `coursekit compare` wait for a pass,
-and does the website's progress page draw the export?"""
+`coursekit progress` show it, do hints escalate through `coursekit hint`, does `coursekit compare` wait for a pass
+(of the code as it is now), does a run that grades only some checks of an exercise leave it unrecorded, and does the
+website's progress page draw the export?"""
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -89,6 +92,51 @@ def test_compare_waits_for_a_pass(graded_store):
     header, rule, *rows = shown.stdout.splitlines()
     assert header.startswith("yours (") and "| reference (solutions/ch01_tensors.py)" in header
     assert rows[0].startswith("def standardize(") and "| def standardize(" in rows[0]
+
+
+def test_compare_refuses_code_changed_since_it_passed(graded_store, tmp_path):
+    store, target, _ = graded_store
+    edited = tmp_path / "edited"
+    shutil.copytree(target, edited)
+    path = edited / "ch01_tensors.py"
+    # only spacing at line ends changes: still the code that passed
+    path.write_text("\n".join(line + "  " for line in path.read_text().splitlines()) + "\n")
+    assert coursekit("compare", "1.2", "--target", str(edited), store=store).returncode == 0
+    # a different standardize (appended, so it replaces the one that passed)
+    with open(path, "a", encoding="utf-8") as file:
+        file.write("\n\ndef standardize(x):\n    return (x - x.mean(0)) / x.std(0)\n")
+    refused = coursekit("compare", "1.2", "--target", str(edited), store=store)
+    assert refused.returncode == 1 and "has changed since exercise 1.2 passed" in refused.stderr, refused
+    assert "def " not in refused.stdout + refused.stderr
+    assert coursekit("compare", "1.2", "--target", str(target), store=store).returncode == 0
+
+
+def test_a_store_without_source_hashes_is_upgraded(tmp_path):
+    """A store written before source hashes were kept opens, and its passes no longer unlock compare."""
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE results (exercise TEXT PRIMARY KEY, chapter TEXT, function TEXT, status TEXT, "
+                   "score REAL, points REAL, message TEXT, updated REAL, first_passed REAL)")
+        db.execute("INSERT INTO results VALUES ('1.2', 'ch01_tensors', 'standardize', 'passed', 5, 5, '', 1e9, 1e9)")
+    db.close()
+    assert ProgressStore(path).results()["1.2"]["source_hash"] is None
+    refused = coursekit("compare", "1.2", "--target", "solutions", store=path)
+    assert refused.returncode == 1 and "has changed since exercise 1.2 passed" in refused.stderr
+
+
+def test_a_partial_run_records_no_partial_exercise(tmp_path):
+    """-k that leaves out one check of 1.3, and a run of one check of 1.1 by node id, record neither; 1.2, all of
+    whose checks ran, is recorded."""
+    store = tmp_path / "p.sqlite"
+    env = {"COURSEKIT_PROGRESS": str(store)}
+    selected = grade("solutions", CH01, extra=("--record-progress", "-k", "test_1_2_ or (test_1_3_ and not loops)"),
+                     env=env)
+    assert selected.exercise("1.3")[0] > 0  # graded and reported all the same
+    assert set(ProgressStore(store).results()) == {"1.2"}
+    one_check = grade("solutions", f"{CH01}::test_1_1_non_contiguous_input", extra=("--record-progress",), env=env)
+    assert one_check.exercise_ids() == {"1.1"}
+    assert set(ProgressStore(store).results()) == {"1.2"}
+    assert len(ProgressStore(store).runs()) == 1
 
 
 def test_export_feeds_the_progress_page(graded_store, tmp_path):

@@ -13,6 +13,8 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 
+from autograder.engine import mistakes
+
 
 @functools.cache
 def gpu_devices() -> tuple[str, ...]:
@@ -59,9 +61,8 @@ class SameDeviceChecker(TorchDispatchMode):
         if len(devices) > 1:
             shown = ", ".join(sorted(str(d) for d in devices))
             raise MixedDevicesError(
-                f"operation {func} received tensors on different devices ({shown}). A tensor was most likely "
-                "created on the default device inside your code (torch.zeros(n), torch.eye(n), torch.tensor(...), "
-                "torch.rand(shape)...). Create it on the input's device: device=x.device, or torch.zeros_like(x)."
+                f"operation {func} received tensors on different devices ({shown}). "
+                + mistakes.describe("tensor_on_default_device")
             )
         return func(*args, **kwargs)
 

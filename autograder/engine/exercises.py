@@ -18,6 +18,7 @@ class Exercise:
     function: str
     hints: list[str] = field(default_factory=list)
     hints_zh: list[str] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list, repr=False)  # the names of its check functions, in file order
 
     def __post_init__(self):
         assert len(self.hints) >= 1, f"Exercise {self.id} needs at least one hint (CURRICULUM.md)"
@@ -34,6 +35,8 @@ class Exercise:
         """Decorate a test function as one check of this exercise, worth `points` when every run of it passes."""
 
         def decorate(test):
+            if test.__name__ not in self.checks:
+                self.checks.append(test.__name__)
             test = pytest.mark.exercise_check(exercise=self, points=points)(test)
             if timeout is not None:
                 test = pytest.mark.timeout(timeout)(test)

@@ -83,6 +83,127 @@ CATALOG: dict[str, Mistake] = {m.id: m for m in [
             "Return a new tensor and leave the caller's data as it was: write `x = x - x.mean(0)` instead.",
             "函数原地修改了它的输入（例如 `x -= x.mean(0)`）。",
             "返回一个新张量，保持调用者的数据不变：改写成 `x = x - x.mean(0)`。"),
+    Mistake("parameter_not_leaf",
+            "`w = w - lr * w.grad` made a new tensor: the parameter is no longer the leaf the model and the optimizer "
+            "hold.",
+            "Update in place under torch.no_grad(): `w -= lr * w.grad` (or w.sub_(lr * w.grad)), so w stays the same "
+            "leaf tensor with requires_grad.",
+            "`w = w - lr * w.grad` 创建了一个新张量：参数不再是模型和优化器所持有的那个叶子张量。",
+            "在 torch.no_grad() 下原地更新：`w -= lr * w.grad`（或 w.sub_(lr * w.grad)），这样 w 仍是同一个 "
+            "requires_grad 的叶子张量。"),
+    Mistake("layers_not_registered",
+            "some layers or weights are not registered with the module (a plain Python list or dict, plain tensors, "
+            "or layers created inside forward()).",
+            "Parameters are found only through attributes that are nn.Module, nn.Parameter, nn.Sequential, "
+            "nn.ModuleList or nn.ModuleDict: anything else is invisible to model.parameters(), the optimizer, .to() "
+            "and state_dict().",
+            "有些层或权重没有注册到模块中（放在普通的 Python 列表或字典里、用的是普通张量，或在 forward() 里才创建层）。",
+            "只有 nn.Module、nn.Parameter、nn.Sequential、nn.ModuleList 或 nn.ModuleDict 类型的属性中的参数才会被找到："
+            "其他方式保存的内容，model.parameters()、优化器、.to() 和 state_dict() 都看不到。"),
+    Mistake("sigmoid_before_logits_loss",
+            "a sigmoid was applied to the logits before a loss that expects logits.",
+            "BCEWithLogitsLoss (F.binary_cross_entropy_with_logits) applies the sigmoid itself, stably: a sigmoid "
+            "before it is applied twice, and sigmoid followed by BCELoss takes log(0) at confident logits. Keep the "
+            "model's output raw and pass it to the with-logits loss.",
+            "在一个本来就接收 logit 的损失之前，先对 logit 做了 sigmoid。",
+            "BCEWithLogitsLoss（F.binary_cross_entropy_with_logits）自己会稳定地做 sigmoid：在它前面再加 sigmoid 就"
+            "做了两次；sigmoid 之后接 BCELoss，在很有把握的 logit 处会取到 log(0)。让模型输出原始的 logit，直接交给 "
+            "with-logits 版本的损失。"),
+    Mistake("log_sigmoid_unstable",
+            "log(sigmoid(z)) is not finite for large |z|: the sigmoid underflows to 0 (z = -200 in float32) and "
+            "log(0) = -inf.",
+            "Use a stable formula: max(z, 0) - z * y + log1p(exp(-|z|)), or F.logsigmoid.",
+            "当 |z| 很大时 log(sigmoid(z)) 不是有限值：sigmoid 下溢为 0（float32 中 z = -200 时），而 log(0) = -inf。",
+            "使用数值稳定的公式：max(z, 0) - z * y + log1p(exp(-|z|))，或者 F.logsigmoid。"),
+    Mistake("softmax_before_cross_entropy",
+            "softmax was applied to the logits before the cross-entropy, so it was applied twice.",
+            "Cross-entropy takes raw logits: its log-sum-exp does the normalizing. Pass the logits unchanged.",
+            "在交叉熵之前先对 logit 做了 softmax，于是 softmax 被做了两次。",
+            "交叉熵接收原始的 logit：它内部的 log-sum-exp 会完成归一化。把 logit 原样传进去。"),
+    Mistake("naive_softmax_overflow",
+            "the softmax was computed as exp(z) / exp(z).sum(): exp(1000) overflows to inf and inf / inf is nan.",
+            "Subtract each row's maximum before exp, or work with log-probabilities: z - torch.logsumexp(z, dim=1, "
+            "keepdim=True).",
+            "softmax 被写成了 exp(z) / exp(z).sum()：exp(1000) 上溢为 inf，而 inf / inf 是 nan。",
+            "在 exp 之前先减去每一行的最大值，或者直接使用对数概率：z - torch.logsumexp(z, dim=1, keepdim=True)。"),
+    Mistake("train_loader_not_shuffled",
+            "the training data was not shuffled: every epoch sees the same batches in the same order.",
+            "Shuffle the training data with a seeded generator: DataLoader(train_set, batch_size, shuffle=True, "
+            "generator=g), or index with a fresh torch.randperm(N, generator=g) every epoch.",
+            "训练数据没有被打乱：每一轮都以相同的顺序看到相同的批次。",
+            "用一个设定了种子的生成器打乱训练数据：DataLoader(train_set, batch_size, shuffle=True, generator=g)，或者"
+            "每一轮都用新的 torch.randperm(N, generator=g) 来索引。"),
+    Mistake("val_loader_shuffled",
+            "the validation loader shuffles its data.",
+            "Validation needs no shuffling: shuffle=False keeps the samples in stored order and the results "
+            "comparable from epoch to epoch.",
+            "验证集的 DataLoader 打乱了数据。",
+            "验证不需要打乱：shuffle=False 让样本保持存储顺序，各轮的结果也才能相互比较。"),
+    Mistake("val_loader_drop_last",
+            "the validation loader drops its last, smaller batch (drop_last=True), so those samples are never "
+            "evaluated.",
+            "Leave drop_last=False for validation: every sample must be evaluated once.",
+            "验证集的 DataLoader 丢掉了最后一个较小的批次（drop_last=True），这些样本因此从未被评估。",
+            "验证时保持 drop_last=False：每个样本都必须被评估一次。"),
+    Mistake("scheduler_before_optimizer",
+            "the learning rates are one step ahead: scheduler.step() ran before optimizer.step(), or the rate was "
+            "read after scheduler.step().",
+            "Read optimizer.param_groups[0]['lr'] just before optimizer.step(), and call scheduler.step() after it.",
+            "学习率提前了一步：scheduler.step() 在 optimizer.step() 之前执行了，或者是在 scheduler.step() 之后才读取的"
+            "学习率。",
+            "在 optimizer.step() 之前读取 optimizer.param_groups[0]['lr']，并在它之后调用 scheduler.step()。"),
+    Mistake("momentum_buffer_lost",
+            "the momentum buffer did not carry over from step to step: was it created anew every step, or shared "
+            "between parameters?",
+            "Keep one buffer per parameter in self.state[p] and update it in place (buf.mul_(momentum).add_(d)).",
+            "动量缓冲没有在步骤之间延续下来：它是不是每一步都重新创建，或者被多个参数共用了？",
+            "在 self.state[p] 中为每个参数保存一个缓冲，并原地更新它（buf.mul_(momentum).add_(d)）。"),
+    Mistake("adam_bias_correction_missing",
+            "Adam's bias correction is missing: the first step moves each parameter by about 3.16 lr instead of lr.",
+            "m and v start at zero, so divide them by (1 - beta1**t) and (1 - beta2**t), with t the parameter's own "
+            "step count starting at 1.",
+            "Adam 缺少偏差修正：第一步把每个参数移动了约 3.16 倍的 lr，而不是 lr。",
+            "m 和 v 从零开始，所以要分别除以 (1 - beta1**t) 和 (1 - beta2**t)，其中 t 是该参数自己的步数，从 1 开始。"),
+    Mistake("weight_decay_kind_swapped",
+            "L2 weight decay and decoupled (AdamW) weight decay were swapped.",
+            "Adam's weight_decay is L2: add weight_decay * p to the gradient, then take the Adam step. AdamW's is "
+            "decoupled: shrink the weights directly, p.mul_(1 - lr * weight_decay), and leave the gradient alone.",
+            "把 L2 权重衰减和解耦（AdamW）的权重衰减弄反了。",
+            "Adam 的 weight_decay 是 L2：先把 weight_decay * p 加到梯度上，再做 Adam 的更新。AdamW 的是解耦的：直接缩小"
+            "权重 p.mul_(1 - lr * weight_decay)，不碰梯度。"),
+    Mistake("penalty_on_bias",
+            "the penalty also covers the biases.",
+            "L1 and L2 penalties regularize the weights only: walk model.named_parameters() and skip the names that "
+            "end in 'bias'.",
+            "惩罚项把偏置也算进去了。",
+            "L1 和 L2 惩罚只作用于权重：遍历 model.named_parameters()，跳过名字以 'bias' 结尾的参数。"),
+    Mistake("dropout_not_scaled",
+            "the surviving units were not scaled by 1 / (1 - p).",
+            "Inverted dropout divides the kept units by (1 - p) in training, so the expected output equals x and "
+            "eval mode can be the identity.",
+            "保留下来的单元没有乘以 1 / (1 - p)。",
+            "反向 dropout（inverted dropout）在训练时把保留的单元除以 (1 - p)，这样输出的期望等于 x，评估模式下就可以是"
+            "恒等映射。"),
+    Mistake("dropout_p_as_keep_probability",
+            "p was used as the keep probability: about a fraction 1 - p was zeroed.",
+            "p is the probability to DROP a unit: keep it when the uniform draw is >= p (mask = torch.rand_like(x) "
+            ">= p), then divide by 1 - p.",
+            "把 p 当成了保留概率：大约有 1 - p 比例的元素被置零。",
+            "p 是丢弃一个单元的概率：均匀随机数 >= p 时保留它（mask = torch.rand_like(x) >= p），再除以 1 - p。"),
+    Mistake("tensor_on_default_device",
+            "a tensor was most likely created on the default device inside your code (torch.zeros(n), torch.eye(n), "
+            "torch.tensor(...), torch.rand(shape)...), so one operation mixed two devices.",
+            "Create it on the input's device: device=x.device, or torch.zeros_like(x).",
+            "很可能是在你的代码里在默认设备上创建了张量（torch.zeros(n)、torch.eye(n)、torch.tensor(...)、"
+            "torch.rand(shape)……），于是一个运算混用了两个设备。",
+            "在输入所在的设备上创建它：device=x.device，或者 torch.zeros_like(x)。"),
+    Mistake("to_device_result_discarded",
+            "a tensor stayed on its old device: was the result of .to(device) discarded?",
+            "tensor.to(device) returns a NEW tensor and leaves the old one where it was: keep what it returns "
+            "(x = x.to(device)), for every tensor, however deeply it is nested.",
+            "有张量仍然留在原来的设备上：是不是丢弃了 .to(device) 的返回值？",
+            "tensor.to(device) 返回一个新的张量，旧张量留在原处：要使用它的返回值（x = x.to(device)），"
+            "无论张量嵌套得多深，每一个都要如此。"),
 ]}
 
 

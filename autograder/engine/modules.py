@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from autograder.engine import mistakes
 from autograder.engine.expect import that
 
 
@@ -18,9 +19,7 @@ def parameter_shapes(model: nn.Module) -> list[tuple[int, ...]]:
 
 
 def registration_hint() -> str:
-    return ("Parameters are found only through attributes that are nn.Module, nn.Parameter, nn.Sequential or "
-            "nn.ModuleList: layers kept in a plain Python list or dict, plain tensors, or layers created inside "
-            "forward() are invisible to model.parameters(), the optimizer, .to() and state_dict().")
+    return mistakes.describe("layers_not_registered")
 
 
 def copy_parameters(learner_model: nn.Module, reference_model: nn.Module, *, what: str) -> None:

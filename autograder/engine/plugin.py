@@ -39,6 +39,10 @@ class GradingSession:
         self.style: ReportStyle | None = None
         self.plots: list[Path] = []
         self.progress_error = ""
+        self.selected: dict[str, set[str]] = {}  # exercise id -> node ids of its checks this run selected
+        self.deselected: set[str] = set()  # exercises with a check that -k, -m or --deselect left out
+        self.ran: dict[str, set[str]] = {}  # exercise id -> node ids of its checks that ran to a result
+        self.declared: dict[str, Exercise] = {}
         self._loaded: dict[tuple[Path, str], object] = {}
 
     def chapter(self, folder: Path, chapter: str):
@@ -66,8 +70,19 @@ class GradingSession:
         check = result.checks.setdefault(name, Check(name, question, marker.kwargs["points"]))
         run_id = item.name[len(name):] or name
         check.runs.append((run_id, status, message))
+        self.ran.setdefault(exercise.id, set()).add(item.nodeid)
         if status == TIMEOUT:
             self.timed_out.add(exercise.id)
+
+    def fully_graded(self, exercise_id: str) -> bool:
+        """Did every check of the exercise run? Not so when a check was deselected (-k, -m, --deselect), left out of
+        the collection (`test_file.py::test_name`) or never reached (-x, Ctrl-C): such a run says nothing lasting
+        about the exercise, so the progress store does not keep it."""
+        exercise = self.declared.get(exercise_id)
+        selected = self.selected.get(exercise_id, set())
+        names = {node_id.split("::")[-1].split("[")[0] for node_id in selected}
+        return (exercise is not None and exercise_id not in self.deselected and set(exercise.checks) <= names
+                and selected <= self.ran.get(exercise_id, set()))
 
 
 def chapter_of(item: pytest.Item) -> str:
@@ -139,6 +154,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("exercise_check") and not item.get_closest_marker("timeout"):
             item.add_marker(pytest.mark.timeout(seconds))
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    """Remember the exercises of which some check was left out: their result is not complete."""
+    for item in items:
+        marker = item.get_closest_marker("exercise_check")
+        if marker:
+            item.config.stash[_GRADING].deselected.add(marker.kwargs["exercise"].id)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The checks this run will grade, by exercise (after every selection)."""
+    grading = session.config.stash[_GRADING]
+    for item in session.items:
+        marker = item.get_closest_marker("exercise_check")
+        if marker:
+            exercise = marker.kwargs["exercise"]
+            grading.declared[exercise.id] = exercise
+            grading.selected.setdefault(exercise.id, set()).add(item.nodeid)
 
 
 @pytest.fixture
@@ -267,9 +301,12 @@ def _record_progress(grading: GradingSession) -> None:
     """Keep the results in the progress store and refresh the export the website's progress page reads."""
     from autograder.engine import catalog
 
+    complete = [result for result in grading.exercises.values() if grading.fully_graded(result.id)]
+    if not complete:
+        return
     store = ProgressStore()
     try:
-        store.record_run(list(grading.exercises.values()), target=str(grading.target), started=grading.started)
+        store.record_run(complete, target=str(grading.target), started=grading.started)
         export = store.export()
         export["catalog"] = {e.id: {"function": e.function, "chapter": e.chapter, "points": e.points}
                              for e in catalog.read().values()}

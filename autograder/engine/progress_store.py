@@ -4,9 +4,14 @@ The file is .coursekit/progress.sqlite at the kit's root (git-ignored), or COURS
 `pytest autograder` writes it after grading exercises/ (not --target solutions or another folder, unless
 --record-progress); `coursekit progress` reads it; `coursekit hint N.M` raises an exercise's hint level.
 Plain sqlite3: no server, safe when two runs finish at once (each write is one transaction).
+
+A passed exercise also keeps a hash of its source (the function or class as graded), so `coursekit compare` can tell
+when the learner's code has changed since it passed.
 """
 from __future__ import annotations
 
+import ast
+import hashlib
 import json
 import os
 import sqlite3
@@ -19,11 +24,39 @@ KIT_ROOT = Path(__file__).resolve().parents[2]
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
     exercise TEXT PRIMARY KEY, chapter TEXT, function TEXT, status TEXT, score REAL, points REAL,
-    message TEXT, updated REAL, first_passed REAL);
+    message TEXT, updated REAL, first_passed REAL, source_hash TEXT);
 CREATE TABLE IF NOT EXISTS hints (exercise TEXT PRIMARY KEY, level INTEGER, updated REAL);
 CREATE TABLE IF NOT EXISTS runs (started REAL, finished REAL, target TEXT, score REAL, points REAL,
     exercises INTEGER);
 """
+
+
+def definition_source(path: Path, name: str) -> str | None:
+    """The source text of the top-level function or class `name` in `path`, decorators included; of the last one
+    when it is defined twice (that is the one Python keeps). None when the file or the name is missing."""
+    try:
+        source = Path(path).read_text(encoding="utf-8")
+        tree = ast.parse(source)
+    except (OSError, SyntaxError, ValueError):
+        return None
+    found = None
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name:
+            found = node
+    if found is None:
+        return None
+    lines = source.splitlines()
+    start = min([d.lineno for d in found.decorator_list] + [found.lineno]) - 1
+    return "\n".join(lines[start:found.end_lineno])
+
+
+def source_hash(path: Path, name: str) -> str | None:
+    """sha256 of the definition's source, trailing spaces ignored; None when it cannot be found."""
+    text = definition_source(path, name)
+    if text is None:
+        return None
+    normalized = "\n".join(line.rstrip() for line in text.splitlines())
+    return hashlib.sha256(normalized.encode("utf-8")).hexdigest()
 
 
 def default_path() -> Path:
@@ -38,18 +71,25 @@ class ProgressStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(self.path, timeout=10)
         connection.executescript(_SCHEMA)
+        columns = {row[1] for row in connection.execute("PRAGMA table_info(results)")}
+        if "source_hash" not in columns:  # a store written before source hashes were kept
+            with connection:
+                connection.execute("ALTER TABLE results ADD COLUMN source_hash TEXT")
         return connection
 
     def record_run(self, results, *, target: str, started: float) -> None:
-        """Keep the last result of every exercise graded in this run (an ExerciseResult list)."""
+        """Keep the last result of every exercise graded in this run (an ExerciseResult list); for a passed one, the
+        hash of its source in the graded folder `target`."""
         now = time.time()
         with closing(self._connect()) as db, db:
             for r in results:
                 previous = db.execute("SELECT first_passed FROM results WHERE exercise = ?", (r.id,)).fetchone()
                 first_passed = previous[0] if previous and previous[0] else (now if r.status == "passed" else None)
-                db.execute("INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                digest = source_hash(Path(target) / f"{r.chapter}.py", r.function) if r.status == "passed" else None
+                db.execute("INSERT OR REPLACE INTO results (exercise, chapter, function, status, score, points, "
+                           "message, updated, first_passed, source_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                            (r.id, r.chapter, r.function, r.status, r.score, r.points,
-                            r.first_failure[:2000], now, first_passed))
+                            r.first_failure[:2000], now, first_passed, digest))
             db.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?)",
                        (started, now, target, sum(r.score for r in results), sum(r.points for r in results),
                         len(results)))
