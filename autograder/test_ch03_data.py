@@ -10,18 +10,27 @@ array_dataset = Exercise("3.1", "ArrayDataset", hints=[
     "A map-style Dataset needs __len__ (how many samples) and __getitem__(i) (the i-th (features, target) pair).",
     "In __init__ convert with torch.as_tensor, turn floating tensors into float32, raise ValueError when the lengths "
     "differ, and keep the transform; call it in __getitem__ on features[i] only, never on the target.",
+], hints_zh=[
+    "映射式 Dataset 需要 __len__（样本数）和 __getitem__(i)（第 i 个 (特征, 目标) 对）。",
+    "在 __init__ 中用 torch.as_tensor 转换，把浮点张量转成 float32，长度不一致时抛出 ValueError，并保存 transform；在 __getitem__ 中只对 features[i] 调用它，绝不作用于目标。",
 ])
 train_val_split = Exercise("3.2", "train_val_split", hints=[
     "Shuffle the indices 0..N-1 with your own generator: g = torch.Generator().manual_seed(seed); "
     "torch.randperm(N, generator=g).",
     "n_val = round(val_fraction * N); the first N - n_val shuffled indices train, the rest validate: "
     "return Subset(dataset, train_indices), Subset(dataset, val_indices). Never call torch.manual_seed here.",
+], hints_zh=[
+    "用你自己的生成器打乱下标 0..N-1：g = torch.Generator().manual_seed(seed)；torch.randperm(N, generator=g)。",
+    "n_val = round(val_fraction * N)；打乱后的前 N - n_val 个下标用于训练，其余用于验证：return Subset(dataset, train_indices), Subset(dataset, val_indices)。这里绝不要调用 torch.manual_seed。",
 ])
 make_loaders = Exercise("3.3", "make_loaders", hints=[
     "Training wants shuffle=True with a seeded generator; validation wants shuffle=False. Neither should drop the "
     "last, smaller batch.",
     "g = torch.Generator().manual_seed(seed); DataLoader(train_set, batch_size, shuffle=True, generator=g) and "
     "DataLoader(val_set, batch_size, shuffle=False). drop_last stays False.",
+], hints_zh=[
+    "训练集需要 shuffle=True 并配一个设定了种子的生成器；验证集需要 shuffle=False。两者都不应丢弃最后那个较小的批次。",
+    "g = torch.Generator().manual_seed(seed)；DataLoader(train_set, batch_size, shuffle=True, generator=g) 和 DataLoader(val_set, batch_size, shuffle=False)。drop_last 保持 False。",
 ])
 pad_collate = Exercise("3.4", "pad_collate", hints=[
     "Split the batch into sequences and labels (zip(*batch)), record each sequence's length, and make a zero tensor "
@@ -29,6 +38,9 @@ pad_collate = Exercise("3.4", "pad_collate", hints=[
     "sequences[0].new_zeros((B, T_max, *sequences[0].shape[1:])) keeps dtype and device; fill padded[i, :T_i]; "
     "lengths = torch.tensor([...], dtype=torch.int64); labels = torch.tensor(labels). "
     "torch.nn.utils.rnn.pad_sequence(sequences, batch_first=True) also does the padding.",
+], hints_zh=[
+    "把批次拆成序列和标签（zip(*batch)），记录每个序列的长度，并按序列的 dtype 建一个 (B, T_max, ...) 的全 0 张量，再把序列复制进去。",
+    "sequences[0].new_zeros((B, T_max, *sequences[0].shape[1:])) 会保留 dtype 和 device；填入 padded[i, :T_i]；lengths = torch.tensor([...], dtype=torch.int64)；labels = torch.tensor(labels)。torch.nn.utils.rnn.pad_sequence(sequences, batch_first=True) 也能完成填充。",
 ])
 
 

@@ -9,23 +9,35 @@ linear_regression = Exercise("4.1", "LinearRegression", hints=[
     "Make the layer an attribute in __init__ (after super().__init__()), and call it in forward.",
     "self.linear = nn.Linear(in_features, out_features) in __init__; forward returns self.linear(x), shape "
     "(N, out_features), with nothing squeezed or added.",
+], hints_zh=[
+    "在 __init__ 中（super().__init__() 之后）把层设为属性，并在 forward 中调用它。",
+    "在 __init__ 中写 self.linear = nn.Linear(in_features, out_features)；forward 返回 self.linear(x)，形状为 (N, out_features)，不要压缩或增加任何维度。",
 ])
 logistic_regression = Exercise("4.2", "LogisticRegression", hints=[
     "forward returns the raw scores z = linear(x), one per row: no sigmoid there. predict_proba turns them into "
     "probabilities.",
     "self.linear = nn.Linear(in_features, 1); forward: self.linear(x).squeeze(-1) (not .squeeze(), which turns a "
     "batch of one into a scalar); predict_proba: torch.sigmoid(self(x)).",
+], hints_zh=[
+    "forward 返回原始得分 z = linear(x)，每行一个：这里不加 sigmoid。predict_proba 负责把它们变成概率。",
+    "self.linear = nn.Linear(in_features, 1)；forward：self.linear(x).squeeze(-1)（不要用 .squeeze()，它会把只有一个样本的批次变成标量）；predict_proba：torch.sigmoid(self(x))。",
 ])
 mlp = Exercise("4.3", "MLP", hints=[
     "Build a list of modules in __init__: Linear(sizes[k], sizes[k + 1]) for each k, and after every Linear but the "
     "last, activation() and nn.Dropout(dropout). Then register the list.",
     "self.layers = nn.Sequential(*modules) registers them all (a plain Python list does not); forward is "
     "self.layers(x). nn.Dropout follows model.train() / model.eval() by itself.",
+], hints_zh=[
+    "在 __init__ 中构建模块列表：对每个 k 加入 Linear(sizes[k], sizes[k + 1])，除最后一个 Linear 外，每个 Linear 之后加入 activation() 和 nn.Dropout(dropout)。然后注册这个列表。",
+    "self.layers = nn.Sequential(*modules) 会注册所有模块（普通的 Python 列表不会）；forward 就是 self.layers(x)。nn.Dropout 会自动跟随 model.train() / model.eval()。",
 ])
 count_parameters = Exercise("4.4", "count_parameters", hints=[
     "model.parameters() yields every parameter tensor once; p.numel() is how many numbers one holds.",
     "sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only). state_dict() would also "
     "count buffers such as BatchNorm's running statistics.",
+], hints_zh=[
+    "model.parameters() 会把每个参数张量各给出一次；p.numel() 是一个张量包含的数值个数。",
+    "sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)。state_dict() 还会把 BatchNorm 的运行统计量之类的缓冲区也算进去。",
 ])
 
 

@@ -14,6 +14,9 @@ mlp_forward = Exercise("5.1", "mlp_forward", hints=[
     "The weights are (out_features, in_features), as in nn.Linear, hence the transposes.",
     "Return a tuple (out, cache) with cache = {'x': x, 'z1': z1, 'h': h, 'w2': w2}. Keep z1 as it was before the "
     "ReLU (don't use relu_ or z1[z1 < 0] = 0 in place), and stay in torch operations so autograd can follow.",
+], hints_zh=[
+    "三行：隐藏层的激活前值 z1 = x @ w1.T + b1，激活 h = relu(z1)，然后 out = h @ w2.T + b2。权重的形状是 (out_features, in_features)，与 nn.Linear 相同，所以需要转置。",
+    "返回元组 (out, cache)，其中 cache = {'x': x, 'z1': z1, 'h': h, 'w2': w2}。保留 ReLU 之前的 z1（不要用 relu_ 或 z1[z1 < 0] = 0 原地修改），并且全程使用 torch 运算，让 autograd 能够跟踪。",
 ])
 mlp_backward = Exercise("5.2", "mlp_backward", hints=[
     "Walk the forward pass backwards, one line per step: output layer (w2, b2), then h, then through the ReLU to z1, "
@@ -21,18 +24,27 @@ mlp_backward = Exercise("5.2", "mlp_backward", hints=[
     "grad_w2 = grad_out.T @ h; grad_b2 = grad_out.sum(0); grad_h = grad_out @ w2; grad_z1 = grad_h * (z1 > 0); "
     "grad_w1 = grad_z1.T @ x; grad_b1 = grad_z1.sum(0). Biases add to every row, so their gradient is a sum, "
     "not a mean.",
+], hints_zh=[
+    "把前向过程倒着走一遍，每步一行：输出层 (w2, b2)，然后 h，再穿过 ReLU 到 z1，最后是隐藏层 (w1, b1)。每个梯度的形状都与它所属的张量相同。",
+    "grad_w2 = grad_out.T @ h；grad_b2 = grad_out.sum(0)；grad_h = grad_out @ w2；grad_z1 = grad_h * (z1 > 0)；grad_w1 = grad_z1.T @ x；grad_b1 = grad_z1.sum(0)。偏置加到每一行上，所以它的梯度是求和而不是求均值。",
 ])
 silu_function = Exercise("5.3", "SiLUFunction", hints=[
     "In forward, save the input with ctx.save_for_backward(x) and return x * torch.sigmoid(x). In backward, read it "
     "back with (x,) = ctx.saved_tensors.",
     "backward must return grad_output * dy/dx with dy/dx = s + x * s * (1 - s), s = sigmoid(x): the product rule on "
     "x * s, times the incoming gradient (the chain rule). Return exactly one gradient: forward has one input.",
+], hints_zh=[
+    "在 forward 中用 ctx.save_for_backward(x) 保存输入，并返回 x * torch.sigmoid(x)。在 backward 中用 (x,) = ctx.saved_tensors 取回它。",
+    "backward 必须返回 grad_output * dy/dx，其中 dy/dx = s + x * s * (1 - s)，s = sigmoid(x)：对 x * s 用乘积法则，再乘以传入的梯度（链式法则）。只返回一个梯度：forward 只有一个输入。",
 ])
 linear_function = Exercise("5.4", "LinearFunction", hints=[
     "forward: ctx.save_for_backward(x, weight), remember whether there is a bias (ctx.has_bias = bias is not None), "
     "and return x @ weight.T, plus the bias when there is one.",
     "backward returns three things, one per input of forward: grad_output @ weight (N, D), grad_output.T @ x (O, D), "
     "and grad_output.sum(0) (O,) for the bias, or None when forward got no bias.",
+], hints_zh=[
+    "forward：ctx.save_for_backward(x, weight)，记下是否有偏置（ctx.has_bias = bias is not None），返回 x @ weight.T，有偏置时再加上偏置。",
+    "backward 返回三项，对应 forward 的每个输入：grad_output @ weight (N, D)、grad_output.T @ x (O, D)，以及偏置的 grad_output.sum(0) (O,)；forward 没有偏置时这一项返回 None。",
 ])
 
 N, D, H, O = 6, 3, 7, 5  # distinct sizes, so a missing transpose cannot hide

@@ -11,18 +11,27 @@ mse_loss = Exercise("6.1", "mse_loss", hints=[
     "the differences and reduce them as `reduction` asks.",
     "loss = (pred - target) ** 2; return loss.mean() for 'mean', loss.sum() for 'sum', loss itself for 'none', and "
     "raise ValueError for anything else. Never reshape silently: (N, 1) - (N,) is (N, N).",
+], hints_zh=[
+    "先比较 pred.shape 和 target.shape，不一致时抛出 ValueError(...) 并写明两个形状；然后对差值平方，再按 `reduction` 的要求归约。",
+    "loss = (pred - target) ** 2；'mean' 返回 loss.mean()，'sum' 返回 loss.sum()，'none' 返回 loss 本身，其他值抛出 ValueError。绝不要悄悄改变形状：(N, 1) - (N,) 的结果是 (N, N)。",
 ])
 bce_with_logits = Exercise("6.2", "bce_with_logits", hints=[
     "Don't compute sigmoid(z) and then its log: for z = -200 the sigmoid is 0 in float32 and log(0) = -inf. Use the "
     "rewritten formula, which never exponentiates a large positive number.",
     "loss = z.clamp(min=0) - z * y + torch.log1p(torch.exp(-z.abs())); then reduce as in Exercise 6.1, after "
     "checking that logits and targets have the same shape.",
+], hints_zh=[
+    "不要先算 sigmoid(z) 再取对数：当 z = -200 时，float32 下 sigmoid 为 0，而 log(0) = -inf。使用改写后的公式，它从不对大的正数求指数。",
+    "loss = z.clamp(min=0) - z * y + torch.log1p(torch.exp(-z.abs()))；在确认 logits 与 targets 形状相同之后，像练习 6.1 那样归约。",
 ])
 cross_entropy = Exercise("6.3", "cross_entropy", hints=[
     "Work with log-probabilities, never with probabilities: log softmax(z)[y] = z[y] - logsumexp(z). "
     "torch.logsumexp(logits, dim=1) subtracts the row's maximum before exponentiating, so 1000 does not overflow.",
     "Pick each row's true-class logit with logits.gather(1, targets[:, None]).squeeze(1) (or "
     "logits[torch.arange(N), targets]); loss = torch.logsumexp(logits, dim=1) - picked, then reduce.",
+], hints_zh=[
+    "用对数概率计算，绝不直接用概率：log softmax(z)[y] = z[y] - logsumexp(z)。torch.logsumexp(logits, dim=1) 会在求指数前减去该行的最大值，因此 1000 也不会溢出。",
+    "用 logits.gather(1, targets[:, None]).squeeze(1)（或 logits[torch.arange(N), targets]）取出每行真实类别的 logit；loss = torch.logsumexp(logits, dim=1) - picked，然后归约。",
 ])
 
 REDUCTIONS = ("mean", "sum", "none")

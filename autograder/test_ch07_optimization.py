@@ -13,12 +13,18 @@ full_batch = Exercise("7.1", "full_batch_gradient_descent", hints=[
     "Each step: loss on all of x, backward, then move every parameter against its gradient.",
     "Update under torch.no_grad() and in place (`p -= lr * p.grad`), then zero the gradients (model.zero_grad()): "
     "`p = p - lr * p.grad` only rebinds a local name, and without zeroing, the next backward adds to the old gradient.",
+], hints_zh=[
+    "每一步：在全部 x 上算损失，反向传播，然后让每个参数沿梯度的反方向移动。",
+    "在 torch.no_grad() 下原地更新（`p -= lr * p.grad`），然后清零梯度（model.zero_grad()）：`p = p - lr * p.grad` 只是重新绑定了一个局部变量名；不清零的话，下一次 backward 会累加到旧梯度上。",
 ])
 minibatch = Exercise("7.2", "minibatch_sgd", hints=[
     "At the start of every epoch draw order = torch.randperm(N, generator=generator), then walk through it in "
     "slices of batch_size: order[start:start + batch_size].",
     "range(0, N, batch_size) gives every start, so the last, shorter batch is kept. One update per batch, exactly "
     "as in Exercise 7.1, and no other source of randomness (no torch.manual_seed, no generator-less randperm).",
+], hints_zh=[
+    "每一轮开始时取 order = torch.randperm(N, generator=generator)，然后按 batch_size 分片遍历：order[start:start + batch_size]。",
+    "range(0, N, batch_size) 给出每个起点，因此最后那个较短的批次也会保留。每个批次更新一次，与练习 7.1 完全相同，并且不使用其他随机来源（不要 torch.manual_seed，不要不带生成器的 randperm）。",
 ])
 sgd = Exercise("7.3", "SGD", hints=[
     "Loop `for group in self.param_groups: for p in group['params']:`, skip p.grad None, read lr, momentum, "
@@ -26,31 +32,49 @@ sgd = Exercise("7.3", "SGD", hints=[
     "Keep the buffer in self.state[p]['momentum_buffer']: set it to d.clone() on p's first step, afterwards "
     "buf.mul_(momentum).add_(d). Add weight_decay * p to the gradient BEFORE the momentum; nesterov uses "
     "d + momentum * buf, plain momentum uses buf; finally p.add_(d, alpha=-lr).",
+], hints_zh=[
+    "循环 `for group in self.param_groups: for p in group['params']:`，跳过 p.grad 为 None 的参数，从 `group` 中读取 lr、momentum、weight_decay 和 nesterov。",
+    "把缓冲区保存在 self.state[p]['momentum_buffer'] 中：p 第一次更新时设为 d.clone()，之后执行 buf.mul_(momentum).add_(d)。在动量之前先把 weight_decay * p 加到梯度上；nesterov 使用 d + momentum * buf，普通动量使用 buf；最后 p.add_(d, alpha=-lr)。",
 ])
 rmsprop = Exercise("7.4", "RMSprop", hints=[
     "Keep one moving average of squared gradients per parameter (self.state[p]), starting from "
     "torch.zeros_like(p), not from g^2.",
     "s.mul_(alpha).addcmul_(g, g, value=1 - alpha); then p.addcdiv_(g, s.sqrt() + eps, value=-lr): eps is added "
     "after the square root, not inside it.",
+], hints_zh=[
+    "为每个参数维护一个梯度平方的滑动平均（self.state[p]），从 torch.zeros_like(p) 开始，而不是从 g^2 开始。",
+    "s.mul_(alpha).addcmul_(g, g, value=1 - alpha)；然后 p.addcdiv_(g, s.sqrt() + eps, value=-lr)：eps 加在开平方之后，而不是里面。",
 ])
 adam = Exercise("7.5", "Adam", hints=[
     "Per parameter keep a step count t and two moving averages m and v in self.state[p]; t is 1 on p's first step.",
     "Divide out the zero-start bias: m_hat = m / (1 - beta1**t), v_hat = v / (1 - beta2**t), then "
     "p -= lr * m_hat / (sqrt(v_hat) + eps). Adam's weight decay is L2: add weight_decay * p to the gradient first.",
+], hints_zh=[
+    "为每个参数在 self.state[p] 中保存步数 t 以及两个滑动平均 m 和 v；p 第一次更新时 t 为 1。",
+    "去掉从零开始带来的偏差：m_hat = m / (1 - beta1**t)，v_hat = v / (1 - beta2**t)，然后 p -= lr * m_hat / (sqrt(v_hat) + eps)。Adam 的权重衰减是 L2：先把 weight_decay * p 加到梯度上。",
 ])
 adamw = Exercise("7.6", "AdamW", hints=[
     "AdamW is Adam (Exercise 7.5) with one change: the weight decay never touches the gradient.",
     "First p.mul_(1 - lr * weight_decay), then the Adam step on the raw gradient (no weight_decay * p added to g).",
+], hints_zh=[
+    "AdamW 就是 Adam（练习 7.5）加一处改动：权重衰减从不碰梯度。",
+    "先执行 p.mul_(1 - lr * weight_decay)，再用原始梯度做 Adam 的一步（不要把 weight_decay * p 加到 g 上）。",
 ])
 schedule = Exercise("7.7", "warmup_cosine", hints=[
     "Three cases: step < warmup_steps (linear ramp), warmup_steps <= step < total_steps (cosine), else min_lr.",
     "The ramp is base_lr * (step + 1) / warmup_steps, so step 0 already learns; the cosine's progress is "
     "(step - warmup_steps) / (total_steps - warmup_steps), 0 at its first step. Use math.cos and return a float.",
+], hints_zh=[
+    "三种情况：step < warmup_steps（线性升温），warmup_steps <= step < total_steps（余弦），其余为 min_lr。",
+    "升温段是 base_lr * (step + 1) / warmup_steps，因此第 0 步就已经在学习；余弦段的进度是 (step - warmup_steps) / (total_steps - warmup_steps)，在它的第一步为 0。使用 math.cos 并返回 float。",
 ])
 scheduled = Exercise("7.8", "train_with_schedule", hints=[
     "Read optimizer.param_groups[0]['lr'] just before optimizer.step(): that is the rate the step uses.",
     "The order inside a step is zero_grad, forward, backward, optimizer.step(), scheduler.step(): stepping the "
     "scheduler first skips the first learning rate of the schedule.",
+], hints_zh=[
+    "在 optimizer.step() 之前读取 optimizer.param_groups[0]['lr']：这就是这一步使用的学习率。",
+    "一步之内的顺序是 zero_grad、前向、反向、optimizer.step()、scheduler.step()：先调用调度器会跳过调度表中的第一个学习率。",
 ])
 
 NUMBERS = dict(rtol=1e-5, atol=1e-6)

@@ -15,11 +15,17 @@ train_one_epoch = Exercise("8.1", "train_one_epoch", hints=[
     "Keep two plain numbers: total += loss.item() * len(inputs) and count += len(inputs); return total / count. "
     "Adding the loss tensor itself (total += loss) keeps every batch's graph alive, and averaging the batch means "
     "gives the smaller last batch too much weight.",
+], hints_zh=[
+    "先调用 model.train()。然后对每个 (inputs, targets) 批次：把两者都移到 `device`，optimizer.zero_grad()，loss = loss_fn(model(inputs), targets)，loss.backward()，optimizer.step()。",
+    "维护两个普通数值：total += loss.item() * len(inputs) 和 count += len(inputs)；返回 total / count。直接累加损失张量（total += loss）会让每个批次的计算图一直存活，而对各批次均值再取平均会让较小的最后一个批次权重过大。",
 ])
 evaluate = Exercise("8.2", "evaluate", hints=[
     "Call model.eval() and run the whole loop inside `with torch.no_grad():`. No backward, no optimizer.",
     "Weight each batch by its size as in Exercise 8.1: loss_total += float(loss_fn(outputs, targets)) * len(inputs), "
     "the same for the metric, and divide both by the number of samples. Return {'loss': ..., 'metric': ...}.",
+], hints_zh=[
+    "调用 model.eval()，并把整个循环放在 `with torch.no_grad():` 之中。不要反向传播，不要优化器。",
+    "像练习 8.1 那样按批次大小加权：loss_total += float(loss_fn(outputs, targets)) * len(inputs)，指标也一样，两者都除以样本数。返回 {'loss': ..., 'metric': ...}。",
 ])
 fit = Exercise("8.3", "fit", hints=[
     "Loop over range(epochs): call train_epoch, then evaluate_epoch(...)['loss']; append both to the history. Keep "
@@ -27,6 +33,9 @@ fit = Exercise("8.3", "fit", hints=[
     "Save the best weights as a copy: {k: v.detach().clone() for k, v in model.state_dict().items()} (or "
     "copy.deepcopy(model.state_dict())). model.state_dict() alone holds the live tensors, which the next epochs "
     "change. After the loop, model.load_state_dict(best) even when training never stopped early.",
+], hints_zh=[
+    "循环 range(epochs)：调用 train_epoch，再调用 evaluate_epoch(...)['loss']；把两者都追加到历史记录中。记下目前最好的验证损失和连续没有改进的轮数；当它达到 patience 时 break。",
+    "把最好的权重保存为副本：{k: v.detach().clone() for k, v in model.state_dict().items()}（或 copy.deepcopy(model.state_dict())）。单独的 model.state_dict() 持有的是活的张量，之后的训练会改变它们。循环结束后，即使没有提前停止，也要 model.load_state_dict(best)。",
 ])
 
 BATCH_SIZES = "3 batches of 4, 4 and 2 samples, not shuffled"

@@ -14,24 +14,36 @@ choose_device = Exercise("12.1", "choose_device", hints=[
     "Ask PyTorch, in order: torch.cuda.is_available(), then torch.backends.mps.is_available(); otherwise the cpu.",
     "Call the functions (mind the parentheses: `torch.cuda.is_available` without them is a function object, which "
     "is always true) and return torch.device('cuda'), torch.device('mps') or torch.device('cpu').",
+], hints_zh=[
+    "按顺序询问 PyTorch：先 torch.cuda.is_available()，再 torch.backends.mps.is_available()；否则用 cpu。",
+    "要调用这些函数（注意括号：不带括号的 `torch.cuda.is_available` 是函数对象，永远为真），并返回 torch.device('cuda')、torch.device('mps') 或 torch.device('cpu')。",
 ])
 to_device = Exercise("12.2", "to_device", hints=[
     "Write it recursively: a tensor returns tensor.to(device); a dict, list or tuple returns a new container of the "
     "same type built from to_device(item, device) of each item; anything else is returned unchanged.",
     "tensor.to(device) returns a NEW tensor; it does not move the old one, so use what it returns. Build the new "
     "containers with type(batch)(...) (a namedtuple needs type(batch)(*items)), and never assign into the caller's.",
+], hints_zh=[
+    "递归地写：张量返回 tensor.to(device)；dict、list 或 tuple 返回一个同类型的新容器，其中每一项都是 to_device(item, device)；其他东西原样返回。",
+    "tensor.to(device) 返回一个新张量，它不会移动原来的张量，所以要使用它的返回值。用 type(batch)(...) 构建新容器（namedtuple 需要 type(batch)(*items)），绝不要往调用者的容器里赋值。",
 ])
 masked_mean_pool = Exercise("12.3", "MaskedMeanPool", hints=[
     "Compare positions with lengths by broadcasting: torch.arange(T)[None, :] < lengths[:, None] is a (B, T) mask. "
     "Multiply x by the mask, sum over the time dim and divide by the lengths.",
     "Create the arange on the input's device: torch.arange(T, device=x.device). Convert the mask and the lengths to "
     "x.dtype before multiplying and dividing.",
+], hints_zh=[
+    "通过广播比较位置和长度：torch.arange(T)[None, :] < lengths[:, None] 是一个 (B, T) 的掩码。用掩码乘以 x，在时间维上求和，再除以长度。",
+    "在输入所在的设备上创建 arange：torch.arange(T, device=x.device)。在相乘和相除之前把掩码和长度转换为 x.dtype。",
 ])
 predict = Exercise("12.4", "predict", hints=[
     "model.eval(), then inside `with torch.no_grad():` collect model(inputs.to(device)) for every (inputs, _) batch, "
     "and torch.cat the list along dim 0.",
     "Use the `device` argument, never .cuda() or 'cuda', and keep what .to(device) returns: it does not move the "
     "tensor it is called on.",
+], hints_zh=[
+    "model.eval()，然后在 `with torch.no_grad():` 中对每个 (inputs, _) 批次收集 model(inputs.to(device))，最后沿第 0 维 torch.cat 这个列表。",
+    "使用 `device` 参数，绝不要用 .cuda() 或 'cuda'，并保留 .to(device) 的返回值：它不会移动调用它的那个张量。",
 ])
 
 Pair = namedtuple("Pair", ["features", "label"])

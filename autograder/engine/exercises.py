@@ -12,7 +12,7 @@ GUIDE_ROOT = "docs/en/chapters"
 class Exercise:
     """One exercise: its id ("6.2"), the function or class the learner writes, and hints from gentle to explicit.
 
-    `hints_zh` are the same hints in Chinese; when left out, engine/hints_zh.py's table supplies them."""
+    `hints_zh` are the same hints in Chinese, in the same order."""
 
     id: str
     function: str

@@ -57,11 +57,10 @@ def hint_lines(exercise, style: ReportStyle) -> list[str]:
 
 
 def localised_hints(exercise_id: str, hints: list[str], lang: str, hints_zh: list[str] | None = None) -> list[str]:
+    """The hints in the report's language; the English ones where a translation is missing or out of step."""
     if lang != "zh":
         return list(hints)
-    from autograder.engine.hints_zh import HINTS_ZH
-
-    translated = list(hints_zh or HINTS_ZH.get(exercise_id, []))
+    translated = list(hints_zh or [])
     return translated if len(translated) == len(hints) else list(hints)
 
 
