@@ -405,18 +405,27 @@ def test_7_5_matches_torch(learner):
                         first_step_hint=ADAM_FIRST, later_step_hint=ADAM_LATER)
 
 
-@adam.check(points=1)
-def test_7_5_l2_weight_decay(learner):
-    """With zero data gradients and weight_decay=0.1, does Adam move like torch.optim.Adam (L2 in the gradient)?"""
+def decay_only(learner_class, torch_class, steps=3):
+    """`steps` steps with all-zero data gradients and weight_decay=0.1: only the decay moves the parameter.
+
+    Returns (start, the learner's parameter, torch's parameter, the Called construction of the learner's optimizer).
+    """
     start = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
     param, expected = start.clone().requires_grad_(True), start.clone().requires_grad_(True)
-    optimizer = call(learner.Adam, [param], lr=0.01, weight_decay=0.1)
-    torch_optimizer = torch.optim.Adam([expected], lr=0.01, weight_decay=0.1, foreach=False)
-    for _ in range(3):
+    optimizer = call(learner_class, [param], lr=0.01, weight_decay=0.1)
+    torch_optimizer = torch_class([expected], lr=0.01, weight_decay=0.1, foreach=False)
+    for _ in range(steps):
         for p in (param, expected):
             p.grad = torch.zeros_like(p)
         call(optimizer.value.step)
         torch_optimizer.step()
+    return start, param, expected, optimizer
+
+
+@adam.check(points=1)
+def test_7_5_l2_weight_decay(learner):
+    """With zero data gradients and weight_decay=0.1, does Adam move like torch.optim.Adam (L2 in the gradient)?"""
+    start, param, expected, optimizer = decay_only(learner.Adam, torch.optim.Adam)
     message = (f"Built {optimizer.text} and took 3 steps with all-zero gradients: p afterwards (started at "
                "[1, -2, 0.5]).")
     if agree(param.detach(), start * (1 - 0.01 * 0.1) ** 3):
@@ -451,15 +460,7 @@ def test_7_6_matches_torch(learner):
 @adamw.check(points=2)
 def test_7_6_decoupled_decay(learner):
     """With zero data gradients, does AdamW shrink p by exactly (1 - lr * weight_decay) per step, as torch does?"""
-    start = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
-    param, expected = start.clone().requires_grad_(True), start.clone().requires_grad_(True)
-    optimizer = call(learner.AdamW, [param], lr=0.01, weight_decay=0.1)
-    torch_optimizer = torch.optim.AdamW([expected], lr=0.01, weight_decay=0.1, foreach=False)
-    for _ in range(3):
-        for p in (param, expected):
-            p.grad = torch.zeros_like(p)
-        call(optimizer.value.step)
-        torch_optimizer.step()
+    start, param, expected, optimizer = decay_only(learner.AdamW, torch.optim.AdamW)
     got = param.detach()
     message = (f"Built {optimizer.text} and took 3 steps with all-zero gradients: p afterwards (started at "
                "[1, -2, 0.5]; expected start * (1 - 0.01 * 0.1)**3).")
