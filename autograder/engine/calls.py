@@ -62,8 +62,9 @@ def is_unwritten_stub(error: BaseException) -> bool:
 def call(function: Callable, *args, **kwargs) -> Called:
     """Run learner code and return Called(value, text).
 
-    NotImplementedError passes through untouched: that is how the report knows an exercise was not attempted.
-    Any other exception becomes an AssertionError that says what was called and what it raised.
+    The stub's own NotImplementedError passes through untouched: that is how the report knows an exercise was not
+    attempted. Any other exception (a NotImplementedError from torch included) becomes an AssertionError that says
+    what was called and what it raised.
     """
     text = describe_call(function, args, kwargs)
     checker = SameDeviceChecker() if _uses_meta((args, kwargs)) else contextlib.nullcontext()
