@@ -184,7 +184,7 @@ class _ClassRun:
         for student in self.students:  # module aliases for spawned DataLoader workers (the child may not write)
             for chapter in chapters:
                 path = (student.folder / f"{chapter}.py").resolve()
-                alias = loading._ALIAS_DIR / f"{loading.module_name(student.folder, chapter)}.py"
+                alias = loading.alias_dir() / f"{loading.module_name(student.folder, chapter)}.py"
                 if path.is_file() and not alias.is_symlink():
                     alias.symlink_to(path)
         scheduler = _Scheduler(config, items, chapters, self)
@@ -498,7 +498,7 @@ def _grade_in_child(config, items, job: Job, write_fd: int, hidden: list[Path], 
     grading = plugin.GradingSession(job.student.folder, options.check_timeout)
     grading._loaded = {key: module for key, module in parent._loaded.items() if key[0] == parent.reference}
     config.stash[plugin._GRADING] = grading
-    read_only = [KIT_ROOT, Path(sys.prefix), Path(sys.base_prefix), loading._ALIAS_DIR,
+    read_only = [KIT_ROOT, Path(sys.prefix), Path(sys.base_prefix), loading.alias_dir(),
                  *(Path(p) for p in sys.path if p and Path(p).is_dir() and not Path(p).is_relative_to("/tmp/pytest-of-root"))]
     walls = sandbox.Walls(job.student.folder, [h for h in hidden if h.resolve() != job.student.folder.resolve()],
                           options.memory_mb, options.namespaces, read_only)

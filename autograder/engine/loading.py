@@ -6,9 +6,11 @@ is imported is unique to the file that was asked for.
 """
 from __future__ import annotations
 
+import atexit
 import hashlib
 import importlib.util
 import os
+import shutil
 import sys
 import tempfile
 import traceback
@@ -17,10 +19,23 @@ from types import ModuleType
 
 from autograder.engine import global_state
 
-# Worker processes started with "spawn" (DataLoader workers) re-import functions by module name. They inherit sys.path,
-# so every graded module is also reachable there through a link named after its unique module name.
-_ALIAS_DIR = Path(tempfile.mkdtemp(prefix="autograder-modules-"))
-sys.path.append(str(_ALIAS_DIR))
+_ALIASES: dict[str, Path] = {}
+
+
+def alias_dir() -> Path:
+    """A folder on sys.path holding, for each graded module, a link named after its unique module name.
+
+    Worker processes started with "spawn" (DataLoader workers) re-import functions by module name; they inherit
+    sys.path, so they find the graded modules there. Made on first use, removed when the process that made it exits
+    (not when a forked child does).
+    """
+    if "path" not in _ALIASES:
+        folder = Path(tempfile.mkdtemp(prefix="autograder-modules-"))
+        sys.path.append(str(folder))
+        creator = os.getpid()
+        atexit.register(lambda: os.getpid() == creator and shutil.rmtree(folder, ignore_errors=True))
+        _ALIASES["path"] = folder
+    return _ALIASES["path"]
 
 
 class ChapterBroken(Exception):
@@ -39,7 +54,7 @@ def load_chapter(target: Path, chapter: str) -> ModuleType:
     if not path.is_file():
         raise ChapterBroken(f"{shown} does not exist. The graded folder needs one file per chapter, named like exercises/.")
     name = module_name(target, chapter)
-    alias = _ALIAS_DIR / f"{name}.py"
+    alias = alias_dir() / f"{name}.py"
     if not alias.exists():
         alias.symlink_to(path)
     spec = importlib.util.spec_from_file_location(name, path)
