@@ -457,13 +457,7 @@ def _child(config, items, job: Job, write_fd: int, hidden: list[Path], options: 
     returns."""
     code = 0
     try:
-        if os.environ.get("COURSEKIT_PROFILE"):
-            import cProfile
-            profile = cProfile.Profile()
-            code = profile.runcall(_grade_in_child, config, items, job, write_fd, hidden, options)
-            profile.dump_stats(f"/tmp/coursekit-profile-{job.chapter}-{os.getpid()}")
-        else:
-            code = _grade_in_child(config, items, job, write_fd, hidden, options)
+        code = _grade_in_child(config, items, job, write_fd, hidden, options)
     except BaseException:  # noqa: BLE001 - the parent notices the missing results and says so
         code = 70
     finally:

@@ -19,3 +19,9 @@ def pytest_terminal_summary(terminalreporter):
     terminalreporter.write_line(
         f"{len(exercises)} exercises; {len(wrong)} wrong implementations, {sum(wrong)} caught; "
         f"{len(correct)} correct implementations in other styles, {len(correct) - sum(correct)} accepted.")
+
+
+def pytest_sessionfinish():
+    from tests.grading import PROGRESS_STORE
+
+    PROGRESS_STORE.unlink(missing_ok=True)

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,11 +48,14 @@ def grade(target: Path | str, *test_files: str, extra: tuple[str, ...] = (), tim
     return Grade(done.returncode, output, data)
 
 
+# The progress store the graded runs of one test session share; tests/conftest.py removes it when the session ends.
+PROGRESS_STORE = Path(tempfile.gettempdir()) / f"coursekit-progress-{os.getpid()}.sqlite"
+
+
 def grading_env(**extra: str | None) -> dict[str, str]:
     """The environment of a grading subprocess: English, no colour, and a progress store of its own (the kit's tests
     never touch the learner's .coursekit/)."""
-    env = {**os.environ, "COURSEKIT_LANG": "en", "NO_COLOR": "1",
-           "COURSEKIT_PROGRESS": str(Path(os.environ.get("TMPDIR", "/tmp")) / f"coursekit-progress-{os.getpid()}.sqlite")}
+    env = {**os.environ, "COURSEKIT_LANG": "en", "NO_COLOR": "1", "COURSEKIT_PROGRESS": str(PROGRESS_STORE)}
     env.pop("FORCE_COLOR", None)
     env.update(extra)
     return {name: value for name, value in env.items() if value is not None}  # None: leave the variable unset
