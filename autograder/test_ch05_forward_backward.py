@@ -77,13 +77,19 @@ def expect_cache(cache, expected: dict, *, what: str) -> None:
         expect.close(got, want, what=f"{what}\ncache[{key!r}]:", rtol=1e-5, atol=1e-5)
 
 
+def forward_pair(learner, parameters):
+    """Call the learner's mlp_forward and insist on the (out, cache) pair the backward pass needs."""
+    got = call(learner.mlp_forward, **parameters)
+    expect.that(isinstance(got.value, tuple) and len(got.value) == 2,
+                f"Called {got.text}.\nIt returned {type(got.value).__name__}; expected a tuple (out, cache).")
+    return got
+
+
 @mlp_forward.check(points=2)
 def test_5_1_output_matches_reference(learner, reference, device):
     """Does mlp_forward return the (N, O) output of linear, ReLU, linear?"""
     p = mlp_parameters(device)
-    got = call(learner.mlp_forward, **p)
-    expect.that(isinstance(got.value, tuple) and len(got.value) == 2,
-                f"Called {got.text}.\nIt returned {type(got.value).__name__}; expected a tuple (out, cache).")
+    got = forward_pair(learner, p)
     expected, _ = reference.mlp_forward(**p)
     expect.close(got.value[0], expected, what=f"Called {got.text}.\nThe output (item 0):", rtol=1e-5, atol=1e-5)
 
@@ -92,9 +98,7 @@ def test_5_1_output_matches_reference(learner, reference, device):
 def test_5_1_cache(learner, reference, device):
     """Does the cache hold x, the pre-activation z1, the activation h and w2?"""
     p = mlp_parameters(device)
-    got = call(learner.mlp_forward, **p)
-    expect.that(isinstance(got.value, tuple) and len(got.value) == 2,
-                f"Called {got.text}.\nIt returned {type(got.value).__name__}; expected a tuple (out, cache).")
+    got = forward_pair(learner, p)
     _, expected = reference.mlp_forward(**p)
     expect_cache(got.value[1], expected, what=f"Called {got.text}.")
 
