@@ -78,6 +78,38 @@ def test_variant_graded_as_expected(variant: Variant, request, tmp_path_factory,
                                   f"{result.outputs(variant.exercise)}")
     else:
         assert score < maximum, f"a wrong implementation kept full marks ({score}/{maximum}):\n{variant.source}"
+        if variant.breaks:
+            failing = failed_checks(result, variant)
+            guarding = clause_guards(variant)
+            assert failing & guarding, (
+                f"it breaks clause {variant.breaks!r}, but none of the checks guarding it ({sorted(guarding)}) failed; "
+                f"only {sorted(failing)} did:\n{variant.source}")
+
+
+def clause_guards(variant: Variant) -> set[str]:
+    """The names of the checks that guard the clause the variant breaks."""
+    from tests.test_contract import exercises_of
+
+    exercise = next(e for e in exercises_of(variant.chapter_module) if e.id == variant.exercise)
+    return {name for name, clauses in exercise.guards.items() if variant.breaks in clauses}
+
+
+def failed_checks(result: Grade, variant: Variant) -> set[str]:
+    """The check functions of the variant's exercise that lost points (results.json names a check by its question)."""
+    import importlib
+
+    checks = importlib.import_module(f"autograder.test_{variant.chapter_module}")
+    by_question = {}
+    for name in dir(checks):
+        test = getattr(checks, name)
+        if name.startswith("test_") and callable(test):
+            by_question[(test.__doc__ or name).strip().splitlines()[0]] = name
+    failed = set()
+    for test in result.results["tests"]:
+        if test["number"] == variant.exercise and test["score"] < test["max_score"]:
+            question = test["name"].split(": ", 1)[1]
+            failed.add(by_question.get(question, question))
+    return failed
 
 
 def test_every_exercise_has_variants():

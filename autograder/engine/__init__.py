@@ -5,9 +5,10 @@ The names below are imported on first use (PEP 562), so that tools which only re
 """
 import importlib
 
-__all__ = ["Called", "Exercise", "call", "expect"]
+__all__ = ["Called", "Exercise", "call", "expect", "generated", "strategies"]
 _HOMES = {"Called": "autograder.engine.calls", "call": "autograder.engine.calls",
-          "Exercise": "autograder.engine.exercises", "expect": "autograder.engine.expect"}
+          "Exercise": "autograder.engine.exercises", "expect": "autograder.engine.expect",
+          "generated": "autograder.engine.generated", "strategies": "autograder.engine.strategies"}
 
 
 def __getattr__(name: str):

@@ -195,6 +195,11 @@ def device(request: pytest.FixtureRequest) -> torch.device:
     return torch.device(request.param)
 
 
+class MissingName(AssertionError, AttributeError):
+    """A name the chapter lacks: a failed check for the grader, and for getattr(module, name, default) a plain
+    missing attribute (tools such as hypothesis probe the first argument of a check for optional hooks)."""
+
+
 class LearnerModule:
     """A chapter module whose missing names become a sentence instead of an AttributeError."""
 
@@ -206,7 +211,7 @@ class LearnerModule:
             return getattr(self._module, name)
         except AttributeError:
             path = os.path.relpath(self._module.__file__)
-            raise AssertionError(f"{path} has no `{name}`. The exercise asks for a function or class with exactly "
+            raise MissingName(f"{path} has no `{name}`. The exercise asks for a function or class with exactly "
                                  "that name: was it renamed or deleted? The stub in exercises/ shows its signature.") \
                 from None
 

@@ -14,6 +14,7 @@ the function or class of the same name), grade it, and require: every `wrong` va
 """
 from __future__ import annotations
 
+import ast
 import inspect
 import sys
 import textwrap
@@ -28,6 +29,7 @@ class Variant:
     is_correct: bool
     source: str
     chapter_module: str
+    breaks: str | None = None  # the clause id (Exercise.clauses) this wrong implementation breaks, and only it
 
     @property
     def name(self) -> str:
@@ -37,7 +39,7 @@ class Variant:
 VARIANTS: list[Variant] = []
 
 
-def _register(exercise: str, description: str, is_correct: bool) -> Callable:
+def _register(exercise: str, description: str, is_correct: bool, breaks: str | None = None) -> Callable:
     def decorate(thing):
         if inspect.isclass(thing):
             # inspect.getsource finds a class by name, so every variant class would get the first one's source
@@ -47,17 +49,30 @@ def _register(exercise: str, description: str, is_correct: bool) -> Callable:
             source = "".join(inspect.getblock(file_lines[caller.f_lineno - 1:]))
         else:
             source = inspect.getsource(thing)
-        lines = textwrap.dedent(source).splitlines()
-        source = "\n".join(line for line in lines if not line.lstrip().startswith(("@wrong(", "@correct(")))
-        VARIANTS.append(Variant(exercise, description, is_correct, source, thing.__module__.rsplit(".", 1)[-1]))
+        source = _without_variant_decorators(textwrap.dedent(source))
+        VARIANTS.append(Variant(exercise, description, is_correct, source, thing.__module__.rsplit(".", 1)[-1],
+                                breaks))
         return thing
 
     return decorate
 
 
-def wrong(exercise: str, description: str) -> Callable:
-    """A known-wrong implementation (MISTAKES.md): the checks of `exercise` must take points from it."""
-    return _register(exercise, description, is_correct=False)
+def _without_variant_decorators(source: str) -> str:
+    """The source minus its @wrong(...) / @correct(...) decorator, which may span several lines."""
+    node = ast.parse(source).body[0]
+    dropped = set()
+    for decorator in node.decorator_list:
+        if isinstance(decorator, ast.Call) and getattr(decorator.func, "id", "") in ("wrong", "correct"):
+            dropped.update(range(decorator.lineno - 1, decorator.end_lineno))
+    return "\n".join(line for number, line in enumerate(source.splitlines()) if number not in dropped)
+
+
+def wrong(exercise: str, description: str, breaks: str | None = None) -> Callable:
+    """A known-wrong implementation (MISTAKES.md): the checks of `exercise` must take points from it.
+
+    `breaks` names the one clause of the exercise's contract it breaks: then a check guarding that clause must be
+    among those that fail (tests/test_variants.py), which proves the clause's checks can fail on their own."""
+    return _register(exercise, description, is_correct=False, breaks=breaks)
 
 
 def correct(exercise: str, description: str) -> Callable:

@@ -1,0 +1,81 @@
+"""Checks on inputs drawn by hypothesis: many cases per check, and still the same grade on every run.
+
+    @standardize.check(points=2, clauses=["values"])
+    @generated.examples(x=strategies.tensors(shapes=strategies.shapes(2)), max_examples=15)
+    def test_1_2_matches_reference(learner, reference, x):
+        ...
+
+The settings make a grade deterministic and bounded: `derandomize=True` draws the same examples every run (the seed
+comes from the test's name), no example database is read or written (a learner's earlier failures never change
+today's grade), no deadline (a busy machine is not a failure), and a fixed number of examples. When a check fails,
+hypothesis shrinks the input and the failure message ends with the smallest failing input it found, described the
+way the rest of the report describes values.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Any, Callable
+
+from hypothesis import HealthCheck, Phase, given, settings
+
+from autograder.engine.calls import describe
+
+DEFAULT_EXAMPLES = 12
+
+
+def examples(max_examples: int = DEFAULT_EXAMPLES, **strategies) -> Callable:
+    """Run the decorated check once per drawn example; its other arguments stay pytest fixtures."""
+
+    def decorate(test: Callable) -> Callable:
+        drawn: dict[str, Any] = {}
+
+        @functools.wraps(test)
+        def one_example(*args, **kwargs):
+            drawn.clear()
+            drawn.update({name: kwargs[name] for name in strategies})
+            return test(*args, **kwargs)
+
+        run_all = settings(max_examples=max_examples, derandomize=True, database=None, deadline=None,
+                           phases=(Phase.explicit, Phase.generate, Phase.shrink), print_blob=False,
+                           report_multiple_bugs=False, suppress_health_check=list(HealthCheck))(
+            given(**strategies)(one_example))
+
+        @functools.wraps(run_all)
+        def check(*args, **kwargs):
+            try:
+                return run_all(*args, **kwargs)
+            except AssertionError as failure:
+                if not drawn:  # it failed before any example was drawn: there is no input to show
+                    raise
+                # Hypothesis replays the smallest failing example last, so `drawn` holds it now.
+                message = f"{failure}\nSmallest failing input found: {describe_drawn(drawn)}"
+                raise _same_kind(failure, message) from None
+
+        # pytest must see the fixtures only, not the drawn arguments (hypothesis's own signature already hides them).
+        check.__signature__ = inspect.signature(run_all)
+        check.hypothesis_strategies = strategies
+        return check
+
+    return decorate
+
+
+def _same_kind(failure: AssertionError, message: str) -> AssertionError:
+    """The failure with the input appended, of the same class (the report tells device failures apart by class)."""
+    try:
+        return type(failure)(message)
+    except Exception:  # noqa: BLE001 - a subclass with another constructor: a plain AssertionError says the same
+        return AssertionError(message)
+
+
+def describe_drawn(drawn: dict[str, Any]) -> str:
+    return ", ".join(f"{name}={describe_value(value)}" for name, value in drawn.items()) or "(none)"
+
+
+def describe_value(value: Any) -> str:
+    """A tensor by dtype, shape and device and, when small, its values; anything else as the report describes it."""
+    import torch
+
+    if isinstance(value, torch.Tensor) and value.numel() <= 12 and not value.is_meta:
+        return f"{describe(value)} = {value.detach().cpu().tolist()}"
+    return describe(value)
