@@ -1,10 +1,8 @@
-"""Grade a class: a folder of submissions, in parallel, each in its own walled-off process.
+"""Grade a class: folders laid out like exercises/, in parallel, each in its own walled-off process.
 
-    coursekit grade-class SUBMISSIONS --out DIR [--workers N] [--timeout S] [--memory MB]
-
-SUBMISSIONS holds one folder per student, each laid out like exercises/ (chNN_topic.py files). The run writes
-DIR/gradebook.csv (student, points per exercise, total), DIR/results/STUDENT.json (Gradescope's results.json) and
-DIR/reports/STUDENT.txt (the score report the student would see).
+`coursekit grade-class` (grade_class_cli.py) turns what students uploaded into such folders (intake.py) and keeps the
+gradebook (gradebook.py); this module grades: it writes OUT/results/STUDENT.json (Gradescope's results.json) and
+OUT/reports/STUDENT.txt (the score report the student would see) as each student finishes.
 
 How it is fast: this process imports torch, pytest and the checks once, collects every check once and loads the
 reference solutions once; then it forks one child per student (per student and chapter with --per-chapter). A child
@@ -20,7 +18,6 @@ that chapter), and a fresh child picks up the remaining checks.
 """
 from __future__ import annotations
 
-import csv
 import io
 import json
 import os
@@ -108,23 +105,15 @@ class Outcome:
                 f"max {max(self.peak_rss_mib):.0f} MiB{private}; the grader itself {self.parent_rss_mib:.0f} MiB")
 
 
-def find_students(root: Path) -> list[Student]:
-    """One student per sub-folder of `root` that holds chapter files (or `root` itself when it holds them)."""
-    root = root.resolve()
-    if any(CHAPTER_FILE.match(p.name) for p in root.iterdir() if p.is_file()):
-        return [Student(root.name, root)]
-    students = [Student(p.name, p) for p in sorted(root.iterdir()) if p.is_dir() and not p.name.startswith(".")]
-    if not students:
-        raise SystemExit(f"{root}: no submissions found (one folder per student, laid out like exercises/)")
-    return students
-
-
-def grade_class(students: list[Student], out: Path, options: Options, hidden: list[Path] = ()) -> Outcome:
-    """Grade every student's chapters; write the gradebook, results and reports under `out`."""
+def grade_class(students: list[Student], out: Path, options: Options, hidden: list[Path] = (),
+                on_student=None) -> Outcome:
+    """Grade every student's chapters; write results/STUDENT.json and reports/STUDENT.txt under `out` as each student
+    finishes (then calls `on_student(student, results, statuses by chapter)`). Ctrl-C or
+    SIGTERM kills every child and raises KeyboardInterrupt; what was written stays."""
     import pytest
 
     out.mkdir(parents=True, exist_ok=True)
-    run = _ClassRun(students, out.resolve(), options, [Path(h) for h in hidden])
+    run = _ClassRun(students, out.resolve(), options, [Path(h) for h in hidden], on_student)
     test_files = sorted(str(p) for p in (KIT_ROOT / "autograder").glob("test_ch[0-9][0-9]_*.py")
                         if options.chapters is None or p.stem.removeprefix("test_") in options.chapters)
     if not test_files:
@@ -142,6 +131,8 @@ def grade_class(students: list[Student], out: Path, options: Options, hidden: li
         from autograder.engine import global_state
 
         global_state.forget_internals()  # this grading session is over: its record must not judge a later one
+    if run.interrupted:
+        raise KeyboardInterrupt
     if run.outcome is None:
         raise SystemExit(f"the grader could not start (pytest exit status {code}): {run.problem}\n"
                          f"{pytest_lines.getvalue()[-4000:]}")
@@ -151,8 +142,12 @@ def grade_class(students: list[Student], out: Path, options: Options, hidden: li
 class _ClassRun:
     """A pytest plugin: collect the checks once, then run them per student and chapter in forked children."""
 
-    def __init__(self, students: list[Student], out: Path, options: Options, hidden: list[Path]):
-        self.students, self.out, self.options = students, out, options
+    def __init__(self, students: list[Student], out: Path, options: Options, hidden: list[Path], on_student=None):
+        self.students, self.out, self.options, self.on_student = students, out, options, on_student
+        self.interrupted = False
+        self.results: dict[str, dict] = {}
+        self.scores: dict[str, dict[str, float]] = {}
+        self.max_points: dict[str, float] = {}
         roots = {s.folder.parent for s in students if len(students) > 1}
         self.hidden = [KIT_ROOT / "solutions", KIT_ROOT / "tests", KIT_ROOT / ".git", KIT_ROOT / "artifacts", out,
                        *roots, *hidden]
@@ -187,60 +182,60 @@ class _ClassRun:
                 alias = loading.alias_dir() / f"{loading.module_name(student.folder, chapter)}.py"
                 if path.is_file() and not alias.is_symlink():
                     alias.symlink_to(path)
+        self.session, self.items = session, items
         scheduler = _Scheduler(config, items, chapters, self)
-        statuses = scheduler.run()
-        self.outcome = self._write(config, session, items, statuses, scheduler)
+        try:
+            scheduler.run()
+        except KeyboardInterrupt:
+            self.interrupted = True  # every child is gone (the scheduler saw to it); finished students are written
+            return True
+        self.outcome = self._write(scheduler)
         return True
 
-    def _write(self, config, session, items, statuses, scheduler) -> Outcome:
+    def student_done(self, student: Student, statuses: dict, started: float) -> None:
+        """Write one student's results.json and report the moment their last check is in."""
         from autograder.engine import plugin
 
+        config, items = self.session.config, self.items
         (self.out / "results").mkdir(exist_ok=True)
         (self.out / "reports").mkdir(exist_ok=True)
-        results, scores = {}, {}
-        exercise_ids: list[str] = []
-        max_points: dict[str, float] = {}
         original = config.stash[plugin._GRADING]
         here = os.getcwd()
-        for student in self.students:
+        path = self.out / "results" / f"{student.name}.json"
+        by_chapter: dict[str, set[str]] = {}
+        try:
             os.chdir(student.folder.parent)  # the report names the student's folder, not the grader's path to it
             grading = plugin.GradingSession(student.folder, self.options.check_timeout)
-            grading.started = scheduler.started
+            grading.started = started
             for index, item in enumerate(items):
                 status, message = statuses[(student.name, index)]
                 grading.record(item, status, message)
+                by_chapter.setdefault(plugin.chapter_of(item), set()).add(status)
             config.stash[plugin._GRADING] = grading
-            path = self.out / "results" / f"{student.name}.json"
             config.option.results = str(path)
-            plugin.pytest_sessionfinish(session)  # the same results.json `pytest autograder --results` writes
-            (self.out / "reports" / f"{student.name}.txt").write_text(plugin._report_text(config) + "\n",
-                                                                   encoding="utf-8")
-            results[student.name] = json.loads(path.read_text(encoding="utf-8"))
-            scores[student.name] = {e.id: e.score for e in grading.exercises.values()}
-            for exercise in grading.exercises.values():
-                max_points[exercise.id] = exercise.points
-        os.chdir(here)
-        config.stash[plugin._GRADING] = original
-        config.option.results = None
+            plugin.pytest_sessionfinish(self.session)  # the same results.json `pytest autograder --results` writes
+            report = plugin._report_text(config)
+        finally:
+            os.chdir(here)
+            config.stash[plugin._GRADING] = original
+            config.option.results = None
+        (self.out / "reports" / f"{student.name}.txt").write_text(report + "\n", encoding="utf-8")
+        self.results[student.name] = json.loads(path.read_text(encoding="utf-8"))
+        self.scores[student.name] = {e.id: e.score for e in grading.exercises.values()}
+        for exercise in grading.exercises.values():
+            self.max_points[exercise.id] = exercise.points
+        if self.on_student is not None:
+            self.on_student(student, self.results[student.name], by_chapter)
+
+    def _write(self, scheduler) -> Outcome:
+        results, scores, max_points = self.results, self.scores, self.max_points
         exercise_ids = sorted(max_points, key=lambda e: tuple(int(p) for p in e.split(".")))
         outcome = Outcome([s.name for s in self.students], exercise_ids, scores, max_points, results,
                           seconds=time.time() - scheduler.started, children=scheduler.children,
                           peak_rss_mib=scheduler.peak_rss, private_mib=scheduler.private,
                           parent_rss_mib=_rss_mib(), sandbox=scheduler.sandbox,
                           cpu_by_chapter=scheduler.cpu)
-        write_gradebook(self.out / "gradebook.csv", outcome)
         return outcome
-
-
-def write_gradebook(path: Path, outcome: Outcome) -> None:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["student", *outcome.exercises, "total", "max_total"])
-        maximum = sum(outcome.max_points.values())
-        for student in outcome.students:
-            row = outcome.scores[student]
-            writer.writerow([student, *(f"{row.get(e, 0):g}" for e in outcome.exercises),
-                             f"{outcome.total(student):g}", f"{maximum:g}"])
 
 
 def _rss_mib() -> float:
@@ -284,13 +279,38 @@ class _Scheduler:
 
     def run(self) -> dict:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        while self.pending or self.running:
-            while self.pending and len(self.running) < self.run_options.workers:
-                self._start(self.pending.pop(0))
-            self._poll()
-            self._progress()
+        terminate = signal.signal(signal.SIGTERM, _interrupt)  # a `kill` of the grader ends like Ctrl-C
+        try:
+            while self.pending or self.running:
+                while self.pending and len(self.running) < self.run_options.workers:
+                    self._start(self.pending.pop(0))
+                self._poll()
+                self._progress()
+        except BaseException:
+            self._stop_all()
+            raise
+        finally:
+            signal.signal(signal.SIGTERM, terminate)
         self._progress(final=True)
         return self.statuses
+
+    def _stop_all(self) -> None:
+        """Kill every running child's process group and reap it: no grading process outlives the grader."""
+        for job in list(self.running.values()):
+            for _ in range(2):
+                try:
+                    os.killpg(job.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+                try:
+                    os.waitpid(job.pid, 0)
+                    break
+                except ChildProcessError:
+                    break
+                except InterruptedError:
+                    continue
+            os.close(job.read_fd)
+        self.running.clear()
 
     def _start(self, job: Job) -> None:
         read_fd, write_fd = os.pipe()
@@ -419,6 +439,9 @@ class _Scheduler:
                 self.pending.insert(0, Job(job.student, plugin.chapter_of(self.items[job.indexes[0]]), job.indexes))
                 return
         self.finished_jobs += 1
+        student = job.student
+        if not any(j.student is student for j in [*self.pending, *self.running.values()]):
+            self.klass.student_done(student, self.statuses, self.started)
 
     def _progress(self, final: bool = False) -> None:
         if not self.run_options.progress:
@@ -431,8 +454,10 @@ class _Scheduler:
         width = 30
         filled = int(width * done / max(total, 1))
         unit = "chapters" if self.run_options.per_chapter else "submissions"
+        elapsed = now - self.started
+        eta = f", ETA {_clock(elapsed / done * (total - done))}" if 0 < done < total else ""
         line = (f"grading [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {unit} "
-                f"({len(self.klass.students)} submissions), {now - self.started:.0f} s")
+                f"({len(self.klass.students)} submissions), {_clock(elapsed)}{eta}")
         stream = sys.__stderr__
         if stream.isatty():
             stream.write("\r" + line + ("\n" if final else ""))
@@ -440,6 +465,19 @@ class _Scheduler:
             self._tenth = done * 10 // max(total, 1)
             stream.write(line + "\n")
         stream.flush()
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def _clock(seconds: float) -> str:
+    """37 s, 4m05s, 1h02m: the time on the progress bar."""
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    return f"{minutes}m{seconds:02d}s" if minutes < 60 else f"{minutes // 60}h{minutes % 60:02d}m"
 
 
 def _how_it_ended(status: int, killed_for: str) -> str:
@@ -572,39 +610,3 @@ def _private_mib() -> float:
         return sum(int(fields[k].split()[0]) for k in ("Private_Clean", "Private_Dirty")) / 1024
     except (OSError, KeyError, ValueError):
         return 0.0
-
-
-def main(args) -> int:
-    """`coursekit grade-class`."""
-    options = Options(workers=args.workers, timeout=args.timeout, memory_mb=args.memory,
-                      check_timeout=args.check_timeout, chapters=args.chapters or None, visibility=args.visibility,
-                      progress=not args.no_progress, per_chapter=args.per_chapter)
-    students = find_students(args.submissions)
-    outcome = grade_class(students, args.out, options)
-    maximum = sum(outcome.max_points.values())
-    print(f"graded {len(outcome.students)} submissions in {outcome.seconds:.1f} s ({options.workers} workers, "
-          f"{outcome.children} child processes, sandbox: {outcome.sandbox or 'none'})")
-    print(outcome.memory_line())
-    print(f"gradebook: {args.out / 'gradebook.csv'}  (mean {statistics.mean(outcome.total(s) for s in outcome.students):.1f}"
-          f" / {maximum:g})")
-    return 0
-
-
-def add_parser(commands) -> None:
-    grade = commands.add_parser("grade-class", help="grade a folder of submissions in parallel, isolated")
-    grade.add_argument("submissions", type=Path, help="one folder per student, each laid out like exercises/")
-    grade.add_argument("--out", type=Path, required=True, help="where gradebook.csv, results/ and reports/ go")
-    grade.add_argument("--workers", type=int, default=max(os.cpu_count() or 1, 1))
-    grade.add_argument("--timeout", type=float, default=300.0,
-                       help="seconds one chapter of one submission may take, all checks together (default 300)")
-    grade.add_argument("--memory", type=int, default=2048, metavar="MB",
-                       help="memory a submission may allocate on top of the grader's own (default 2048)")
-    grade.add_argument("--check-timeout", type=float, default=10.0, help="seconds per check (default 10)")
-    grade.add_argument("--chapters", nargs="*", help="only these chapters, e.g. ch01_tensors")
-    grade.add_argument("--visibility", default="visible",
-                       choices=["visible", "hidden", "after_due_date", "after_published"])
-    grade.add_argument("--no-progress", action="store_true", help="no progress bar")
-    grade.add_argument("--per-chapter", action="store_true",
-                       help="one process per student and chapter (default: one per student; both resume after a "
-                            "crash and give the same grades)")
-    grade.set_defaults(run=main)

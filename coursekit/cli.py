@@ -143,9 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _instructor_commands(commands) -> None:
     """grade-class, gradescope, nbgrader-export: taking the kit to a class (docs/en/instructors.md)."""
-    from coursekit import batch, gradescope, nbgrader_export
+    from coursekit import grade_class_cli, gradescope, nbgrader_export
 
-    batch.add_parser(commands)
+    grade_class_cli.add_parser(commands)
     gradescope.add_parser(commands)
     nbgrader_export.add_parser(commands)
 
