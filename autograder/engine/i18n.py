@@ -58,6 +58,35 @@ _WORDS = {
     "count": {"en": "{count} {status}", "zh": "{status} {count} 个"},
     "separator": {"en": ", ", "zh": "，"},
     "plots": {"en": "Loss curves saved: {paths}", "zh": "损失曲线已保存：{paths}"},
+    # leading the learner to the bug
+    "your code": {"en": "Your code: {where}", "zh": "你的代码：{where}"},
+    "cut": {"en": "[{count} more lines of this message: {command} shows all]",
+            "zh": "[这条信息还有 {count} 行：{command} 会显示全部]"},
+    "more failed": {"en": "{count} more checks failed: {command} shows them.",
+                    "zh": "另有 {count} 项检查未通过：{command} 会显示它们。"},
+    "one more failed": {"en": "1 more check failed: {command} shows it.",
+                        "zh": "另有 1 项检查未通过：{command} 会显示它。"},
+    "explain": {"en": "`coursekit explain {id}`", "zh": "`coursekit explain {id}`"},
+    "tb short": {"en": "`pytest autograder --exercise {id} --tb=short`",
+                 "zh": "`pytest autograder --exercise {id} --tb=short`"},
+    "printed": {"en": "Your code printed {count} lines{shown}:", "zh": "你的代码输出了 {count} 行{shown}："},
+    "printed first": {"en": " (the first {count})", "zh": "（前 {count} 行）"},
+    # what next
+    "start here": {"en": "Start here: exercise {id} `{function}` in {path}. Read its guide section first: {guide} "
+                         "(or on the site: `mkdocs serve`, then {url}). Grade just it with `pytest autograder "
+                         "--exercise {id}`, or let `coursekit watch` regrade it on every save.",
+                   "zh": "从这里开始：{path} 中的练习 {id} `{function}`。先阅读它的指南：{guide}（或者在网站上："
+                         "运行 `mkdocs serve`，然后打开 {url}）。用 `pytest autograder --exercise {id}` 只给它评分，"
+                         "或者让 `coursekit watch` 在每次保存时重新评分。"},
+    "next": {"en": "Next: exercise {id} `{function}` ({status}) in {path}: `pytest autograder --exercise {id}` grades "
+                   "just it.",
+             "zh": "下一步：{path} 中的练习 {id} `{function}`（{status}）：`pytest autograder --exercise {id}` "
+                   "只给它评分。"},
+    "all done": {"en": "Every exercise graded here passed.", "zh": "这里评分的所有练习都通过了。"},
+    "interrupted": {"en": "Interrupted: not graded: {ids}. Nothing is recorded for them; run again to grade them.",
+                    "zh": "已中断：未评分：{ids}。它们的结果没有被记录；请重新运行来给它们评分。"},
+    "interrupted status": {"en": "interrupted", "zh": "已中断"},
+    "not attempted count": {"en": "{count} not attempted", "zh": "未作答 {count} 个"},
 }
 
 # Chapter topics, for the chapter titles of the Chinese report.

@@ -1,8 +1,9 @@
 """Mistakes learners really make (MISTAKES.md), each with an id, a name and advice, in English and Chinese.
 
-A check names a mistake it has recognised with `expect.mistake("zero_grad_missing", context)` (raises) or embeds
-`mistakes.describe("zero_grad_missing")` in its own message. The report finds the description in the failure
-message, shows it first ("Known mistake: ...") and translates it for a Chinese-speaking learner.
+A check names a mistake it has recognised with `expect.mistake("zero_grad_missing", context)`, which raises a
+NamedMistake carrying the id as a field, or embeds `mistakes.describe("zero_grad_missing")` in its own message (the
+report then finds the sentence in the text: `found_in`). The report shows the mistake first ("Known mistake: ..."),
+in the learner's language, and leads an exercise's feedback with the failure that names one.
 """
 from __future__ import annotations
 
@@ -205,6 +206,19 @@ CATALOG: dict[str, Mistake] = {m.id: m for m in [
             "tensor.to(device) 返回一个新的张量，旧张量留在原处：要使用它的返回值（x = x.to(device)），"
             "无论张量嵌套得多深，每一个都要如此。"),
 ]}
+
+
+class NamedMistake(AssertionError):
+    """A check's failure that names known mistakes: its text is the context and the mistakes' sentences, as
+    `describe` writes them; `mistake_ids` carries the ids, so the report needs no search through the text."""
+
+    def __init__(self, mistake_ids: str | tuple[str, ...] | list[str], context: str = ""):
+        ids = (mistake_ids,) if isinstance(mistake_ids, str) else tuple(mistake_ids)
+        unknown = [m for m in ids if m not in CATALOG]
+        assert not unknown, f"no mistakes {unknown} in the catalog"
+        self.mistake_ids = ids
+        self.context = context
+        super().__init__("\n".join([context, *(describe(m) for m in ids)]).strip())
 
 
 def describe(mistake_id: str) -> str:

@@ -14,10 +14,12 @@ import pytest
 import torch
 
 from autograder.engine import curves, global_state, i18n, integrity
-from autograder.engine.devices import checked_devices, describe_devices
+from autograder.engine.devices import checked_devices, describe_devices, is_meta_run
 from autograder.engine.exercises import Exercise
+from autograder.engine.feedback import Failure, capped, learner_location
 from autograder.engine.loading import ChapterBroken, load_chapter
-from autograder.engine.outcomes import TIMEOUT, Check, ExerciseResult, classify
+from autograder.engine.outcomes import FAILED, INCONCLUSIVE, NOT_ATTEMPTED, TIMEOUT, Check, ExerciseResult, classify, failure_of
+from autograder.engine.selection import exercise_filter, keyword_as_exercises
 from autograder.engine.progress_store import ProgressStore, export_script
 from autograder.engine.report import ReportStyle, gradescope_results, text_report, write_results
 
@@ -43,6 +45,8 @@ class GradingSession:
         self.deselected: set[str] = set()  # exercises with a check that -k, -m or --deselect left out
         self.ran: dict[str, set[str]] = {}  # exercise id -> node ids of its checks that ran to a result
         self.declared: dict[str, Exercise] = {}
+        self.check_points: dict[tuple[str, str], float] = {}  # (exercise id, check name) -> points, as selected
+        self.interrupted = False  # Ctrl-C: what did not run is named in the report, not counted as done
         self._loaded: dict[tuple[Path, str], object] = {}
 
     def chapter(self, folder: Path, chapter: str):
@@ -58,7 +62,8 @@ class GradingSession:
             raise loaded
         return loaded
 
-    def record(self, item: pytest.Item, status: str, message: str) -> None:
+    def record(self, item: pytest.Item, status: str, message: str, failure: Failure | None = None,
+               output: str = "") -> None:
         marker = item.get_closest_marker("exercise_check")
         exercise: Exercise = marker.kwargs["exercise"]
         chapter = chapter_of(item)
@@ -70,6 +75,10 @@ class GradingSession:
         check = result.checks.setdefault(name, Check(name, question, marker.kwargs["points"]))
         run_id = item.name[len(name):] or name
         check.runs.append((run_id, status, message))
+        if failure is not None:
+            check.failures[run_id] = failure
+        if output:
+            check.outputs[run_id] = output
         self.ran.setdefault(exercise.id, set()).add(item.nodeid)
         if status == TIMEOUT:
             self.timed_out.add(exercise.id)
@@ -83,6 +92,19 @@ class GradingSession:
         names = {node_id.split("::")[-1].split("[")[0] for node_id in selected}
         return (exercise is not None and exercise_id not in self.deselected and set(exercise.checks) <= names
                 and selected <= self.ran.get(exercise_id, set()))
+
+    def not_graded(self) -> tuple[list[tuple[str, str]], float]:
+        """After a Ctrl-C: (id, function) of every selected exercise with a check that never ran, and the points of
+        the checks that never ran at all."""
+        missing, points = [], 0.0
+        for exercise_id, selected in sorted(self.selected.items(), key=lambda kv: tuple(map(int, kv[0].split(".")))):
+            if selected <= self.ran.get(exercise_id, set()):
+                continue
+            missing.append((exercise_id, self.declared[exercise_id].function))
+            graded = self.exercises.get(exercise_id)
+            points += sum(p for (e, name), p in self.check_points.items()
+                          if e == exercise_id and (graded is None or name not in graded.checks))
+        return missing, points
 
 
 def chapter_of(item: pytest.Item) -> str:
@@ -99,6 +121,11 @@ def _resolve_target(value: str) -> Path:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("autograder", "grading the course's exercises")
+    if any("--target" in option.names() for option in group.options):
+        return  # the kit's root conftest.py registered them already (for `pytest` run from a subfolder)
+    group.addoption("--exercise", action="append", default=[], metavar="ID",
+                    help="grade only this exercise (8.1), function (train_one_epoch) or chapter (8); repeatable. "
+                         "`-k 8.1` and `-k train_one_epoch` do the same")
     group.addoption("--target", default="exercises",
                     help="folder to grade, laid out like exercises/ (default: exercises; `solutions` = reference)")
     group.addoption("--results", default=None, metavar="FILE",
@@ -126,6 +153,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.option.reportchars == "fE":
         config.option.reportchars = ""
     target = _resolve_target(config.getoption("--target"))
+    keyword_as_exercises(config)
     _settle_torch()
     config.stash[_GRADING] = GradingSession(target, config.getoption("--check-timeout"))
     curves.enable(bool(config.getoption("--plots")))
@@ -152,8 +180,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     global_state.guard_internals()  # the checks are imported, no learner code has run yet: see global_state.py
     seconds = config.stash[_GRADING].check_timeout
     for item in items:
-        if item.get_closest_marker("exercise_check") and not item.get_closest_marker("timeout"):
-            item.add_marker(pytest.mark.timeout(seconds))
+        marker = item.get_closest_marker("exercise_check")
+        if marker:
+            exercise = marker.kwargs["exercise"]
+            item.extra_keyword_matches.update({exercise.id, exercise.function})  # -k "8.1 and not meta" works
+            if not item.get_closest_marker("timeout"):
+                item.add_marker(pytest.mark.timeout(seconds))
+    wanted = config.getoption("--exercise")
+    if wanted:
+        keep = exercise_filter(wanted, [i.get_closest_marker("exercise_check").kwargs["exercise"] for i in items
+                                        if i.get_closest_marker("exercise_check")])
+        chosen = [i for i in items if i.get_closest_marker("exercise_check")
+                  and i.get_closest_marker("exercise_check").kwargs["exercise"].id in keep]
+        left_out = [i for i in items if i not in chosen]
+        if left_out:
+            config.hook.pytest_deselected(items=left_out)
+        items[:] = chosen
 
 
 def pytest_deselected(items: list[pytest.Item]) -> None:
@@ -173,6 +215,11 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             exercise = marker.kwargs["exercise"]
             grading.declared[exercise.id] = exercise
             grading.selected.setdefault(exercise.id, set()).add(item.nodeid)
+            grading.check_points[(exercise.id, item.originalname)] = marker.kwargs["points"]
+    keyword = session.config.getoption("keyword")
+    if not session.items and keyword:
+        raise pytest.UsageError(f"-k {keyword!r} selected no check. Select an exercise by its id or function: "
+                                "`-k 8.1`, `-k train_one_epoch` or `--exercise 8.1` (`coursekit progress` lists them).")
 
 
 @pytest.fixture
@@ -249,13 +296,31 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         return report
     finished_here = report.when == "call" or (report.when == "setup" and report.failed)
     if finished_here:
+        grading = item.config.stash[_GRADING]
         marker = item.get_closest_marker("timeout")
-        seconds = marker.args[0] if marker and marker.args else item.config.stash[_GRADING].check_timeout
-        status, message = classify(call.excinfo.value if call.excinfo else None, seconds)
-        item.config.stash[_GRADING].record(item, status, message)
+        seconds = marker.args[0] if marker and marker.args else grading.check_timeout
+        exception = call.excinfo.value if call.excinfo else None
+        output = capped(report.capstdout + report.capstderr)
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        status, message = classify(exception, seconds, output, on_meta=is_meta_run(params))
+        if status == INCONCLUSIVE:  # meta could not run it; that proves nothing wrong (devices.META_RULE)
+            report.outcome, report.longrepr = "passed", None
+        location = learner_location(exception, grading.target) if status in (FAILED, TIMEOUT) else None
+        failure = failure_of(exception, status, message, location)
+        text = failure.text() if failure is not None else message
+        grading.record(item, status, text, failure, output)
+        report.grading_status = status
         if report.failed and item.config.getoption("tbstyle") not in ("long", "native"):
-            report.longrepr = message
+            report.longrepr = text
     return report
+
+
+def pytest_report_teststatus(report, config: pytest.Config):
+    """A stub's check is counted as "not attempted" (yellow, `n`), not as a failure in red: untouched stubs are where
+    every learner starts, nothing broke. The exit status still says not everything passed."""
+    if getattr(report, "grading_status", None) == NOT_ATTEMPTED and report.when in ("setup", "call"):
+        return "not attempted", "n", "NOT ATTEMPTED"
+    return None
 
 
 def _records_progress(config: pytest.Config) -> bool:
@@ -271,21 +336,25 @@ def _style(config: pytest.Config, colour: bool = False) -> ReportStyle:
     if grading.style is None:
         levels = ProgressStore().hint_levels() if _records_progress(config) else {}
         grading.style = ReportStyle(lang=i18n.choose(config.getoption("--lang")), hint_levels=levels,
-                                    integrity=integrity.state())
+                                    integrity=integrity.state(), explain=_records_progress(config))
     style = grading.style
-    return ReportStyle(style.lang, colour, style.hint_levels, style.integrity)
+    return ReportStyle(style.lang, colour, style.hint_levels, style.integrity, style.explain)
 
 
 def _report_text(config: pytest.Config, colour: bool = False) -> str:
     grading = config.stash[_GRADING]
+    missing, points = grading.not_graded() if grading.interrupted else (None, 0.0)
     return text_report(list(grading.exercises.values()), target=os.path.relpath(grading.target) + "/",
-                       devices=describe_devices(), style=_style(config, colour))
+                       devices=describe_devices(), style=_style(config, colour), not_graded=missing,
+                       points_not_graded=points)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
     grading = config.stash[_GRADING]
+    # Ctrl-C: the report names what was not graded instead of showing what ran as the whole
+    grading.interrupted = getattr(session, "exitstatus", 0) == pytest.ExitCode.INTERRUPTED
     if not grading.exercises:
         return
     results_path = config.getoption("--results")

@@ -1,8 +1,10 @@
 """The score report printed after a grading run, and the Gradescope results.json written with --results.
 
-The report is the learner's tutor: a line per exercise with its status and points; for a failure the known mistake
-it matches (if any), the first failing message, the hint at the learner's current level and the guide section;
-a progress bar per chapter and for the course. Colour only where the terminal supports it (the caller decides),
+The report is the learner's tutor: a line per exercise with its status and points; for a failure the most telling
+failing check (one that names a known mistake, if any does), its message within a length limit that says when it
+cuts, the learner's own line when their code raised, how many other checks failed, what their code printed, the
+hint at the learner's current level and the guide section; a progress bar per chapter and for the course; and at
+the end where to start (untouched stubs) or which exercise is next. Colour only where the terminal supports it (the caller decides),
 plain characters otherwise (pipes, CI, Gradescope). English or Chinese (i18n.py).
 """
 from __future__ import annotations
@@ -13,10 +15,13 @@ from itertools import groupby
 from pathlib import Path
 
 from autograder.engine import i18n, mistakes
+from autograder.engine.feedback import Failure
 from autograder.engine.outcomes import BROKEN, FAILED, NOT_ATTEMPTED, PASSED, TIMEOUT, ExerciseResult, sort_key
 from autograder.engine.textstyle import ReportStyle, bar, hint_lines, localised_hints, pad  # noqa: F401
 
-MESSAGE_LINES = 8
+MESSAGE_LINES = 8  # of one failure's message in the report; a cut says so, and how to see the rest
+OUTPUT_LINES = 6  # of what the learner's code printed, under the exercise
+SITE = "http://127.0.0.1:8000"
 
 
 def _points(value: float) -> str:
@@ -31,16 +36,40 @@ def ordered(exercises: list[ExerciseResult]) -> list[ExerciseResult]:
     return sorted(exercises, key=lambda e: sort_key(e.id))
 
 
-def failure_lines(message: str, style: ReportStyle) -> list[str]:
-    """The named mistake (translated, on its own line), then the first lines of the message."""
-    named = mistakes.found_in(message)
-    lines = [style.paint(mistakes.describe_in(m, style.lang), "mistake") for m in named]
-    body = mistakes.without(message, named).strip().splitlines() if named else message.strip().splitlines()
-    return lines + body[:MESSAGE_LINES]
+def _show_all_command(exercise_id: str, style: ReportStyle) -> str:
+    return i18n.t("explain" if style.explain else "tb short", style.lang, id=exercise_id)
+
+
+def cut(lines: list[str], limit: int, note) -> list[str]:
+    """At most `limit` lines: the head (what was called, what came back) and the tail (what was expected, what to
+    do), with a line in between that says how many were cut. `note(count)` writes that line."""
+    if len(lines) <= limit:
+        return lines
+    head = (limit - 1) // 2 + (limit - 1) % 2
+    tail = limit - 1 - head
+    return lines[:head] + [note(len(lines) - head - tail)] + (lines[-tail:] if tail else [])
+
+
+def failure_lines(failure: Failure | str, style: ReportStyle, exercise_id: str = "") -> list[str]:
+    """The named mistakes (in the learner's language, each on its own line), then the message within
+    MESSAGE_LINES (a cut says so), then the learner's own line when their code raised."""
+    if isinstance(failure, str):
+        failure = Failure(failure, mistakes.found_in(failure))
+    lines = [style.paint(mistakes.describe_in(m, style.lang), "mistake") for m in failure.mistakes]
+    body = mistakes.without(failure.message, list(failure.mistakes)) if failure.mistakes else failure.message
+    body_lines = [line for line in body.strip().splitlines() if line.strip()]
+    command = _show_all_command(exercise_id, style) if exercise_id else "--tb=short"
+    lines += cut(body_lines, MESSAGE_LINES, lambda count: i18n.t("cut", style.lang, count=count, command=command))
+    if failure.location is not None:
+        lines.append(i18n.t("your code", style.lang, where=failure.location.text()))
+    return lines
 
 
 def text_report(exercises: list[ExerciseResult], *, target: str, devices: str,
-                style: ReportStyle | None = None) -> str:
+                style: ReportStyle | None = None, not_graded: list[tuple[str, str]] | None = None,
+                points_not_graded: float = 0.0) -> str:
+    """The score report. `not_graded`: (id, function) of the exercises a Ctrl-C left ungraded, whose points
+    (`points_not_graded`) still count in the course's bar."""
     style = style or ReportStyle()
     lang = style.lang
     lines = [i18n.t("graded", lang, target=target)]
@@ -53,16 +82,46 @@ def text_report(exercises: list[ExerciseResult], *, target: str, devices: str,
         score, points = sum(e.score for e in group), sum(e.points for e in group)
         lines.append(f"{pad(style.paint(chapter_title(chapter, lang), 'title'), 36 + len(style.paint('', 'title')))}"
                      f" {bar(score, points, style)} {_points(score):>5} / {_points(points)}")
-        lines.extend(_exercise_lines(group, style))
+        lines.extend(_exercise_lines(group, style, target))
     lines.append("")
-    score, points = sum(e.score for e in exercises), sum(e.points for e in exercises)
+    score, points = sum(e.score for e in exercises), sum(e.points for e in exercises) + points_not_graded
     lines.append(f"{pad(i18n.t('progress', lang), 36)} {bar(score, points, style)} "
                  f"{round(100 * score / points) if points else 0:>4}%")
     lines.append(_total_line(exercises, lang))
+    if not_graded:
+        shown = ", ".join(f"{i} {f}" for i, f in not_graded[:8]) + (", ..." if len(not_graded) > 8 else "")
+        lines.append(style.paint(i18n.t("interrupted", lang, ids=shown), "failed"))
+    lines.extend(next_step_lines(exercises, target, style))
     return "\n".join(lines)
 
 
-def _exercise_lines(group: list[ExerciseResult], style: ReportStyle) -> list[str]:
+def next_step_lines(exercises: list[ExerciseResult], target: str, style: ReportStyle) -> list[str]:
+    """Where to go from here: on untouched stubs where to start, after any other run the next exercise to do."""
+    if not exercises:
+        return []
+    lang = style.lang
+    ahead = [e for e in ordered(exercises) if e.status != PASSED]
+    if not ahead:
+        return [i18n.t("all done", lang)]
+    upcoming = ahead[0]
+    path = f"{target}{upcoming.chapter}.py"
+    if all(e.status == NOT_ATTEMPTED for e in exercises):
+        guide = i18n.guide_link(upcoming.guide, lang)
+        return [i18n.t("start here", lang, id=upcoming.id, function=upcoming.function, path=path, guide=guide,
+                       url=site_url(upcoming.guide, lang))]
+    return [i18n.t("next", lang, id=upcoming.id, function=upcoming.function, path=path,
+                   status=i18n.status_word(upcoming.status, lang))]
+
+
+def site_url(guide: str, lang: str = "en") -> str:
+    """docs/en/chapters/ch01-tensors.md#ex-1-1 -> http://127.0.0.1:8000/chapters/ch01-tensors/#ex-1-1 (the page
+    `mkdocs serve` shows; Chinese under /zh/)."""
+    page, _, anchor = guide.partition("#")
+    page = page.removeprefix("docs/en/").removesuffix(".md") + "/"
+    return f"{SITE}/{'zh/' if lang == 'zh' else ''}{page}" + (f"#{anchor}" if anchor else "")
+
+
+def _exercise_lines(group: list[ExerciseResult], style: ReportStyle, target: str = "") -> list[str]:
     lines, shown_broken = [], set()
     for exercise in group:
         status = style.paint(pad(i18n.status_word(exercise.status, style.lang), 19), exercise.status)
@@ -75,11 +134,44 @@ def _exercise_lines(group: list[ExerciseResult], style: ReportStyle) -> list[str
                 shown_broken.add(message)
                 lines.extend(indent + line for line in message.strip().splitlines()[:MESSAGE_LINES])
         elif exercise.status not in (PASSED, NOT_ATTEMPTED):
-            lines.extend(indent + line for line in failure_lines(exercise.first_failure, style))
-            lines.extend(indent + line for line in hint_lines(exercise, style))
-            guide = i18n.guide_link(exercise.guide, style.lang)
-            lines.append(indent + style.paint(i18n.t("guide", style.lang, guide=guide), "guide"))
+            lines.extend(indent + line for line in _failed_lines(exercise, style))
+        if exercise.status != BROKEN:
+            lines.extend(indent + line for line in output_lines(exercise.output, style))
     return lines
+
+
+def _failed_lines(exercise: ExerciseResult, style: ReportStyle) -> list[str]:
+    """The most telling failure (one that names a known mistake, if any check's does), how many others failed, the
+    hint and the guide."""
+    lines = []
+    telling = exercise.telling()
+    if telling is not None:
+        lines += failure_lines(telling[1], style, exercise.id)
+    others = len([c for c in exercise.failing() if c.status != NOT_ATTEMPTED]) - 1
+    if others > 0:
+        command = _show_all_command(exercise.id, style)
+        lines.append(i18n.t("one more failed" if others == 1 else "more failed", style.lang, count=others,
+                            command=command))
+    lines += hint_lines(exercise, style)
+    guide = i18n.guide_link(exercise.guide, style.lang)
+    lines.append(style.paint(i18n.t("guide", style.lang, guide=guide), "guide"))
+    return lines
+
+
+def output_lines(output: str, style: ReportStyle, limit: int = OUTPUT_LINES) -> list[str]:
+    """What the learner's code printed, the first `limit` lines, each behind a bar so it reads as theirs."""
+    printed = output.splitlines()
+    if not printed:
+        return []
+    runs: list[list] = []  # [line, times]: a line printed many times in a row (a check calls your code often) once
+    for line in printed:
+        if runs and runs[-1][0] == line:
+            runs[-1][1] += 1
+        else:
+            runs.append([line, 1])
+    shown = i18n.t("printed first", style.lang, count=limit) if len(runs) > limit else ""
+    return [i18n.t("printed", style.lang, count=len(printed), shown=shown)] + \
+        [f"| {line}" + (f"   (x{times})" if times > 1 else "") for line, times in runs[:limit]]
 
 
 def _total_line(exercises: list[ExerciseResult], lang: str = "en") -> str:
@@ -101,11 +193,12 @@ def gradescope_results(exercises: list[ExerciseResult], *, report: str, started:
     tests = []
     for exercise in ordered(exercises):
         for check in exercise.checks.values():
-            output = check.message
-            if output:
+            failure = check.failure
+            output = ""
+            if failure is not None:
                 guide = i18n.guide_link(exercise.guide, plain.lang)
-                output = "\n".join(failure_lines_full(output, plain) + hint_lines(exercise, plain)
-                                   + [i18n.t("guide", plain.lang, guide=guide)])
+                output = "\n".join(failure_lines_full(failure, plain) + hint_lines(exercise, plain)
+                                    + [i18n.t("guide", plain.lang, guide=guide)])
             tests.append({
                 "name": f"{exercise.id} {exercise.function}: {check.question}",
                 "number": exercise.id,
@@ -130,11 +223,16 @@ def gradescope_results(exercises: list[ExerciseResult], *, report: str, started:
     return results
 
 
-def failure_lines_full(message: str, style: ReportStyle) -> list[str]:
-    """Like failure_lines, without cutting the message short (results.json has room)."""
-    named = mistakes.found_in(message)
+def failure_lines_full(failure: Failure | str, style: ReportStyle) -> list[str]:
+    """Like failure_lines, without cutting the message short (results.json and `coursekit explain` have room)."""
+    if isinstance(failure, str):
+        failure = Failure(failure, mistakes.found_in(failure))
+    named = list(failure.mistakes)
     head = [mistakes.describe_in(m, style.lang) for m in named]
-    return head + (mistakes.without(message, named) if named else message).splitlines()
+    lines = head + (mistakes.without(failure.message, named) if named else failure.message).splitlines()
+    if failure.location is not None:
+        lines.append(i18n.t("your code", style.lang, where=failure.location.text()))
+    return lines
 
 
 def write_results(path: Path, results: dict) -> None:

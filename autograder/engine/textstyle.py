@@ -22,6 +22,7 @@ class ReportStyle:
     colour: bool = False
     hint_levels: dict[str, int] = field(default_factory=dict)
     integrity: tuple[str, str] | None = None   # (sha256, "unmodified" | "modified" | "no manifest")
+    explain: bool = False  # can `coursekit explain N.M` show this run's failures (they are in the progress store)?
 
     def paint(self, text: str, what: str) -> str:
         return f"\033[{_COLOURS[what]}m{text}\033[0m" if self.colour and what in _COLOURS else text
@@ -44,14 +45,14 @@ def bar(done: float, total: float, style: ReportStyle, width: int = BAR_WIDTH) -
 
 
 def hint_lines(exercise, style: ReportStyle) -> list[str]:
-    """The hint at the learner's level: hints[0] is the nudge, `coursekit hint N.M` asks for the next; the last
-    level points into the guide."""
+    """The hint at the learner's level: hints[0] is the nudge, `coursekit hint N.M` asks for the next. The report
+    stays on the most explicit concrete hint reached: `coursekit hint` ends with a pointer into the guide, but the
+    report never swaps a concrete hint for it (the guide has its own line under the hint)."""
     hints = localised_hints(exercise.id, exercise.hints, style.lang, getattr(exercise, "hints_zh", None))
-    guide = i18n.guide_link(exercise.guide, style.lang)
-    levels = hints + [i18n.t("last hint", style.lang, guide=guide)]
-    level = min(style.hint_levels.get(exercise.id, 0), len(levels) - 1)
-    text = i18n.t("hint", style.lang, level=level + 1, count=len(levels), text=levels[level])
-    if level < len(levels) - 1:
+    count = len(hints) + 1  # the levels of `coursekit hint`: the hints, then the guide
+    level = min(style.hint_levels.get(exercise.id, 0), len(hints) - 1)
+    text = i18n.t("hint", style.lang, level=level + 1, count=count, text=hints[level])
+    if level < len(hints) - 1:
         text += " " + i18n.t("more hints", style.lang, id=exercise.id)
     return [style.paint(text, "hint")]
 
