@@ -7,6 +7,7 @@ from autograder.engine.plugin import (  # noqa: F401 - pytest finds hooks and fi
     pytest_collection_finish,
     pytest_configure,
     pytest_deselected,
+    pytest_report_teststatus,
     pytest_runtest_call,
     pytest_runtest_makereport,
     pytest_runtest_setup,

@@ -13,6 +13,7 @@ from torch.testing import assert_close as _assert_close
 
 from autograder.engine import mistakes
 from autograder.engine.calls import Called, describe
+from autograder.engine.devices import DeviceFailure
 
 
 def _unpack(actual: Any, what: str | None) -> tuple[Any, str]:
@@ -23,7 +24,7 @@ def _unpack(actual: Any, what: str | None) -> tuple[Any, str]:
 
 def mistake(mistake_id: str, context: str = "") -> None:
     """Fail, naming a known mistake from the catalog (engine/mistakes.py) after `context` (what was called)."""
-    raise AssertionError(f"{context}\n{mistakes.describe(mistake_id)}".strip())
+    raise mistakes.NamedMistake(mistake_id, context)  # the same text as before, and the id as a field
 
 
 def that(condition: bool, message: str) -> None:
@@ -81,9 +82,10 @@ def tensor_like(value: Any, expected: torch.Tensor, *, what: str, check_dtype: b
         that(value.dtype == expected.dtype,
              f"{what}\nIt returned dtype {value.dtype}; expected {expected.dtype}. Keep the input's dtype: create new "
              "tensors with dtype=x.dtype (or *_like functions), and avoid numpy round trips.")
-    that(value.device == expected.device,
-         f"{what}\nIt returned a tensor on {value.device}; expected one on {expected.device}, the device of the input. "
-         "Create new tensors with device=x.device, and keep the result of .to(device).")
+    if value.device != expected.device:
+        raise DeviceFailure(
+            f"{what}\nIt returned a tensor on {value.device}; expected one on {expected.device}, the device of the "
+            "input. Create new tensors with device=x.device, and keep the result of .to(device).")
 
 
 def _shape_mistake(got: torch.Size, want: torch.Size) -> str:
