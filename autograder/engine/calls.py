@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 import torch
 
-from autograder.engine.devices import MixedDevicesError, SameDeviceChecker
+from autograder.engine.devices import DeviceFailure, MixedDevicesError, SameDeviceChecker
 
 
 @dataclass
@@ -77,7 +77,7 @@ def call(function: Callable, *args, **kwargs) -> Called:
         raise AssertionError(f"Called {text}: it raised NotImplementedError: {error}. (Some operations have no "
                              "implementation on every device; a plainer torch operation usually does.)") from error
     except MixedDevicesError as error:
-        raise AssertionError(f"Called {text}: {error}") from None
+        raise DeviceFailure(f"Called {text}: {error}") from None
     except Exception as error:  # noqa: BLE001 - any learner error becomes feedback
         raise AssertionError(f"Called {text}: it raised {type(error).__name__}: {error}") from error
     return Called(value, text)

@@ -36,22 +36,40 @@ def describe_devices() -> str:
         return "Devices checked: " + ", ".join(checked_devices()) + "."
     return (
         "Devices checked: cpu, and meta under a same-device checker. No GPU was available, so nothing ran on "
-        "CUDA or MPS; the meta checks catch tensors created on the wrong device."
+        "CUDA or MPS; the meta checks catch tensors created on the wrong device, and cost points for nothing else."
     )
 
 
-class MixedDevicesError(AssertionError):
+class DeviceFailure(AssertionError):
+    """A failure that the device itself proves: tensors on two devices in one operation, or a result on the wrong
+    device. On the meta stand-in only these cost points (see META_RULE)."""
+
+
+class MixedDevicesError(DeviceFailure):
     """An operation received tensors that live on different devices."""
+
+
+META_RULE = (
+    "On meta a run can only fail for what meta proves: tensors on two devices in one operation, or a result on the "
+    "wrong device. Anything meta cannot do (.item(), .cpu(), reading values, data-dependent operations) leaves that "
+    "run inconclusive, and the cpu run of the same check decides: the grade is the same with or without a GPU."
+)
+
+
+def is_meta_run(params: dict) -> bool:
+    """Is this run of a check the one on the meta stand-in (the `device` fixture's meta parameter)?"""
+    return str(params.get("device", "")) == "meta"
 
 
 class SameDeviceChecker(TorchDispatchMode):
     """Raise when one aten op gets tensors on more than one device.
 
     0-dim cpu tensors are allowed beside any device (PyTorch itself treats them as scalars), and so are integer
-    and bool tensors used as indices by the indexing ops.
+    and bool cpu tensors used as indices by advanced indexing (`x[idx]`, `x[idx] = v`), which CUDA accepts too.
+    gather, scatter and index_select are not exempt: on CUDA they fail with an index on another device.
     """
 
-    _INDEX_OPS = ("index", "index_put", "_index_put_impl_", "index_select", "gather", "scatter")
+    _INDEX_OPS = ("index", "index_put", "_index_put_impl_")
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
@@ -70,4 +88,4 @@ class SameDeviceChecker(TorchDispatchMode):
         if tensor.device.type == "cpu" and tensor.dim() == 0:
             return True
         name = func.__name__.split(".")[0]
-        return name in self._INDEX_OPS and not tensor.is_floating_point()
+        return name in self._INDEX_OPS and tensor.device.type == "cpu" and not tensor.is_floating_point()

@@ -15,7 +15,7 @@ import torch
 from torch.testing import assert_close as _assert_close
 
 from autograder.engine.calls import describe
-from autograder.engine.devices import MixedDevicesError, SameDeviceChecker
+from autograder.engine.devices import DeviceFailure, MixedDevicesError, SameDeviceChecker
 
 # Building the first optimizer of a process imports torch._dynamo (seconds on a busy machine). Do it now, while the
 # checks are collected: inside a check it would count against the check's time limit, and a timeout that interrupts
@@ -55,7 +55,7 @@ def run_step(optimizer, text: str) -> None:
     except NotImplementedError:
         raise
     except MixedDevicesError as error:
-        raise AssertionError(f"{text}\nstep() failed: {error}") from None
+        raise DeviceFailure(f"{text}\nstep() failed: {error}") from None
     except Exception as error:  # noqa: BLE001 - any learner error becomes feedback
         raise AssertionError(f"{text}\nstep() raised {type(error).__name__}: {error}") from error
 
@@ -100,7 +100,8 @@ def compare_with_oracle(make_learner: Callable, make_oracle: Callable, *, setup:
 def _same(got: torch.Tensor, want: torch.Tensor, where: str, diagnosis: Callable[[], str]) -> None:
     if not isinstance(got, torch.Tensor) or got.shape != want.shape or got.dtype != want.dtype \
             or got.device != want.device:
-        raise AssertionError(f"{where} is {describe(got)}; expected {describe(want)}. Update the parameter in place "
+        failure = DeviceFailure if isinstance(got, torch.Tensor) and got.device != want.device else AssertionError
+        raise failure(f"{where} is {describe(got)}; expected {describe(want)}. Update the parameter in place "
                              "(p.add_(...), p.mul_(...)) so it keeps its shape, dtype and device.")
     if want.is_meta:
         return
