@@ -8,6 +8,11 @@ is replaced, at build time, by a ```python block holding the signature and docst
 `add_bias_column` as written in `exercises/ch01_tensors.py`, with `...` as the body. The name may
 be a function, a class (its signature, docstring and those of its methods) or `Class.method`.
 A missing file or name stops the build: a guide must never show an exercise that does not exist.
+
+On a Chinese page (docs/zh/) every `:::stub` line must be followed by the exercise's Chinese specification, an
+admonition `!!! abstract "中文规格"` right after it; the English docstring above it stays, as it is what the learner's
+file holds. A stub without one stops the build, and tests/test_zh_specs.py checks that each specification still
+says what the English docstring says (the exercise id, the argument names and the shapes).
 """
 from __future__ import annotations
 
@@ -20,6 +25,8 @@ from mkdocs.exceptions import PluginError
 
 STUB_LINE = re.compile(r"^(?P<indent>[ \t]*):::stub[ \t]+(?P<target>[\w.]+)[ \t]*$", re.MULTILINE)
 EXERCISES_DIR = "exercises"
+ZH_SPEC_TITLE = "中文规格"
+ZH_SPEC_LINE = re.compile(r'^[ \t]*!!! abstract "' + ZH_SPEC_TITLE + r'"[ \t]*$')
 
 
 def _header_and_docstring(node: ast.AST, lines: list[str]) -> list[str]:
@@ -91,11 +98,47 @@ def expand_stubs(markdown: str, exercises_dir: Path) -> str:
     return STUB_LINE.sub(replace, markdown)
 
 
+def stubs_with_zh_specs(markdown: str) -> list[tuple[str, str | None]]:
+    """(target, its Chinese specification's text or None) for every `:::stub` line, in page order.
+
+    The specification is the admonition `!!! abstract "中文规格"` on the first non-blank line after the stub line;
+    its text is the admonition's body, dedented.
+    """
+    lines = markdown.splitlines()
+    found = []
+    for number, line in enumerate(lines):
+        match = STUB_LINE.match(line)
+        if not match:
+            continue
+        following = next((j for j in range(number + 1, len(lines)) if lines[j].strip()), None)
+        if following is None or not ZH_SPEC_LINE.match(lines[following]):
+            found.append((match.group("target"), None))
+            continue
+        indent = len(lines[following]) - len(lines[following].lstrip()) + 4
+        body = []
+        for text in lines[following + 1:]:
+            if text.strip() and len(text) - len(text.lstrip()) < indent:
+                break
+            body.append(text[indent:])
+        found.append((match.group("target"), textwrap.dedent("\n".join(body)).strip()))
+    return found
+
+
+def require_zh_specs(markdown: str) -> None:
+    """A Chinese page shows no exercise without its Chinese specification."""
+    missing = [target for target, spec in stubs_with_zh_specs(markdown) if not spec]
+    if missing:
+        raise PluginError(f":::stub {', '.join(missing)}: no Chinese specification after it "
+                          f'(an admonition `!!! abstract "{ZH_SPEC_TITLE}"` on the next non-blank line)')
+
+
 def on_page_markdown(markdown, page, config, files):
     if ":::stub" not in markdown:
         return markdown
     exercises_dir = Path(config["config_file_path"]).parent / EXERCISES_DIR
     try:
+        if page.file.src_uri.startswith("zh/"):
+            require_zh_specs(markdown)
         return expand_stubs(markdown, exercises_dir)
     except PluginError as err:
         raise PluginError(f"{page.file.src_uri}: {err}") from None
