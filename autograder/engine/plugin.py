@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from autograder.engine import curves, global_state, i18n, integrity
+from autograder.engine import curves, global_state, i18n, integrity, options
 from autograder.engine.devices import checked_devices, describe_devices, is_meta_run
 from autograder.engine.exercises import Exercise
 from autograder.engine.feedback import Failure, capped, learner_location
@@ -24,7 +24,7 @@ from autograder.engine.progress_store import ProgressStore, export_script
 from autograder.engine.report import ReportStyle, gradescope_results, text_report, write_results
 
 KIT_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_CHECK_TIMEOUT = 10.0
+DEFAULT_CHECK_TIMEOUT = options.DEFAULT_CHECK_TIMEOUT
 _GRADING = pytest.StashKey["GradingSession"]()
 
 
@@ -120,28 +120,7 @@ def _resolve_target(value: str) -> Path:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("autograder", "grading the course's exercises")
-    if any("--target" in option.names() for option in group.options):
-        return  # the kit's root conftest.py registered them already (for `pytest` run from a subfolder)
-    group.addoption("--exercise", action="append", default=[], metavar="ID",
-                    help="grade only this exercise (8.1), function (train_one_epoch) or chapter (8); repeatable. "
-                         "`-k 8.1` and `-k train_one_epoch` do the same")
-    group.addoption("--target", default="exercises",
-                    help="folder to grade, laid out like exercises/ (default: exercises; `solutions` = reference)")
-    group.addoption("--results", default=None, metavar="FILE",
-                    help="also write a Gradescope-format results.json to FILE")
-    group.addoption("--visibility", default="visible",
-                    choices=["visible", "hidden", "after_due_date", "after_published"],
-                    help="Gradescope visibility of the results (default: visible)")
-    group.addoption("--check-timeout", type=float, default=DEFAULT_CHECK_TIMEOUT, metavar="SECONDS",
-                    help="stop a check that runs longer than this: probably an infinite loop (default: 10)")
-    group.addoption("--lang", default=None, choices=list(i18n.LANGUAGES),
-                    help="language of the report: en or zh (default: COURSEKIT_LANG, then the locale, then en)")
-    group.addoption("--record-progress", action=argparse.BooleanOptionalAction, default=None,
-                    help="keep each exercise's result in .coursekit/progress.sqlite (default: only when grading "
-                         "exercises/)")
-    group.addoption("--plots", default=None, metavar="DIR",
-                    help="save loss curves of training exercises (yours against the reference) as PNGs in DIR")
+    options.add_options(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
