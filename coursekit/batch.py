@@ -8,13 +8,16 @@ How it is fast: this process imports torch, pytest and the checks once, collects
 reference solutions once; then it forks one child per student (per student and chapter with --per-chapter). A child
 starts with everything in memory (copy-on-write), so no submission pays for importing torch or collecting the checks.
 
-How it is safe (see sandbox.py for the walls): a child sees only its student's folder, read-only, never solutions/,
-the output folder or other students' folders; it has no network, a memory limit, and runs as `nobody` when the
-grader runs as root. Results travel back through a pipe as one JSON line per check; the points, names and order of
-the checks come from this process's own collection, made before any learner code ran, so a child can only say
-"passed" or "failed" for the check it was asked to run, in order. A child that hangs is killed (per check and per
-chapter); one that crashes, exits or runs out of memory loses the check it was running (or, during a chapter's import,
-that chapter), and a fresh child picks up the remaining checks.
+How it is safe (sandbox.py has the walls, child.py the child): each child is PID 1 of its own PID namespace (its
+descendants die with it and cannot signal the grader), runs as an unprivileged uid of its own, sees its student's
+folder as a read-only copy and never solutions/, the output folder, other students' folders, homes or host sockets;
+every file system is read-only but a small private /tmp; it has no network and bounded memory, CPU time, processes
+and file sizes. Results travel back through a pipe, one authenticated line per event (child.seal); a line the
+child's grading code did not write stops the child and costs the running check. The points, names and order of the
+checks come from this process's own collection, made before any learner code ran, so a child can only say "passed"
+or "failed" for the check it was asked to run, in order. A child that hangs is killed (per check and per chapter);
+one that crashes, exits or runs out of memory loses the check it was running (or, during a chapter's import, that
+chapter), and a fresh child picks up the remaining checks.
 """
 from __future__ import annotations
 
@@ -34,7 +37,6 @@ from pathlib import Path
 KIT_ROOT = Path(__file__).resolve().parents[1]
 CHAPTER_FILE = re.compile(r"^ch\d\d_\w+\.py$")
 GRACE_SECONDS = 5.0
-MESSAGE_LIMIT = 4000
 STREAM_LIMIT = 4 * 1024 * 1024
 
 
@@ -74,6 +76,10 @@ class Job:
     imported: bool = True  # False while the child imports `chapter`
     chapter_started: float = 0.0
     killed_for: str = ""
+    uid: int | None = None  # the child's own unprivileged uid (sandbox.sandbox_uid), when the grader is root
+    key: bytes = b""  # authenticates the child's result lines (child.seal); drawn afresh for every child
+    sequence: int = 0  # the next line's number
+    contained: bool = False  # PID 1 of its own PID namespace: its descendants die with it
 
 
 @dataclass
@@ -313,13 +319,19 @@ class _Scheduler:
         self.running.clear()
 
     def _start(self, job: Job) -> None:
+        from coursekit import child, sandbox
+
+        used = {j.uid for j in self.running.values()}
+        job.uid = next((uid for uid in (sandbox.sandbox_uid(slot) for slot in range(self.run_options.workers + 1))
+                        if uid not in used), None)
+        job.key, job.sequence = os.urandom(32), 0
         read_fd, write_fd = os.pipe()
         sys.stdout.flush()
         sys.stderr.flush()
-        pid = os.fork()
+        pid, job.contained = sandbox.fork_contained(self.run_options.namespaces)
         if pid == 0:  # the child: never returns
             os.close(read_fd)
-            _child(self.config, self.items, job, write_fd, self.klass.hidden, self.run_options)
+            child.run(self.config, self.items, job, write_fd, self.klass.hidden, self.run_options, KIT_ROOT)
         os.close(write_fd)
         os.set_blocking(read_fd, False)
         job.pid, job.read_fd, job.started = pid, read_fd, time.time()
@@ -329,6 +341,8 @@ class _Scheduler:
         self.children += 1
 
     def _poll(self) -> None:
+        from coursekit import child
+
         ready, _, _ = select.select(list(self.running), [], [], 0.2)
         for fd in ready:
             job = self.running[fd]
@@ -342,7 +356,7 @@ class _Scheduler:
                 *lines, job.buffer = job.buffer.split(b"\n")
                 for line in lines:
                     self._message(job, line)
-                if job.received > STREAM_LIMIT:
+                if job.received > STREAM_LIMIT or len(job.buffer) > child.LINE_LIMIT:
                     self._kill(job, "it sent more than the grader reads")
             else:
                 self._finish(job)
@@ -356,18 +370,23 @@ class _Scheduler:
                 self._kill(job, "timeout")
 
     def _message(self, job: Job, line: bytes) -> None:
-        """One JSON line from a child; anything out of protocol (wrong check, wrong order, bad status) is ignored."""
+        """One line from a child. A line its grading code did not write (child.unseal: forged, replayed, malformed)
+        stops the child, costing the check it was running; a sealed line out of protocol is ignored."""
         from autograder.engine import plugin
         from autograder.engine.outcomes import BROKEN, FAILED, NOT_ATTEMPTED, PASSED, TIMEOUT
+        from coursekit import child
 
-        try:
-            message = json.loads(line)
-            kind = message["e"]
-        except (ValueError, KeyError, TypeError):
+        if job.killed_for:
             return
+        message = child.unseal(job.key, job.sequence, line)
+        if message is None:
+            self._kill(job, "it sent a result line the grader did not write (forged or corrupted)")
+            return
+        job.sequence += 1
+        kind = message["e"]
         expected = job.indexes[0] if job.indexes else None
         if kind == "sandbox":
-            self.sandbox = str(message.get("mode", ""))[:40]
+            self.sandbox = str(message.get("mode", ""))[:120]
         elif kind == "chapter" and expected is not None and job.current is None \
                 and message.get("c") == plugin.chapter_of(self.items[expected]):
             job.chapter, job.imported, job.chapter_started = message["c"], False, time.time()
@@ -382,7 +401,7 @@ class _Scheduler:
             if status not in (PASSED, FAILED, TIMEOUT, NOT_ATTEMPTED, BROKEN):
                 status, text = FAILED, "The grader received an unreadable result for this check."
             else:
-                text = str(message.get("m", ""))[:MESSAGE_LIMIT]
+                text = str(message.get("m", ""))[:child.MESSAGE_LIMIT]
             self.statuses[(job.student.name, expected)] = (status, text)
             job.indexes.pop(0)
             job.current = None
@@ -394,10 +413,11 @@ class _Scheduler:
 
     def _kill(self, job: Job, reason: str) -> None:
         job.killed_for = reason
-        try:
-            os.killpg(job.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        for kill in (os.kill, os.killpg):  # the child (PID 1 of its namespace: all of it goes), then its group
+            try:
+                kill(job.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
 
     def _finish(self, job: Job) -> None:
         from autograder.engine import plugin
@@ -410,6 +430,10 @@ class _Scheduler:
             os.killpg(job.pid, signal.SIGKILL)  # whatever the child left behind (DataLoader workers)
         except (ProcessLookupError, PermissionError):
             pass
+        if not job.contained:  # no PID namespace took the descendants with the child: everything of its uid goes
+            from coursekit import sandbox
+
+            sandbox.sweep(job.uid)
         self.peak_rss.append(usage.ru_maxrss / 1024)
         key = job.chapter if self.run_options.per_chapter else "all chapters"
         self.cpu[key] = self.cpu.get(key, 0.0) + usage.ru_utime + usage.ru_stime
@@ -488,125 +512,3 @@ def _how_it_ended(status: int, killed_for: str) -> str:
         name = signal.Signals(number).name if number in signal.Signals._value2member_map_ else str(number)
         return f"killed by signal {name}" + (", probably out of memory" if number == signal.SIGKILL else "")
     return f"it exited with status {os.waitstatus_to_exitcode(status)}"
-
-
-def _child(config, items, job: Job, write_fd: int, hidden: list[Path], options: Options) -> None:
-    """In the forked child: wall off, import the learner's chapter, run the remaining checks, report each. Never
-    returns."""
-    code = 0
-    try:
-        code = _grade_in_child(config, items, job, write_fd, hidden, options)
-    except BaseException:  # noqa: BLE001 - the parent notices the missing results and says so
-        code = 70
-    finally:
-        os._exit(code)
-
-
-def _grade_in_child(config, items, job: Job, write_fd: int, hidden: list[Path], options: Options) -> int:
-    from coursekit import sandbox
-
-    os.setpgid(0, 0)
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    devnull = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(devnull, fd)
-    os.close(devnull)
-    # The pipe moves to a fixed high descriptor, and anything else inherited (other children's pipes) is closed.
-    os.dup2(write_fd, 1023)
-    os.close(write_fd)
-    os.closerange(3, 1023)
-
-    def send(**message) -> None:
-        data = (json.dumps(message) + "\n").encode()
-        while data:
-            data = data[os.write(1023, data):]
-
-    from autograder.engine import global_state, plugin
-    from autograder.engine import loading
-    from autograder.engine.loading import ChapterBroken
-    from autograder.engine.outcomes import FAILED
-
-    parent = config.stash[plugin._GRADING]
-    grading = plugin.GradingSession(job.student.folder, options.check_timeout)
-    grading._loaded = {key: module for key, module in parent._loaded.items() if key[0] == parent.reference}
-    config.stash[plugin._GRADING] = grading
-    read_only = [KIT_ROOT, Path(sys.prefix), Path(sys.base_prefix), loading.alias_dir(),
-                 *(Path(p) for p in sys.path if p and Path(p).is_dir() and not Path(p).is_relative_to("/tmp/pytest-of-root"))]
-    walls = sandbox.Walls(job.student.folder, [h for h in hidden if h.resolve() != job.student.folder.resolve()],
-                          options.memory_mb, options.namespaces, read_only)
-    mode = sandbox.enter(walls)
-    _drop_privileges()
-    reference_names = {m.__name__ for m in grading._loaded.values()}
-    for name in reference_names:
-        sys.modules.pop(name, None)
-    # A spawned DataLoader worker re-runs the __main__ module: not the grader's (whatever started it), an empty one.
-    sys.modules["__main__"] = types.ModuleType("__main__")
-    global_state.guard_internals(extra=(json, os, sys))
-    send(e="sandbox", mode=mode)
-    os.chdir(job.student.folder)
-    chapter = None
-    for position, index in enumerate(job.indexes):
-        item = items[index]
-        if plugin.chapter_of(item) != chapter:
-            chapter = plugin.chapter_of(item)
-            send(e="chapter", c=chapter)
-            try:
-                grading.chapter(grading.target, chapter)
-            except ChapterBroken:
-                pass
-            if global_state.tampered_internals():
-                global_state.restore_internals()
-            send(e="imported")
-        following = job.indexes[position + 1] if position + 1 < len(job.indexes) else None
-        send(e="start", i=index)
-        item.ihook.pytest_runtest_protocol(item=item, nextitem=items[following] if following is not None else None)
-        tampered = global_state.tampered_internals()
-        if tampered:
-            global_state.restore_internals()
-            status, message = FAILED, (f"The code under test changed the grader itself: {tampered}. Exercise code "
-                                       "must not touch the grader, pytest or torch's own functions.")
-        else:
-            status, message = _recorded(grading, item)
-        send(e="done", i=index, s=status, m=message[:MESSAGE_LIMIT])
-    send(e="memory", private_mib=_private_mib())
-    return 0
-
-
-def _recorded(grading, item) -> tuple[str, str]:
-    from autograder.engine.outcomes import FAILED
-
-    exercise = item.get_closest_marker("exercise_check").kwargs["exercise"]
-    result = grading.exercises.get(exercise.id)
-    check = result.checks.get(item.originalname) if result else None
-    run_id = item.name[len(item.originalname):] or item.originalname
-    for ran, status, message in reversed(check.runs if check else []):
-        if ran == run_id:
-            return status, message
-    return FAILED, "The check did not run to the end (its setup or teardown failed)."
-
-
-def _drop_privileges() -> None:
-    """As root: drop every capability (and the bounding set, so exec cannot regain them), become undumpable and gain
-    no new privileges. The walls then stay up (no unmount), and /proc cannot reach the grader or other children."""
-    if os.geteuid() != 0:
-        return
-    import ctypes
-
-    libc = ctypes.CDLL(None, use_errno=True)
-    for capability in range(64):
-        libc.prctl(24, capability, 0, 0, 0)  # PR_CAPBSET_DROP
-    libc.prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS
-    libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0
-    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
-    data = (ctypes.c_uint32 * 6)()  # effective, permitted, inheritable (x2): all empty
-    if libc.capset(header, data) != 0:
-        raise OSError(ctypes.get_errno(), "capset")
-
-
-def _private_mib() -> float:
-    try:
-        with open("/proc/self/smaps_rollup") as rollup:
-            fields = dict(line.split(":", 1) for line in rollup if ":" in line)
-        return sum(int(fields[k].split()[0]) for k in ("Private_Clean", "Private_Dirty")) / 1024
-    except (OSError, KeyError, ValueError):
-        return 0.0

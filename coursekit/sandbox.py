@@ -1,19 +1,31 @@
-"""The walls around one grading process: memory, network, files, imports.
+"""The walls around one grading process: who it runs as, what it sees, what it may use, what it leaves behind.
 
-`enter()` runs in a freshly forked child, after the grader and the reference solutions are loaded and before any
-learner code runs. What it sets up:
+Parent side (the grader):
 
-- memory: RLIMIT_AS, the address space the grader already had plus the submission's allowance;
-- network: a new, empty network namespace (unshare CLONE_NEWNET) when the process may make one (root, or
-  CAP_SYS_ADMIN); always also an audit hook that refuses internet sockets (AF_INET, AF_INET6);
-- files: a private mount namespace (unshare CLONE_NEWNS) in which `solutions/`, the kit's own tests and git history,
-  the output folder and every other student's folder are covered by empty tmpfs mounts, and the student's own folder
-  is mounted read-only; always also an audit hook that refuses to open anything under those folders;
-- imports: a finder that refuses `solutions`, `tests` and `coursekit` to the learner's code, and the reference modules
-  taken out of sys.modules (the checks keep their own handle on them).
+- `fork_contained()` forks the child as the first process (PID 1) of a new PID namespace: when it dies, the kernel
+  kills every process it started, and no process inside can name (signal, trace) one outside;
+- `sweep(uid)` kills every process left running as a child's uid, where no PID namespace could be made.
 
-Without root the namespaces are skipped and the audit hook is the wall: it also refuses to start other programs
-(subprocess, os.system, exec) there, since a child process is out of the hook's reach. `mode()` says which applies.
+Child side, `enter(walls)`, in the freshly forked child, before any learner code runs:
+
+- limits: address space (the grader's own plus the submission's allowance), CPU seconds, processes (per uid), the size
+  of any file written, open files, no core dumps;
+- files: a private mount namespace in which every existing mount is read-only; `solutions/`, the kit's tests and git
+  history, the output folder, every other student's folder and the host's private places (home folders, /root,
+  /run with its sockets, /mnt, /media, /srv) are covered by empty read-only file systems; /tmp and /dev/shm are
+  fresh, size-limited file systems of the child's own; the interpreter, the virtual environment and the kit come
+  back, read-only, where they were (so a Python under /root works for an unprivileged child); the student's own folder
+  is a read-only copy; /proc is the new PID namespace's;
+- network and IPC: new, empty network and IPC namespaces (no host sockets, abstract or otherwise);
+- environment: the grader's environment variables are erased (os.environ, posix.environ and the process's own
+  environment block, which /proc/self/environ shows): the child gets PATH, HOME=/tmp and the locale;
+- privileges: the child becomes an unprivileged uid of its own (one per worker slot, never 0), with no capabilities,
+  no way to gain any (no_new_privs, an empty bounding set), undumpable;
+- Python: an audit hook refuses internet sockets, reading the hidden folders, and (without namespaces) starting
+  programs; a finder refuses `import solutions / tests / coursekit`.
+
+Without root (or where the kernel refuses namespaces) the uid switch, the mounts and the PID namespace are skipped and
+the audit hook is the wall; `enter()` returns which walls applied.
 """
 from __future__ import annotations
 
@@ -21,26 +33,43 @@ import ctypes
 import ctypes.util
 import os
 import resource
+import shutil
+import signal
 import socket
+import stat
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-CLONE_NEWNS, CLONE_NEWNET = 0x00020000, 0x40000000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
+CLONE_NEWNS, CLONE_NEWNET, CLONE_NEWPID, CLONE_NEWIPC = 0x00020000, 0x40000000, 0x20000000, 0x08000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = (
+    1, 2, 4, 8, 32, 4096, 16384, 1 << 18)
+_MOUNT_OPTIONS = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC, "noatime": 1024, "nodiratime": 2048,
+                  "relatime": 1 << 21}
+PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 4, 24, 38
 BLOCKED_IMPORTS = ("solutions", "tests", "coursekit")
 _PROCESS_EVENTS = ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "pty.spawn")
+# Where a host keeps what is not the course's business: homes, sockets, mounted media. Covered when they exist.
+HOST_PRIVATE = ("/root", "/home", "/run", "/var/run", "/mnt", "/media", "/srv", "/var/tmp", "/var/lib/docker")
+SANDBOX_UID_BASE = 2_000_000_000  # far above any account a system creates; one uid per worker slot
+_KEEP_ENVIRONMENT = ("LANG", "LC_ALL", "LC_CTYPE", "LANGUAGE", "COURSEKIT_LANG", "TZ")
 
 
 @dataclass
 class Walls:
-    """What one grading child may see: its own folder, read-only; never `hidden`."""
+    """What one grading child may see and use: its own folder, read-only; never `hidden`."""
 
     own_folder: Path
     hidden: list[Path] = field(default_factory=list)
     memory_mb: int = 2048
     namespaces: bool = True  # False: the audit-hook-only fallback (what a non-root user gets)
-    read_only: list[Path] = field(default_factory=list)  # the kit, Python, the packages: nothing may change them
+    read_only: list[Path] = field(default_factory=list)  # the kit, Python, the packages: visible, never writable
+    uid: int | None = None  # the unprivileged uid to become (root only); None: stay who we are
+    cpu_seconds: int = 3600
+    processes: int = 128  # processes and threads the uid may have at once
+    file_mb: int = 64  # the largest file the child may write
+    tmp_mb: int = 128  # /tmp and /dev/shm, each
+    own_mb: int = 64  # the copy of the student's folder
 
 
 def mode(namespaces: bool = True) -> str:
@@ -48,29 +77,24 @@ def mode(namespaces: bool = True) -> str:
     return "namespaces" if namespaces and os.geteuid() == 0 and sys.platform == "linux" else "audit hook only"
 
 
-def enter(walls: Walls) -> str:
-    """Put the walls up around this process (a fresh child); returns the mode that applies."""
-    _limit_memory(walls.memory_mb)
-    applied = mode(walls.namespaces)
-    if applied == "namespaces":
-        try:
-            _namespaces(walls)
-        except OSError:
-            applied = "audit hook only"
-    _audit_hook(walls, block_processes=applied != "namespaces")
-    sys.meta_path.insert(0, _RefuseImports())
-    for name in list(sys.modules):
-        if name.split(".")[0] in BLOCKED_IMPORTS and name not in ("coursekit.batch", "coursekit.sandbox"):
-            del sys.modules[name]
-    return applied
+def sandbox_uid(slot: int) -> int | None:
+    """The uid of worker slot `slot` (as root on Linux), inside the uid range this user namespace maps."""
+    if os.geteuid() != 0 or sys.platform != "linux":
+        return None
+    try:
+        extents = [tuple(int(n) for n in line.split()) for line in Path("/proc/self/uid_map").read_text().splitlines()]
+    except (OSError, ValueError):
+        return None
+    for inside, _, count in extents:
+        if inside <= SANDBOX_UID_BASE + slot < inside + count:
+            return SANDBOX_UID_BASE + slot
+    widest = max(extents, key=lambda e: e[2], default=None)
+    if widest is None or widest[2] < slot + 3:
+        return None
+    return widest[0] + widest[2] - 2 - slot  # the top of the widest mapped range, below the overflow uid
 
 
-def _limit_memory(memory_mb: int) -> None:
-    with open("/proc/self/statm") as statm:
-        current = int(statm.read().split()[0]) * resource.getpagesize()
-    limit = current + memory_mb * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
+# --- parent side ------------------------------------------------------------------------------------------------
 
 def _libc():
     libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
@@ -84,33 +108,259 @@ def _check(result: int, what: str) -> None:
         raise OSError(errno, f"{what}: {os.strerror(errno)}")
 
 
+def fork_contained(pid_namespace: bool = True) -> tuple[int, bool]:
+    """fork(); returns (pid, contained). The child is PID 1 of a new PID namespace when this process may make one
+    (root on Linux): its death takes every descendant with it, and nothing inside can signal the grader."""
+    libc = own = None
+    if pid_namespace and os.geteuid() == 0 and sys.platform == "linux":
+        try:
+            own = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+            libc = _libc()
+            _check(libc.unshare(CLONE_NEWPID), "unshare(CLONE_NEWPID)")
+        except OSError:
+            if own is not None:
+                os.close(own)
+            libc = own = None
+    try:
+        pid = os.fork()
+    except BaseException:
+        pid = -1
+        raise
+    finally:
+        if own is not None and pid != 0:
+            # Later forks of the grader (the next child, a sweep) must not land in this child's namespace.
+            _check(libc.setns(own, CLONE_NEWPID), "setns back to the grader's PID namespace")
+            os.close(own)
+    if pid == 0 and own is not None:
+        os.close(own)
+    return pid, own is not None
+
+
+def sweep(uid: int | None) -> None:
+    """Kill every process running as `uid` (a child's descendants, where no PID namespace held them)."""
+    if uid is None or uid == 0 or os.geteuid() != 0:
+        return
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            os.kill(-1, signal.SIGKILL)  # every process this uid may signal: exactly the uid's own, atomically
+        except OSError:
+            pass
+        os._exit(0)
+    os.waitpid(pid, 0)
+
+
+# --- child side -------------------------------------------------------------------------------------------------
+
+def enter(walls: Walls) -> str:
+    """Put the walls up around this process (a fresh child); returns the walls that apply, in words."""
+    _limit(walls)
+    applied = []
+    namespaces = mode(walls.namespaces) == "namespaces"
+    if namespaces:
+        try:
+            _namespaces(walls)
+            applied.append("mount+net+ipc namespaces" + (", pid namespace" if os.getpid() == 1 else ""))
+        except OSError:
+            namespaces = False
+    _scrub_environment()
+    _audit_hook(walls, block_processes=not namespaces)
+    sys.meta_path.insert(0, _RefuseImports())
+    for name in list(sys.modules):
+        if name.split(".")[0] in BLOCKED_IMPORTS and name not in ("coursekit.batch", "coursekit.sandbox",
+                                                                    "coursekit.child"):
+            del sys.modules[name]
+    uid = walls.uid if walls.uid is not None and (namespaces or _readable_by_others(walls)) else None
+    _drop_privileges(uid)
+    if uid is not None:
+        applied.append(f"uid {uid}")
+    applied.append("audit hook")
+    return ", ".join(applied) if namespaces else "audit hook only" + (f", uid {uid}" if uid is not None else "")
+
+
+def _limit(walls: Walls) -> None:
+    with open("/proc/self/statm") as statm:
+        current = int(statm.read().split()[0]) * resource.getpagesize()
+    mib = 1024 * 1024
+    limits = {
+        resource.RLIMIT_AS: current + walls.memory_mb * mib,
+        resource.RLIMIT_CPU: walls.cpu_seconds,
+        resource.RLIMIT_FSIZE: walls.file_mb * mib,
+        resource.RLIMIT_CORE: 0,
+        resource.RLIMIT_NOFILE: 4096,
+    }
+    if walls.uid is not None:  # counted per uid: only meaningful for a uid of the child's own
+        limits[resource.RLIMIT_NPROC] = walls.processes
+    for kind, value in limits.items():
+        _, hard = resource.getrlimit(kind)
+        new_hard = value + 5 if kind == resource.RLIMIT_CPU else value  # SIGXCPU first, SIGKILL 5 s later
+        if hard != resource.RLIM_INFINITY:
+            new_hard = min(new_hard, hard)
+        resource.setrlimit(kind, (min(value, new_hard), new_hard))
+
+
 def _mount(libc, source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
     encode = lambda s: s.encode() if s is not None else None  # noqa: E731
     _check(libc.mount(encode(source), encode(target), encode(fstype), flags, encode(data)), f"mount {target}")
 
 
+def _mounts() -> list[tuple[str, int]]:
+    """Every mount point of this namespace with its per-mount flags, shallowest first."""
+    found = []
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        fields = line.split()
+        point = fields[4].encode().decode("unicode_escape")  # mountinfo writes a space as \040
+        flags = sum(_MOUNT_OPTIONS.get(option, 0) for option in fields[5].split(","))
+        found.append((point, flags))
+    return sorted(set(found), key=lambda entry: len(Path(entry[0]).parts))
+
+
 def _namespaces(walls: Walls) -> None:
     libc = _libc()
-    _check(libc.unshare(CLONE_NEWNS | CLONE_NEWNET), "unshare")
+    _check(libc.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC), "unshare")
     _mount(libc, None, "/", None, MS_REC | MS_PRIVATE)
     own = walls.own_folder.resolve()
-    for folder in sorted({p.resolve() for p in walls.read_only if p.is_dir()}, key=lambda p: len(p.parts)):
-        _mount(libc, str(folder), str(folder), None, MS_BIND | MS_REC)
-        _mount(libc, None, str(folder), None, MS_REMOUNT | MS_BIND | MS_RDONLY)
-    handle = os.open(own, os.O_PATH | os.O_DIRECTORY)
+    keep = {p.resolve() for p in walls.read_only if p.is_dir()}
+    handles = {path: os.open(path, os.O_PATH | os.O_DIRECTORY) for path in keep | {own}}
     try:
-        covered = sorted({h.resolve() for h in walls.hidden if h.is_dir()}, key=lambda p: len(p.parts))
-        for hidden in covered:
-            _mount(libc, "none", str(hidden), "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=0755")
-            if own.is_relative_to(hidden) and own != hidden:
-                # The student's own folder sat under a hidden one: it comes back, alone, at the same path.
-                (hidden / own.relative_to(hidden)).mkdir(parents=True, exist_ok=True)
-        _mount(libc, f"/proc/self/fd/{handle}", str(own), None, MS_BIND | MS_REC)
-        _mount(libc, None, str(own), None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
-        for hidden in covered:
-            _mount(libc, "none", str(hidden), "tmpfs", MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, "size=64k")
+        for point, flags in _mounts():  # nothing that exists can be changed from here on
+            try:
+                _mount(libc, None, point, None, MS_REMOUNT | MS_BIND | MS_RDONLY | flags)
+            except OSError:
+                pass  # a mount the kernel will not remount (some /proc and /sys entries): read-only for a uid anyway
+        writable = {Path("/tmp"), Path("/dev/shm")}
+        covers = {p.resolve() for p in [*walls.hidden, *(Path(h) for h in HOST_PRIVATE), Path.home(), *writable]
+                  if p.is_dir() and not p.is_symlink()}
+        covers = {c for c in covers if c not in keep and c != own and c != Path("/")}
+        applied: dict[Path, str] = {}
+        for path in sorted(covers | keep | {own}, key=lambda p: len(p.parts)):
+            enclosing = max((p for p in applied if path.is_relative_to(p) and p != path),
+                            key=lambda p: len(p.parts), default=None)
+            under_cover = enclosing is not None and applied[enclosing] == "cover"
+            if path == own:
+                _make_mount_point(path, under_cover)
+                _own_copy(libc, handles[own], path, walls.own_mb)
+                applied[path] = "keep"
+            elif path in keep:
+                if under_cover:
+                    _make_mount_point(path, True)
+                    _mount(libc, f"/proc/self/fd/{handles[path]}", str(path), None, MS_BIND | MS_REC)
+                    _mount(libc, None, str(path), None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+                applied[path] = "keep"
+            elif not under_cover:  # under another cover it is already out of sight
+                size = f"{walls.tmp_mb}m,mode=1777" if path in writable else "64k,mode=0755"
+                _mount(libc, "none", str(path), "tmpfs", MS_NOSUID | MS_NODEV, f"size={size}")
+                applied[path] = "cover"
+        for path, kind in applied.items():  # the mount points are made: the covers become read-only too
+            if kind == "cover" and path not in writable:
+                _mount(libc, "none", str(path), "tmpfs", MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, "size=64k")
     finally:
-        os.close(handle)
+        for handle in handles.values():
+            os.close(handle)
+    if os.getpid() == 1:  # the first process of a new PID namespace: /proc shows that namespace only
+        try:
+            _mount(libc, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        except OSError:
+            pass
+
+
+def _make_mount_point(path: Path, under_cover: bool) -> None:
+    """Inside a (still writable) covering tmpfs, the folders down to `path`, readable by anyone."""
+    if under_cover:
+        old = os.umask(0o022)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        finally:
+            os.umask(old)
+
+
+def _own_copy(libc, handle: int, target: Path, limit_mb: int) -> None:
+    """The student's folder, copied (as root, before the uid switch) into a read-only tmpfs at its own path: readable
+    by the child's uid whatever the host's permissions, and the original out of reach. Symlinks stay links (they
+    resolve inside the walls); bytecode caches are left out; at most `limit_mb` of files."""
+    source = f"/proc/self/fd/{handle}"
+    _mount(libc, "none", str(target), "tmpfs", MS_NOSUID | MS_NODEV, f"size={limit_mb + 1}m,mode=0755")
+    budget = limit_mb * 1024 * 1024
+    for folder, dirs, files in os.walk(source):
+        dirs[:] = [d for d in dirs if d != "__pycache__" and not os.path.islink(os.path.join(folder, d))]
+        relative = os.path.relpath(folder, source)
+        destination = target / relative if relative != "." else target
+        destination.mkdir(mode=0o755, exist_ok=True)
+        for name in [*files, *(d for d in os.listdir(folder) if os.path.islink(os.path.join(folder, d)))]:
+            path = os.path.join(folder, name)
+            if os.path.islink(path):
+                os.symlink(os.readlink(path), destination / name)
+                continue
+            info = os.stat(path, follow_symlinks=False)
+            if not stat.S_ISREG(info.st_mode) or info.st_size > budget:
+                continue
+            budget -= info.st_size
+            shutil.copyfile(path, destination / name, follow_symlinks=False)
+            os.chmod(destination / name, 0o644)
+            os.utime(destination / name, ns=(info.st_atime_ns, info.st_mtime_ns))
+    _mount(libc, "none", str(target), "tmpfs", MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, None)
+
+
+def _readable_by_others(walls: Walls) -> bool:
+    """Without a mount namespace, may an unprivileged uid still read what grading needs (Python, the kit, the
+    student's folder)? If not, the uid switch would only break the grading."""
+    needed = [Path(sys.base_prefix), Path(sys.prefix), walls.own_folder, *walls.read_only]
+    for path in needed:
+        path = path.resolve()
+        for part in [*reversed(path.parents), path]:
+            try:
+                mode_bits = part.stat().st_mode
+            except OSError:
+                return False
+            if not mode_bits & stat.S_IXOTH or (part == path and not mode_bits & stat.S_IROTH):
+                return False
+    return True
+
+
+def _scrub_environment() -> None:
+    """Erase the grader's environment from this process: the mapping, posix's copy and the environment block the
+    process started with (which /proc/self/environ reads), then set the few variables grading needs."""
+    import posix
+
+    kept = {k: v for k, v in os.environ.items() if k in _KEEP_ENVIRONMENT}
+    try:
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        start, end = int(fields[47]), int(fields[48])  # env_start, env_end: fields 50 and 51 of proc(5)
+        if 0 < start < end:
+            ctypes.memset(start, 0, end - start)
+    except (OSError, ValueError, IndexError):
+        pass
+    os.environ.clear()
+    posix.environ.clear()
+    os.environ.update({"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp", **kept})
+    import tempfile
+
+    tempfile.tempdir = "/tmp"
+
+
+def _drop_privileges(uid: int | None) -> None:
+    """As root: empty the capability bounding set (so nothing exec'd can regain one), become `uid` (which drops every
+    capability), gain no new privileges, become undumpable. Without a uid: drop the capabilities but stay root."""
+    if os.geteuid() != 0:
+        return
+    libc = _libc()
+    for capability in range(64):
+        libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0)
+    if uid is not None:
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+        if os.getuid() != uid or os.geteuid() != uid:
+            raise OSError("the uid switch did not take")
+    libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    if uid is None:
+        header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+        data = (ctypes.c_uint32 * 6)()  # effective, permitted, inheritable (x2): all empty
+        _check(libc.capset(header, data), "capset")
 
 
 def _audit_hook(walls: Walls, block_processes: bool) -> None:

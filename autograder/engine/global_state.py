@@ -82,7 +82,7 @@ def restore(before: dict) -> None:
 # changes_since() and undone by restore(), so it fails the check or the chapter import where it happened.
 _GUARDED_MODULE_PREFIXES = ("autograder", "_pytest.runner", "_pytest.reports", "_pytest.python", "_pytest.outcomes",
                             "_pytest.fixtures", "_pytest.main", "_pytest.skipping", "pytest_timeout", "pluggy",
-                            "coursekit.batch", "coursekit.sandbox")
+                            "coursekit.batch", "coursekit.sandbox", "coursekit.child")
 _GUARDED_TORCH = ("torch", "torch.testing", "torch.nn.functional", "torch.autograd", "torch.optim", "torch.nn",
                   "torch.nn.init", "torch.utils.data")
 _GUARD: dict[tuple[int, str], tuple] = {}  # (id(owner), attr) -> (namespace, owner, attr, label, value, code, defaults)

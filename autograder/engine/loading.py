@@ -31,6 +31,7 @@ def alias_dir() -> Path:
     """
     if "path" not in _ALIASES:
         folder = Path(tempfile.mkdtemp(prefix="autograder-modules-"))
+        folder.chmod(0o755)  # the class grader's children run as another uid and must read the links
         sys.path.append(str(folder))
         creator = os.getpid()
         atexit.register(lambda: os.getpid() == creator and shutil.rmtree(folder, ignore_errors=True))

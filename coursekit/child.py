@@ -1,0 +1,167 @@
+"""One grading child of `coursekit grade-class`: wall off, import the learner's chapters, run the checks, report.
+
+The parent (batch.py) forks this child with `sandbox.fork_contained()`; `run()` never returns. What crosses back is
+one line per event on a pipe, in the format `messages` below: JSON, at most LINE_LIMIT bytes, each line authenticated
+with a key the parent drew for this child (a keyed BLAKE2 digest over the line and its sequence number). A line the
+child's grading code did not write (a forged "passed" written to the pipe by learner code or by a process it
+started, a replayed line, garbage, an endless line) fails that authentication or the schema, and the parent stops
+the child: it costs the check that was running, never another student or the run.
+
+The key lives in this process's memory, where learner code runs too: code that digs it out of the grader's frames
+or heap can still forge its own lines. Only verdicts made outside the learner's process (observe here, decide in
+the parent) close that; see the threat model in docs/en/instructors.md.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import sys
+import types
+from pathlib import Path
+
+RESULT_FD = 1023
+LINE_LIMIT = 16 * 1024  # one message; a check's message is cut to MESSAGE_LIMIT before it is sent
+MESSAGE_LIMIT = 4000
+DIGEST_BYTES = 16
+
+
+def seal(key: bytes, sequence: int, message: dict) -> bytes:
+    """The line for `message`, the `sequence`-th this child sends: JSON, a tab, its keyed digest."""
+    body = json.dumps(message, separators=(",", ":"), ensure_ascii=True).encode()
+    return body + b"\t" + _digest(key, sequence, body).encode() + b"\n"
+
+
+def unseal(key: bytes, sequence: int, line: bytes) -> dict | None:
+    """The message in `line` if this child's grading code wrote it as its `sequence`-th line, else None."""
+    import hmac
+
+    if len(line) > LINE_LIMIT or line.count(b"\t") != 1:
+        return None
+    body, digest = line.split(b"\t")
+    if not hmac.compare_digest(digest, _digest(key, sequence, body).encode()):
+        return None
+    try:
+        message = json.loads(body)
+    except ValueError:
+        return None
+    return message if isinstance(message, dict) and isinstance(message.get("e"), str) else None
+
+
+def _digest(key: bytes, sequence: int, body: bytes) -> str:
+    return hashlib.blake2b(sequence.to_bytes(8, "big") + body, key=key, digest_size=DIGEST_BYTES).hexdigest()
+
+
+def run(config, items, job, write_fd: int, hidden: list[Path], options, kit_root: Path) -> None:
+    """In the forked child: never returns."""
+    code = 0
+    try:
+        code = _grade(config, items, job, write_fd, hidden, options, kit_root)
+    except BaseException:  # noqa: BLE001 - the parent notices the missing results and says so
+        code = 70
+    finally:
+        os._exit(code)
+
+
+def _grade(config, items, job, write_fd: int, hidden: list[Path], options, kit_root: Path) -> int:
+    import torch
+
+    from coursekit import sandbox
+
+    key, job.key = job.key, b""
+    os.setpgid(0, 0)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.close(devnull)
+    # The pipe moves to a fixed high descriptor, and anything else inherited (other children's pipes) is closed.
+    os.dup2(write_fd, RESULT_FD)
+    os.close(write_fd)
+    os.closerange(3, RESULT_FD)
+    sent = [0]
+
+    def send(**message) -> None:
+        data = seal(key, sent[0], message)
+        sent[0] += 1
+        while data:
+            data = data[os.write(RESULT_FD, data):]
+
+    from autograder.engine import global_state, loading, plugin
+    from autograder.engine.loading import ChapterBroken
+    from autograder.engine.outcomes import FAILED
+
+    parent = config.stash[plugin._GRADING]
+    grading = plugin.GradingSession(job.student.folder, options.check_timeout)
+    grading._loaded = {k: module for k, module in parent._loaded.items() if k[0] == parent.reference}
+    config.stash[plugin._GRADING] = grading
+    read_only = [kit_root, Path(sys.prefix), Path(sys.base_prefix), loading.alias_dir(),
+                 *(Path(p) for p in sys.path if p and Path(p).is_dir() and not Path(p).is_relative_to(job.student.folder))]
+    chapters = len({plugin.chapter_of(items[i]) for i in job.indexes})
+    walls = sandbox.Walls(job.student.folder, [h for h in hidden if h.resolve() != job.student.folder.resolve()],
+                          options.memory_mb, options.namespaces, read_only, uid=job.uid,
+                          cpu_seconds=int(options.timeout * chapters) + 10)
+    mode = sandbox.enter(walls)
+    for name in {m.__name__ for m in grading._loaded.values()}:
+        sys.modules.pop(name, None)
+    # A spawned DataLoader worker re-runs the __main__ module: not the grader's (whatever started it), an empty one.
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    global_state.guard_internals(extra=(json, os, sys, hashlib))
+    send(e="sandbox", mode=mode, uid=os.getuid())
+    os.chdir(job.student.folder)
+    # Tensor subclasses are treated as plain tensors by every torch function a check calls (a __torch_function__ that
+    # makes every comparison pass never runs); code that switches this back is named as tampering.
+    plain_tensors = torch._C.DisableTorchFunctionSubclass()
+    plain_tensors.__enter__()
+    chapter = None
+    for position, index in enumerate(job.indexes):
+        item = items[index]
+        if plugin.chapter_of(item) != chapter:
+            chapter = plugin.chapter_of(item)
+            send(e="chapter", c=chapter)
+            try:
+                grading.chapter(grading.target, chapter)
+            except ChapterBroken:
+                pass
+            if global_state.tampered_internals():
+                global_state.restore_internals()
+            send(e="imported")
+        following = job.indexes[position + 1] if position + 1 < len(job.indexes) else None
+        send(e="start", i=index)
+        item.ihook.pytest_runtest_protocol(item=item, nextitem=items[following] if following is not None else None)
+        tampered = global_state.tampered_internals()
+        if torch._C._is_torch_function_enabled():
+            tampered = "; ".join(filter(None, [tampered, "torch's __torch_function__ handling was switched back on"]))
+            plain_tensors.__enter__()
+        if tampered:
+            global_state.restore_internals()
+            status, message = FAILED, (f"The code under test changed the grader itself: {tampered}. Exercise code "
+                                       "must not touch the grader, pytest or torch's own functions.")
+        else:
+            status, message = _recorded(grading, item)
+        send(e="done", i=index, s=status, m=message[:MESSAGE_LIMIT])
+    send(e="memory", private_mib=_private_mib())
+    return 0
+
+
+def _recorded(grading, item) -> tuple[str, str]:
+    from autograder.engine.outcomes import FAILED
+
+    exercise = item.get_closest_marker("exercise_check").kwargs["exercise"]
+    result = grading.exercises.get(exercise.id)
+    check = result.checks.get(item.originalname) if result else None
+    run_id = item.name[len(item.originalname):] or item.originalname
+    for ran, status, message in reversed(check.runs if check else []):
+        if ran == run_id:
+            return status, message
+    return FAILED, "The check did not run to the end (its setup or teardown failed)."
+
+
+def _private_mib() -> float:
+    try:
+        with open("/proc/self/smaps_rollup") as rollup:
+            fields = dict(line.split(":", 1) for line in rollup if ":" in line)
+        return sum(int(fields[k].split()[0]) for k in ("Private_Clean", "Private_Dirty")) / 1024
+    except (OSError, KeyError, ValueError):
+        return 0.0
