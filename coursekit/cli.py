@@ -1,4 +1,10 @@
-"""`coursekit`: the kit's command line for learners (watch, progress, hint, compare, doctor) and authors (stubs)."""
+"""`coursekit`: the kit's command line for learners (watch, hint, explain, progress, reset, compare, doctor), authors
+(stubs) and instructors (grade-class, gradescope, nbgrader-export).
+
+Every command acts on the kit around the working directory (found by walking up), not on the clone the package was
+installed from. The learner's commands import neither torch nor nbgrader: they answer at once, and a learner's
+install (without the `instructor` extra) runs them all.
+"""
 from __future__ import annotations
 
 import argparse
@@ -6,7 +12,10 @@ import os
 import sys
 from pathlib import Path
 
-KIT_ROOT = Path(__file__).resolve().parents[1]
+from coursekit.kit import find_root
+
+KIT_ROOT = find_root()
+LEARNER_COMMANDS = ("watch", "progress", "hint", "explain", "reset", "compare", "doctor")
 
 
 def _stubs(args: argparse.Namespace) -> int:
@@ -36,42 +45,69 @@ def _watch(args: argparse.Namespace) -> int:
     from coursekit.watch import resolve_chapter, watch
 
     try:
-        chapter = resolve_chapter(args.chapter) if args.chapter else None
+        if args.where and not _is_exercise_id(args.where):
+            resolve_chapter(args.where, KIT_ROOT)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     extra = ["--lang", args.lang] if args.lang else []
-    return watch(args.target.resolve(), chapter, interval=args.interval, max_runs=args.max_runs, extra=extra)
+    return watch(KIT_ROOT, args.target.resolve(), args.where, poll=args.poll, interval=args.interval,
+                 max_runs=args.max_runs, extra=extra, lang=_lang(args))
+
+
+def _is_exercise_id(text: str) -> bool:
+    from autograder.engine import catalog
+
+    return text in catalog.read(KIT_ROOT / "autograder")
+
+
+def _store(args: argparse.Namespace):
+    from autograder.engine.progress_store import ProgressStore
+
+    return ProgressStore(args.store, root=KIT_ROOT)
 
 
 def _progress(args: argparse.Namespace) -> int:
-    from autograder.engine.progress_store import ProgressStore
     from coursekit.progress import export, show
     from coursekit.terminal import wants_colour
 
-    store = ProgressStore(args.store)
+    store = _store(args)
     if args.export:
-        print(f"wrote {export(store, args.export)}")
+        print(f"wrote {export(store, args.export, KIT_ROOT)}")
         return 0
-    print(show(store, _lang(args), wants_colour()))
+    print(show(store, _lang(args), wants_colour(), KIT_ROOT))
     return 0
 
 
 def _hint(args: argparse.Namespace) -> int:
-    from autograder.engine.progress_store import ProgressStore
     from coursekit.hints import next_hint
 
-    code, text = next_hint(args.exercise, ProgressStore(args.store), _lang(args), reset=args.reset,
-                           show_all=args.all)
+    code, text = next_hint(args.exercise, _store(args), _lang(args), reset=args.reset, show_all=args.all,
+                           root=KIT_ROOT)
+    print(text, file=sys.stdout if code == 0 else sys.stderr)
+    return code
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from coursekit.explain import explain
+
+    code, text = explain(args.exercise, _store(args), _lang(args), root=KIT_ROOT)
+    print(text, file=sys.stdout if code == 0 else sys.stderr)
+    return code
+
+
+def _reset(args: argparse.Namespace) -> int:
+    from coursekit.reset import reset
+
+    code, text = reset(args.exercise, KIT_ROOT, _lang(args), target=args.target)
     print(text, file=sys.stdout if code == 0 else sys.stderr)
     return code
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from autograder.engine.progress_store import ProgressStore
     from coursekit.compare import compare
 
-    code, text = compare(args.exercise, ProgressStore(args.store), _lang(args), target=args.target)
+    code, text = compare(args.exercise, _store(args), _lang(args), target=args.target, root=KIT_ROOT)
     print(text, file=sys.stdout if code == 0 else sys.stderr)
     return code
 
@@ -93,10 +129,16 @@ def _learner_commands(commands) -> None:
     lang = dict(choices=["en", "zh"], default=None, help="language (default: COURSEKIT_LANG, then the locale)")
     store = dict(type=Path, default=None, help="progress file (default: .coursekit/progress.sqlite or "
                                                "COURSEKIT_PROGRESS)")
-    watch = commands.add_parser("watch", help="regrade the chapter you are editing on every save")
-    watch.add_argument("chapter", nargs="?", help="8, ch08 or ch08_training_loop (default: the file you save)")
+    watch = commands.add_parser("watch", help="regrade the chapter you are editing on every save; keys: h hint, "
+                                              "n next, l list, r regrade, q quit")
+    watch.add_argument("where", nargs="?", metavar="exercise|chapter",
+                       help="start at this exercise (8.1) or chapter (8, ch08_training_loop); default: the first one "
+                            "you have not finished")
     watch.add_argument("--target", type=Path, default=KIT_ROOT / "exercises", help="folder to watch and grade")
-    watch.add_argument("--interval", type=float, default=0.2, help="seconds between looks at the files")
+    watch.add_argument("--poll", action="store_true",
+                       help="look at the files every --interval instead of waiting for file events (automatic on "
+                            "network and FUSE file systems)")
+    watch.add_argument("--interval", type=float, default=0.2, help="seconds between looks at the files when polling")
     watch.add_argument("--max-runs", type=int, default=None, help=argparse.SUPPRESS)
     watch.add_argument("--lang", **lang)
     watch.set_defaults(run=_watch)
@@ -113,6 +155,16 @@ def _learner_commands(commands) -> None:
     hint.add_argument("--store", **store)
     hint.add_argument("--lang", **lang)
     hint.set_defaults(run=_hint)
+    explain = commands.add_parser("explain", help="every failing check of an exercise's last grading, in full")
+    explain.add_argument("exercise", help="exercise id, e.g. 8.1")
+    explain.add_argument("--store", **store)
+    explain.add_argument("--lang", **lang)
+    explain.set_defaults(run=_explain)
+    reset = commands.add_parser("reset", help="put one exercise back to its stub (your file is backed up first)")
+    reset.add_argument("exercise", help="exercise id, e.g. 8.1")
+    reset.add_argument("--target", type=Path, default=None, help=argparse.SUPPRESS)
+    reset.add_argument("--lang", **lang)
+    reset.set_defaults(run=_reset)
     compare = commands.add_parser("compare", help="your solution next to the reference, after it has passed")
     compare.add_argument("exercise", help="exercise id, e.g. 8.1")
     compare.add_argument("--target", type=Path, default=KIT_ROOT / "exercises", help=argparse.SUPPRESS)
@@ -126,8 +178,10 @@ def _learner_commands(commands) -> None:
     doctor.set_defaults(run=_doctor)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="coursekit", description=__doc__)
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """All commands; for a learner's command only the learner's (the instructors' modules need not load)."""
+    parser = argparse.ArgumentParser(prog="coursekit", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     stubs = commands.add_parser("stubs", help="regenerate exercises/ from solutions/ (nbgrader's ClearSolutions)")
     stubs.add_argument("chapters", nargs="*", help="only these chapters (e.g. ch01_tensors); default: all")
@@ -137,7 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
     stubs.add_argument("--check", action="store_true", help="write nothing; exit 1 if a stub differs")
     stubs.set_defaults(run=_stubs)
     _learner_commands(commands)
-    _instructor_commands(commands)
+    if command not in LEARNER_COMMANDS:
+        _instructor_commands(commands)
     return parser
 
 
@@ -151,8 +206,16 @@ def _instructor_commands(commands) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return args.run(args)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv[0] if argv else None).parse_args(argv)
+    try:
+        return args.run(args)
+    except ModuleNotFoundError as error:
+        if error.name and error.name.split(".")[0] in ("nbgrader", "nbformat", "nbconvert", "traitlets"):
+            print(f"error: `coursekit {args.command}` needs {error.name}, which is for instructors and course authors: "
+                  'pip install -e ".[instructor]"', file=sys.stderr)
+            return 2
+        raise
 
 
 if __name__ == "__main__":

@@ -72,19 +72,20 @@ def side_by_side(left: str, right: str, left_title: str, right_title: str, width
 
 
 def compare(exercise_id: str, store: ProgressStore, lang: str = "en", *, target: Path | None = None,
-            width: int | None = None) -> tuple[int, str]:
-    entry = catalog.read().get(exercise_id)
+            width: int | None = None, root: Path | None = None) -> tuple[int, str]:
+    root = root or KIT_ROOT
+    entry = catalog.read(root / "autograder").get(exercise_id)
     if entry is None:
         return 2, _WORDS["unknown"][lang].format(id=exercise_id)
     result = store.results().get(exercise_id)
     if not result or result["status"] != "passed":
         status = result["status"] if result else NEVER[lang]
         return 1, _WORDS["locked"][lang].format(id=exercise_id, status=status, chapter=entry.chapter)
-    target = target or KIT_ROOT / "exercises"
-    mine_path, reference_path = target / f"{entry.chapter}.py", KIT_ROOT / "solutions" / f"{entry.chapter}.py"
+    target = target or root / "exercises"
+    mine_path, reference_path = target / f"{entry.chapter}.py", root / "solutions" / f"{entry.chapter}.py"
     passed_hash = result.get("source_hash")
     if mine_path.is_file() and (passed_hash is None or source_hash(mine_path, entry.function) != passed_hash):
-        shown_path = mine_path.relative_to(KIT_ROOT) if mine_path.is_relative_to(KIT_ROOT) else mine_path
+        shown_path = mine_path.relative_to(root) if mine_path.is_relative_to(root) else mine_path
         return 1, _WORDS["changed"][lang].format(id=exercise_id, name=entry.function, path=shown_path,
                                                  chapter=entry.chapter)
     texts = []
@@ -94,6 +95,6 @@ def compare(exercise_id: str, store: ProgressStore, lang: str = "en", *, target:
             return 1, _WORDS["missing"][lang].format(path=path, name=entry.function)
         texts.append(text)
     width = width or shutil.get_terminal_size((160, 40)).columns
-    shown = [str(p.relative_to(KIT_ROOT)) if p.is_relative_to(KIT_ROOT) else str(p) for p in (mine_path, reference_path)]
+    shown = [str(p.relative_to(root)) if p.is_relative_to(root) else str(p) for p in (mine_path, reference_path)]
     return 0, side_by_side(texts[0], texts[1], _WORDS["yours"][lang].format(path=shown[0]),
                            _WORDS["reference"][lang].format(path=shown[1]), width)

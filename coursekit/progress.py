@@ -34,23 +34,27 @@ def when(timestamp: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(timestamp)) if timestamp else "-"
 
 
-def export_data(store: ProgressStore) -> dict:
+def _catalog(root: Path | None) -> dict:
+    return catalog.read(root / "autograder") if root else catalog.read()
+
+
+def export_data(store: ProgressStore, root: Path | None = None) -> dict:
     data = store.export()
     data["catalog"] = {e.id: {"function": e.function, "chapter": e.chapter, "points": e.points}
-                       for e in catalog.read().values()}
+                       for e in _catalog(root).values()}
     return data
 
 
-def export(store: ProgressStore, path: Path) -> Path:
-    data = export_data(store)
+def export(store: ProgressStore, path: Path, root: Path | None = None) -> Path:
+    data = export_data(store, root)
     path.parent.mkdir(parents=True, exist_ok=True)
     text = export_script(data) if path.suffix == ".js" else json.dumps(data, ensure_ascii=False, indent=1) + "\n"
     path.write_text(text, encoding="utf-8")
     return path
 
 
-def show(store: ProgressStore, lang: str = "en", colour: bool = False) -> str:
-    results, entries = store.results(), catalog.read()
+def show(store: ProgressStore, lang: str = "en", colour: bool = False, root: Path | None = None) -> str:
+    results, entries = store.results(), _catalog(root)
     style = ReportStyle(lang=lang, colour=colour)
     if not results:
         return word("empty", lang)

@@ -2,7 +2,8 @@
 
 The file is .coursekit/progress.sqlite at the kit's root (git-ignored), or COURSEKIT_PROGRESS (a path) when set.
 `pytest autograder` writes it after grading exercises/ (not --target solutions or another folder, unless
---record-progress); `coursekit progress` reads it; `coursekit hint N.M` raises an exercise's hint level.
+--record-progress); `coursekit progress` reads it; `coursekit hint N.M` raises an exercise's hint level;
+`coursekit explain N.M` shows every failing check of the last grading, in full (the `failures` column).
 Plain sqlite3: no server, safe when two runs finish at once (each write is one transaction).
 
 A passed exercise also keeps a hash of its source (the function or class as graded), so `coursekit compare` can tell
@@ -24,7 +25,7 @@ KIT_ROOT = Path(__file__).resolve().parents[2]
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
     exercise TEXT PRIMARY KEY, chapter TEXT, function TEXT, status TEXT, score REAL, points REAL,
-    message TEXT, updated REAL, first_passed REAL, source_hash TEXT);
+    message TEXT, updated REAL, first_passed REAL, source_hash TEXT, failures TEXT);
 CREATE TABLE IF NOT EXISTS hints (exercise TEXT PRIMARY KEY, level INTEGER, updated REAL);
 CREATE TABLE IF NOT EXISTS runs (started REAL, finished REAL, target TEXT, score REAL, points REAL,
     exercises INTEGER);
@@ -59,22 +60,42 @@ def source_hash(path: Path, name: str) -> str | None:
     return hashlib.sha256(normalized.encode("utf-8")).hexdigest()
 
 
-def default_path() -> Path:
-    return Path(os.environ.get("COURSEKIT_PROGRESS") or KIT_ROOT / ".coursekit" / "progress.sqlite")
+FAILURE_CHARS = 20000  # of one check's message kept for `coursekit explain`
+
+
+def failures_of(result) -> list[dict]:
+    """Every failing check of an ExerciseResult, as fields: name, question, status, message, mistake ids, the
+    learner's line and what their code printed (for `coursekit explain`)."""
+    kept = []
+    for check in result.failing():
+        failure = check.failure
+        location = failure.location if failure else None
+        kept.append({"check": check.name, "question": check.question, "status": check.status,
+                     "message": (failure.message if failure else check.message)[:FAILURE_CHARS],
+                     "mistakes": list(failure.mistakes) if failure else [],
+                     "location": [location.path, location.line, location.source] if location else None,
+                     "output": "".join(check.outputs.values())[:FAILURE_CHARS]})
+    return kept
+
+
+def default_path(root: Path | None = None) -> Path:
+    """COURSEKIT_PROGRESS when set, else .coursekit/progress.sqlite in the kit at `root` (default: this one)."""
+    return Path(os.environ.get("COURSEKIT_PROGRESS") or Path(root or KIT_ROOT) / ".coursekit" / "progress.sqlite")
 
 
 class ProgressStore:
-    def __init__(self, path: Path | None = None):
-        self.path = Path(path) if path else default_path()
+    def __init__(self, path: Path | None = None, root: Path | None = None):
+        self.path = Path(path) if path else default_path(root)
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(self.path, timeout=10)
         connection.executescript(_SCHEMA)
         columns = {row[1] for row in connection.execute("PRAGMA table_info(results)")}
-        if "source_hash" not in columns:  # a store written before source hashes were kept
-            with connection:
-                connection.execute("ALTER TABLE results ADD COLUMN source_hash TEXT")
+        for column in ("source_hash", "failures"):  # a store written before these were kept
+            if column not in columns:
+                with connection:
+                    connection.execute(f"ALTER TABLE results ADD COLUMN {column} TEXT")
         return connection
 
     def record_run(self, results, *, target: str, started: float) -> None:
@@ -87,9 +108,10 @@ class ProgressStore:
                 first_passed = previous[0] if previous and previous[0] else (now if r.status == "passed" else None)
                 digest = source_hash(Path(target) / f"{r.chapter}.py", r.function) if r.status == "passed" else None
                 db.execute("INSERT OR REPLACE INTO results (exercise, chapter, function, status, score, points, "
-                           "message, updated, first_passed, source_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           "message, updated, first_passed, source_hash, failures) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                            (r.id, r.chapter, r.function, r.status, r.score, r.points,
-                            r.first_failure[:2000], now, first_passed, digest))
+                            r.first_failure[:2000], now, first_passed, digest, json.dumps(failures_of(r))))
             db.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?)",
                        (started, now, target, sum(r.score for r in results), sum(r.points for r in results),
                         len(results)))

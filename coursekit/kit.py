@@ -1,0 +1,22 @@
+"""Which kit a `coursekit` command acts on: the one around the working directory, not the clone the package was
+installed from (a second clone, a copy for another course, a submission folder inside a kit)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+INSTALLED_ROOT = Path(__file__).resolve().parents[1]
+
+
+def is_kit(folder: Path) -> bool:
+    return (folder / "autograder").is_dir() and (folder / "exercises").is_dir() and (folder / "pyproject.toml").is_file()
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The nearest folder at or above `start` (the working directory) laid out like the kit; else, when the command
+    runs outside any kit, the kit this package was installed from."""
+    here = Path(start or os.getcwd()).resolve()
+    for folder in (here, *here.parents):
+        if is_kit(folder):
+            return folder
+    return INSTALLED_ROOT
