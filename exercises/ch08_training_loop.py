@@ -1,4 +1,4 @@
-# Generated from solutions/ch08_training_loop.py by `coursekit stubs` (stub c1ae92a63cf7). This file is yours: fill in each exercise, then run `pytest autograder`.
+# Generated from solutions/ch08_training_loop.py by `coursekit stubs` (stub 0797548f7bc3). This file is yours: fill in each exercise, then run `pytest autograder`.
 """Chapter 08: the training loop. One epoch of training, an honest evaluation, and fit with early stopping.
 
 Guide: docs/en/chapters/ch08-training-loop.md
@@ -16,10 +16,11 @@ LossFunction = Callable[[Tensor, Tensor], Tensor]
 
 def train_one_epoch(model: nn.Module, loader: DataLoader, loss_fn: LossFunction, optimizer: torch.optim.Optimizer,
                     device: torch.device) -> float:
-    """Exercise 8.1: train `model` for one pass over `loader`; return the mean loss per sample, as a float.
+    """Exercise 8.1: train `model` for one pass over `loader`; return the mean loss per sample, as a Python float.
 
     The model (and so its optimizer) already sits on `device`; the loader yields (inputs, targets) batches on the
-    cpu. Put the model in training mode, then for every batch: move it to `device`, zero the gradients, compute
+    cpu, maybe shuffled, and its last batch may be smaller. Put the model in training mode, then for every batch:
+    move it to `device`, zero the gradients (the model may arrive with old gradients in .grad), compute
     loss_fn(model(inputs), targets) (the mean over the batch), backpropagate, and take one optimizer step.
 
     Return the mean over samples, not over batches: with n_b samples and mean loss l_b in batch b,
@@ -37,10 +38,12 @@ def evaluate(model: nn.Module, loader: DataLoader, loss_fn: LossFunction, device
     Put the model in evaluation mode (Dropout off, BatchNorm uses its running statistics) and turn gradient
     tracking off (torch.no_grad()). For every (inputs, targets) batch, moved to `device`, compute
     loss_fn(outputs, targets) and, when `metric` is given, metric(outputs, targets): both are means over the batch.
-    Return per-sample means, weighted by batch size as in Exercise 8.1:
-        {"loss": sum_b n_b * loss_b / N}                     when metric is None
+    Return per-sample means, as Python floats, weighted by batch size as in Exercise 8.1 (a smaller last batch
+    counts less):
+        {"loss": sum_b n_b * loss_b / N}                     when metric is None (the default): no other key
         {"loss": ..., "metric": sum_b n_b * metric_b / N}    otherwise
-    No parameter, buffer or .grad may change, and no autograd graph may be built.
+    No parameter, buffer or .grad may change (the model may hold gradients from training), and no autograd graph
+    may be built.
     """
     # YOUR CODE HERE
     raise NotImplementedError("Exercise 8.2 is not written yet. Guide: docs/en/chapters/ch08-training-loop.md#ex-8-2")
@@ -55,10 +58,11 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader, loss
     Every epoch: train_loss = train_epoch(model, train_loader, loss_fn, optimizer, device), then
     val_loss = evaluate_epoch(model, val_loader, loss_fn, device)["loss"]; append both to the history.
     (train_epoch and evaluate_epoch default to this chapter's train_one_epoch and evaluate.)
-    An epoch improves when val_loss < the best val_loss so far; then keep a copy of the weights (one that later
-    training cannot change). Stop once `patience` epochs in a row have not improved. At the end, load the best
-    weights back into the model and return
+    An epoch improves when val_loss < the best val_loss so far (a tie is no improvement); then keep a copy of the
+    weights (one that later training cannot change). Stop once `patience` epochs in a row have not improved. At the
+    end, load the best weights back into the model's own parameters (the ones the optimizer holds) and return
         {"train_loss": [float per epoch run], "val_loss": [float per epoch run], "best_epoch": index of the best}
+    The losses are Python floats, whatever number type the epoch functions return; best_epoch counts from 0.
     """
     # YOUR CODE HERE
     raise NotImplementedError("Exercise 8.3 is not written yet. Guide: docs/en/chapters/ch08-training-loop.md#ex-8-3")
