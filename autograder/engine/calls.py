@@ -16,6 +16,7 @@ class Called:
 
     value: Any
     text: str
+    input_dtypes: tuple = ()  # the dtypes of the tensors it was given (to say whether "keep the input's dtype" fits)
 
 
 def describe(value: Any) -> str:
@@ -75,9 +76,45 @@ def call(function: Callable, *args, **kwargs) -> Called:
         if is_unwritten_stub(error):
             raise
         raise AssertionError(f"Called {text}: it raised NotImplementedError: {error}. (Some operations have no "
-                             "implementation on every device; a plainer torch operation usually does.)") from error
+                             "implementation on every device; a plainer torch operation usually does.)"
+                             f"{meta_note(error, (args, kwargs))}") from error
     except MixedDevicesError as error:
         raise DeviceFailure(f"Called {text}: {error}") from None
     except Exception as error:  # noqa: BLE001 - any learner error becomes feedback
-        raise AssertionError(f"Called {text}: it raised {type(error).__name__}: {error}") from error
-    return Called(value, text)
+        raise AssertionError(f"Called {text}: it raised {type(error).__name__}: {error}"
+                             f"{meta_note(error, (args, kwargs))}") from error
+    return Called(value, text, _dtypes((args, kwargs)))
+
+
+def _dtypes(values) -> tuple:
+    from torch.utils._pytree import tree_flatten
+
+    leaves, _ = tree_flatten(values)
+    return tuple(dict.fromkeys(leaf.dtype for leaf in leaves if isinstance(leaf, torch.Tensor)))
+
+
+def dtype_advice(expected: torch.dtype, input_dtypes: tuple | None) -> str:
+    """What to do about a wrong dtype, fitted to the case: keeping the input's dtype is the advice only where the
+    expected dtype is the input's (one_hot takes int64 labels and returns float32; a numerical gradient is float64
+    whatever it was given)."""
+    if input_dtypes and expected in input_dtypes:
+        return ("Keep the input's dtype: create new tensors with dtype=x.dtype (or *_like functions), and avoid numpy "
+                "round trips.")
+    if input_dtypes:
+        given = ", ".join(str(d) for d in input_dtypes)
+        return (f"The exercise returns {expected} whatever it is given (here {given}), as its docstring says: create "
+                f"the result with dtype={expected}, or convert it with .to({expected}).")
+    return (f"The docstring says which dtype to return ({expected}): tensors made without dtype= are "
+            f"{torch.get_default_dtype()}, torch.tensor of Python ints is int64.")
+
+
+META_NOTE = ("\nThis run used the `meta` device, which stands in for a GPU on a machine without one: its tensors "
+             "have shapes, dtypes and a device but no values, so that a tensor created on the wrong device is "
+             "caught. Code that reads a value out of a tensor (.item(), .tolist(), float(t), `if t > 0:`, print(t)) "
+             "cannot run there, and on a real GPU it makes the GPU wait for the answer: keep the computation in "
+             "tensor operations (torch.where instead of `if`, tensors instead of Python numbers).")
+
+
+def meta_note(error: BaseException, values) -> str:
+    """Why a meta run failed where a cpu run would not, when the error is about meta tensors."""
+    return META_NOTE if "meta" in str(error).lower() and _uses_meta(values) else ""

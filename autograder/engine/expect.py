@@ -12,7 +12,7 @@ import torch
 from torch.testing import assert_close as _assert_close
 
 from autograder.engine import mistakes
-from autograder.engine.calls import Called, describe
+from autograder.engine.calls import Called, describe, dtype_advice
 from autograder.engine.devices import DeviceFailure
 
 
@@ -47,7 +47,8 @@ def close(actual: Any, expected: Any, *, what: str | None = None, rtol: float | 
     if not isinstance(expected, torch.Tensor):
         that(value == expected, f"{context}\nIt returned {value!r}; expected {expected!r}.")
         return
-    tensor_like(value, expected, what=context, check_dtype=check_dtype)
+    tensor_like(value, expected, what=context, check_dtype=check_dtype,
+                input_dtypes=getattr(actual, "input_dtypes", None))
     if expected.is_meta:
         return  # meta tensors carry no values: shape, dtype and device were the check
     try:
@@ -71,7 +72,8 @@ def float_list(actual: Any, length: int, *, what: str | None = None, items: str 
     return value
 
 
-def tensor_like(value: Any, expected: torch.Tensor, *, what: str, check_dtype: bool = True) -> None:
+def tensor_like(value: Any, expected: torch.Tensor, *, what: str, check_dtype: bool = True,
+                input_dtypes: tuple | None = None) -> None:
     """Type, shape, dtype and device of `value` equal those of `expected`, each with its own message."""
     that(isinstance(value, torch.Tensor),
          f"{what}\nIt returned {describe(value)}; expected a tensor like {describe(expected)}.")
@@ -80,8 +82,8 @@ def tensor_like(value: Any, expected: torch.Tensor, *, what: str, check_dtype: b
                              f"{tuple(expected.shape)}.{_shape_mistake(value.shape, expected.shape)}")
     if check_dtype:
         that(value.dtype == expected.dtype,
-             f"{what}\nIt returned dtype {value.dtype}; expected {expected.dtype}. Keep the input's dtype: create new "
-             "tensors with dtype=x.dtype (or *_like functions), and avoid numpy round trips.")
+             f"{what}\nIt returned dtype {value.dtype}; expected {expected.dtype}. "
+             f"{dtype_advice(expected.dtype, input_dtypes)}")
     if value.device != expected.device:
         raise DeviceFailure(
             f"{what}\nIt returned a tensor on {value.device}; expected one on {expected.device}, the device of the "
