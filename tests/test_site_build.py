@@ -78,8 +78,7 @@ def test_nav_lists_every_page_and_every_chapter():
 def test_strict_build_produces_every_page_in_both_languages(site):
     """Does `mkdocs build --strict` succeed and write each page at / (English) and /zh/ (Chinese)?"""
     for page in pages("en"):
-        stem = page.removesuffix(".md")
-        path = "index.html" if stem == "index" else f"{stem}/index.html"
+        path = page.removesuffix(".md") + ".html"  # use_directory_urls: false (the offline copy)
         assert (site / path).is_file(), f"missing English page {path}"
         assert (site / "zh" / path).is_file(), f"missing Chinese page zh/{path}"
     assert '<html lang="zh"' in (site / "zh" / "index.html").read_text(encoding="utf-8")
@@ -131,26 +130,138 @@ def test_math_is_left_for_local_katex(site):
     assert (site / "assets" / "katex" / "LICENSE").is_file()
 
 
+def _index(site: Path, language: str) -> dict:
+    folder = site if language == "en" else site / language
+    return json.loads((folder / "search" / "search_index.json").read_text(encoding="utf-8"))
+
+
 def test_search_index_segments_chinese(site):
-    """Does the search index hold both languages, with Chinese split into words by jieba?"""
-    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    """Does the Chinese search index hold the Chinese pages, split into words by jieba?"""
+    index = _index(site, "zh")
     assert "zh" not in index["config"]["lang"], "lunr.zh needs node's jieba and breaks search in the browser"
     assert "\\u200b" in index["config"]["separator"], "the separator must split on jieba's zero-width spaces"
     separator = re.compile(index["config"]["separator"])
     zh_words = set()
     for doc in index["docs"]:
-        if doc["location"].startswith("zh/"):
-            zh_words.update(separator.split(doc["title"] + " " + doc["text"]))
+        zh_words.update(separator.split(doc["title"] + " " + doc["text"]))
     assert {"过拟合", "优化器", "梯度"} <= zh_words, "Chinese words are not segmented in the search index"
-    assert any(not d["location"].startswith("zh/") and "overfitting" in d["text"].lower() for d in index["docs"])
+
+
+def test_each_language_has_its_own_search_index(site):
+    """Does search/ index the English pages only and zh/search/ the Chinese ones, each with its offline copy?"""
+    en, zh = _index(site, "en"), _index(site, "zh")
+    han = re.compile(r"[\u4e00-\u9fff]")
+    assert len(en["docs"]) >= 100 and len(zh["docs"]) >= 100
+    assert not [d["location"] for d in en["docs"] if han.search(d["title"] + d["text"]) or d["location"].startswith("zh/")]
+    assert all(not d["location"].startswith("zh/") for d in zh["docs"]), "zh locations are relative to zh/"
+    assert any("overfitting" in d["text"].lower() for d in en["docs"])
+    assert sum(bool(han.search(d["text"])) for d in zh["docs"]) > 0.8 * len(zh["docs"])
+    for locations, folder in (({d["location"] for d in en["docs"]}, site), ({d["location"] for d in zh["docs"]},
+                                                                              site / "zh")):
+        missing = sorted(loc for loc in locations if not (folder / loc.split("#")[0]).is_file())
+        assert not missing, f"search results that open no page: {missing[:10]}"
+    for folder in (site, site / "zh"):  # what the offline copy reads from file:// (Material's offline plugin)
+        script = (folder / "search" / "search_index.js").read_text(encoding="utf-8")
+        json_text = (folder / "search" / "search_index.json").read_text(encoding="utf-8")
+        assert script == f"var __index = {json_text}"
+
+
+def test_chinese_pages_look_for_the_chinese_index(site):
+    """Does each Chinese page point Material's `base` (where search finds its index) at zh/, English pages at /?"""
+    def base(path: str) -> str:
+        html = (site / path).read_text(encoding="utf-8")
+        return json.loads(re.search(r'<script id="__config" type="application/json">(.*?)</script>', html).group(1))["base"]
+    assert base("faq/overfitting.html") == ".."
+    assert base("zh/faq/overfitting.html") == "../../zh/"
+    assert base("zh/index.html") == "../zh/"
+    assert base("index.html") == "."
+
+
+def test_identifiers_are_one_search_word(site):
+    """Does the search separator keep zero_grad and state_dict whole, and still split at dots and hyphens?"""
+    separator = re.compile(_index(site, "en")["config"]["separator"])
+    words = [w for w in separator.split("optimizer.zero_grad() model.state_dict() cross-entropy 1.5") if w]
+    assert words == ["optimizer", "zero_grad", "model", "state_dict", "cross", "entropy", "1.5"]
 
 
 def test_language_switcher_links_each_page_to_its_twin(site):
     """Does the language menu of an English page point to the same page in Chinese, and back?"""
-    en = (site / "faq" / "overfitting" / "index.html").read_text(encoding="utf-8")
-    zh = (site / "zh" / "faq" / "overfitting" / "index.html").read_text(encoding="utf-8")
-    assert 'href="../../zh/faq/overfitting/" hreflang="zh"' in en
-    assert 'href="../../../faq/overfitting/" hreflang="en"' in zh
+    en = (site / "faq" / "overfitting.html").read_text(encoding="utf-8")
+    zh = (site / "zh" / "faq" / "overfitting.html").read_text(encoding="utf-8")
+    assert 'href="../zh/faq/overfitting.html" hreflang="zh"' in en
+    assert 'href="../../faq/overfitting.html" hreflang="en"' in zh
+
+
+def test_no_page_makes_material_look_for_a_missing_sitemap(site):
+    """Is there no `<link rel="alternate" hreflang>` (Material fetches sitemap.xml beside each: 404) in any page?"""
+    offenders = [str(html.relative_to(site)) for html in site.rglob("*.html")
+                 if re.search(r'<link rel="alternate"[^>]*hreflang', html.read_text(encoding="utf-8"))]
+    assert not offenders, offenders[:10]
+    assert (site / "assets" / "javascripts" / "language-switch.js").is_file()
+
+
+def test_sitemap_lists_every_page_at_the_site_url(site):
+    """Does sitemap.xml give every page of both languages a full URL under site_url, each one a built page?"""
+    import xml.etree.ElementTree as ElementTree
+
+    site_url = load_site_url()
+    namespace = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    locations = [loc.text for loc in ElementTree.parse(site / "sitemap.xml").getroot().findall("s:url/s:loc", namespace)]
+    built = {p.relative_to(site).as_posix() for p in site.rglob("*.html") if p.name != "404.html"}
+    assert all(loc.startswith(site_url) for loc in locations), [loc for loc in locations if not loc.startswith(site_url)]
+    assert {loc.removeprefix(site_url) for loc in locations} == built
+
+
+def load_site_url(**environment) -> str:
+    from mkdocs.config import load_config
+
+    saved = {key: os.environ.get(key) for key in environment}
+    os.environ.update(environment)
+    try:
+        return load_config(str(ROOT / "mkdocs.yml")).site_url
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def test_site_url_defaults_to_mkdocs_serve_and_can_be_set():
+    """Is site_url the address of `mkdocs serve` unless COURSE_SITE_URL says where the site is published?"""
+    assert load_site_url() == "http://127.0.0.1:8000/" or os.environ.get("COURSE_SITE_URL")
+    assert load_site_url(COURSE_SITE_URL="https://example.edu/pytorch/") == "https://example.edu/pytorch/"
+
+
+def test_offline_copy_links_pages_not_folders(site):
+    """In the built copy, does every link between pages name an .html file that exists (file:// shows no folders)?"""
+    config = yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
+    assert config["use_directory_urls"] == "false"
+    assert "offline" in [p if isinstance(p, str) else next(iter(p)) for p in config["plugins"]]
+    href = re.compile(r'<a [^>]*href="([^"#?]*)[^"]*"')
+    broken = []
+    for html in site.rglob("*.html"):
+        for target in href.findall(html.read_text(encoding="utf-8")):
+            if not target or EXTERNAL.match(target) or target.startswith(("mailto:", "data:")):
+                continue
+            path = (html.parent / target).resolve()
+            if target.endswith("/") or not path.is_file():
+                broken.append(f"{html.relative_to(site)} -> {target}")
+    assert not broken, "links that open a folder or nothing:\n" + "\n".join(sorted(set(broken))[:30])
+    shim = site / "assets" / "javascripts" / "vendor" / "iframe-worker" / "shim.js"
+    assert shim.is_file() and "assets/javascripts/vendor/iframe-worker/shim.js" in (site / "index.html").read_text()
+
+
+def test_progress_page_knows_the_chapter_titles(site):
+    """Does each language's progress page carry its guides' chapter titles and links for progress-page.js?"""
+    import html as html_module
+
+    for path, first in (("progress.html", "Chapter 1: Tensors"), ("zh/progress.html", "第 1 章：张量")):
+        text = (site / path).read_text(encoding="utf-8")
+        data = json.loads(html_module.unescape(re.search(r'data-chapters="([^"]*)"', text).group(1)))
+        assert set(data) == {c.replace("-", "_") for c in CHAPTERS}
+        assert data["ch01_tensors"] == {"title": first, "url": "chapters/ch01-tensors.html"}
+        assert 'src="' + ("" if path == "progress.html" else "../") + 'assets/progress/progress-page.js"' in text
 
 
 def test_theme_has_light_and_dark_palettes_and_copy_buttons():

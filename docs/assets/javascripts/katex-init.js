@@ -1,7 +1,8 @@
-// Render the math that pymdownx.arithmatex (generic mode) leaves as \( ... \) and \[ ... \].
-// Runs on every page load, including material's instant navigation (document$).
-document$.subscribe(({ body }) => {
-  renderMathInElement(body, {
+// Render the math that pymdownx.arithmatex (generic mode) leaves as \( ... \) and \[ ... \], on the page and in the
+// search results' previews (the search index holds the same TeX, which would otherwise show raw).
+(function () {
+  "use strict";
+  var options = {
     delimiters: [
       { left: "$$", right: "$$", display: true },
       { left: "$", right: "$", display: false },
@@ -9,5 +10,23 @@ document$.subscribe(({ body }) => {
       { left: "\\[", right: "\\]", display: true },
     ],
     throwOnError: false,
-  });
-});
+  };
+  // Runs on every page load, including material's instant navigation (document$).
+  document$.subscribe(function (doc) { renderMathInElement(doc.body, options); });
+
+  // A search term found inside a formula comes back wrapped in <mark>, which would cut the TeX in pieces.
+  var MATH = /\\\([\s\S]*?\\\)|\\\[[\s\S]*?\\\]/g;
+  function renderPreview(article) {
+    article.setAttribute("data-math-rendered", "");
+    var html = article.innerHTML;
+    var unmarked = html.replace(MATH, function (tex) { return tex.replace(/<\/?mark[^>]*>/g, ""); });
+    if (unmarked !== html) article.innerHTML = unmarked;
+    renderMathInElement(article, options);
+  }
+  var results = document.querySelector(".md-search-result__list");
+  if (results) {
+    new MutationObserver(function () {
+      results.querySelectorAll(".md-search-result__article:not([data-math-rendered])").forEach(renderPreview);
+    }).observe(results, { childList: true, subtree: true });
+  }
+})();
