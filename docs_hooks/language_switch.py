@@ -23,3 +23,7 @@ def drop_alternate_links(output: str) -> str:
 
 def on_post_page(output, page, config):
     return drop_alternate_links(output)
+
+
+def on_post_template(output_content, template_name, config):  # 404.html
+    return drop_alternate_links(output_content)

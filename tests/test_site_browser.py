@@ -375,7 +375,8 @@ def test_language_switch_keeps_the_exercise_anchor(page, base_url):
 
 # ----------------------------------------------------------------------------------------- the offline copy
 def test_offline_copy_opens_pages_through_its_links(page, site, screenshots):
-    """From site/index.html opened as a file, do the navigation and the language switch open pages (not folders)?"""
+    """From site/index.html opened as a file, do the navigation and the language switch open pages (not folders),
+    with their math, and does the progress page draw its data?"""
     page.goto((site / "index.html").as_uri())
     page.locator(".md-nav--primary a.md-nav__link[href$='background.html']").first.click()
     page.wait_for_url("**/article/background.html")
@@ -392,6 +393,9 @@ def test_offline_copy_opens_pages_through_its_links(page, site, screenshots):
     pages = [link for link in links if link.startswith("file:") and "#" not in link]
     assert pages and all(link.endswith(".html") for link in pages), [p for p in pages if not p.endswith(".html")]
     page.screenshot(path=str(screenshots / "zh-offline-home.png"))
+    # the copy's progress page draws the progress-data.js it was built with
+    page.goto((site / "progress.html").as_uri())
+    assert page.get_attribute('tr[data-exercise="1.1"]', "data-status") == "passed"
 
 
 @pytest.mark.parametrize("start, query, expected", [

@@ -122,7 +122,7 @@ def test_built_site_loads_nothing_from_outside(site):
 
 def test_math_is_left_for_local_katex(site):
     """Is LaTeX emitted as arithmatex spans and KaTeX (with its fonts) shipped with the site?"""
-    html = (site / "article" / "regression" / "index.html").read_text(encoding="utf-8")
+    html = (site / "article" / "regression.html").read_text(encoding="utf-8")
     assert 'class="arithmatex"' in html
     assert "assets/katex/katex.min.js" in html and "assets/javascripts/katex-init.js" in html
     fonts = list((site / "assets" / "katex" / "fonts").glob("*.woff2"))
@@ -150,16 +150,14 @@ def test_search_index_segments_chinese(site):
 def test_each_language_has_its_own_search_index(site):
     """Does search/ index the English pages only and zh/search/ the Chinese ones, each with its offline copy?"""
     en, zh = _index(site, "en"), _index(site, "zh")
-    han = re.compile(r"[\u4e00-\u9fff]")
     assert len(en["docs"]) >= 100 and len(zh["docs"]) >= 100
-    assert not [d["location"] for d in en["docs"] if han.search(d["title"] + d["text"]) or d["location"].startswith("zh/")]
-    assert all(not d["location"].startswith("zh/") for d in zh["docs"]), "zh locations are relative to zh/"
     assert any("overfitting" in d["text"].lower() for d in en["docs"])
-    assert sum(bool(han.search(d["text"])) for d in zh["docs"]) > 0.8 * len(zh["docs"])
-    for locations, folder in (({d["location"] for d in en["docs"]}, site), ({d["location"] for d in zh["docs"]},
-                                                                              site / "zh")):
-        missing = sorted(loc for loc in locations if not (folder / loc.split("#")[0]).is_file())
-        assert not missing, f"search results that open no page: {missing[:10]}"
+    for index, folder, language in ((en, site, "en"), (zh, site / "zh", "zh")):
+        pages = {d["location"].split("#")[0] for d in index["docs"]}
+        missing = sorted(p for p in pages if not (folder / p).is_file())
+        assert not missing, f"{language} search results that open no page: {missing[:10]}"
+        wrong = sorted(p for p in pages if f'<html lang="{language}"' not in (folder / p).read_text(encoding="utf-8"))
+        assert not wrong, f"the {language} search index lists pages of another language: {wrong[:10]}"
     for folder in (site, site / "zh"):  # what the offline copy reads from file:// (Material's offline plugin)
         script = (folder / "search" / "search_index.js").read_text(encoding="utf-8")
         json_text = (folder / "search" / "search_index.json").read_text(encoding="utf-8")
@@ -241,6 +239,8 @@ def test_offline_copy_links_pages_not_folders(site):
     href = re.compile(r'<a [^>]*href="([^"#?]*)[^"]*"')
     broken = []
     for html in site.rglob("*.html"):
+        if html.name == "404.html":  # a server shows it at any address: its links are absolute, by design
+            continue
         for target in href.findall(html.read_text(encoding="utf-8")):
             if not target or EXTERNAL.match(target) or target.startswith(("mailto:", "data:")):
                 continue
