@@ -1,13 +1,22 @@
-"""Is the score report a tutor: statuses and points, the named mistake first, the hint at the learner's level, the
-guide, progress bars; colour only where asked, plain characters otherwise; plots for training exercises?"""
+"""Is the score report a tutor: statuses and points, the named mistake first, the most telling failure of an
+exercise, cuts that say so, the learner's own line, what their code printed, the hint at the learner's level, the
+guide, progress bars, where to start and what next; colour only where asked, plain characters otherwise; plots for
+training exercises; stubs counted as not attempted, not as failures; Ctrl-C named as such?"""
 from __future__ import annotations
 
 import re
 
+import os
+import signal
+import subprocess
+import sys
+import time
+
 from autograder.engine import mistakes
+from autograder.engine.feedback import Failure, Location
 from autograder.engine.outcomes import Check, ExerciseResult
-from autograder.engine.report import ReportStyle, gradescope_results, text_report
-from tests.grading import grade
+from autograder.engine.report import MESSAGE_LINES, ReportStyle, gradescope_results, site_url, text_report
+from tests.grading import KIT_ROOT, copy_solutions, grade, grading_env
 
 ANSI = re.compile(r"\033\[[0-9;]*m")
 
@@ -37,13 +46,138 @@ def test_failure_names_the_mistake_first_then_message_hint_and_guide():
     assert "Total: 3 / 6 points. Exercises: 1 passed, 1 failed." in report
 
 
-def test_hints_escalate_to_the_guide():
+def test_hints_escalate_and_the_report_keeps_the_concrete_one():
+    """`coursekit hint` ends on a pointer into the guide; the report never swaps the most explicit concrete hint
+    reached for it (the guide has its own line)."""
     levels = [text_report([result()], target="t/", devices="cpu", style=ReportStyle(hint_levels={"8.1": n}))
               for n in (0, 1, 2, 7)]
     assert "Hint 1 of 3: nudge" in levels[0]
-    assert "Hint 2 of 3: explicit recipe (next hint" in levels[1]
-    assert "Hint 3 of 3: Read the guide section" in levels[2] and "ch08-training-loop.md#ex-8-1" in levels[2]
-    assert "next hint" not in levels[2] and levels[3] == levels[2]
+    assert "Hint 2 of 3: explicit recipe" in levels[1] and "next hint" not in levels[1]
+    assert levels[3] == levels[2] == levels[1] and "Read the guide section" not in levels[2]
+    assert "Guide: docs/en/chapters/ch08-training-loop.md#ex-8-1" in levels[2]
+
+
+def exercise_with(*checks):
+    """An ExerciseResult whose checks (name, status, message, failure) ran in this order."""
+    exercise = ExerciseResult("6.2", "bce_with_logits", "ch06_losses", ["nudge"], "docs/en/chapters/ch06-losses.md#ex-6-2")
+    for name, status, message, failure in checks:
+        check = Check(name, f"{name}?", 2)
+        check.runs.append((name, status, message))
+        if failure is not None:
+            check.failures[name] = failure
+        exercise.checks[name] = check
+    return exercise
+
+
+def test_the_failure_that_names_a_mistake_leads_and_the_others_are_counted():
+    noise = "Called bce_with_logits(...).\nRelative difference: 1.7e-06 (up to 1.3e-06 allowed)"
+    named = mistakes.NamedMistake("log_sigmoid_unstable", "Called bce_with_logits(z=-200).")
+    exercise = exercise_with(("test_values", "failed", noise, None),
+                             ("test_stable", "failed", str(named), Failure(str(named), named.mistake_ids)),
+                             ("test_shape", "failed", "It returned shape (3,).", None),
+                             ("test_ok", "passed", "", None))
+    report = text_report([exercise], target="exercises/", devices="cpu")
+    lines = report.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.strip().startswith("6.2 "))
+    assert lines[first + 1].strip() == mistakes.describe("log_sigmoid_unstable")
+    assert lines[first + 2].strip() == "Called bce_with_logits(z=-200)."
+    assert "1.7e-06" not in report  # the check whose failure looks like float noise does not lead
+    assert "2 more checks failed: `pytest autograder --exercise 6.2 --tb=short` shows them." in report
+    explained = text_report([exercise], target="exercises/", devices="cpu", style=ReportStyle(explain=True))
+    assert "2 more checks failed: `coursekit explain 6.2` shows them." in explained
+
+
+def test_a_mistake_named_in_text_only_is_found_too():
+    """A result that crossed a pipe as text (grade-class) still leads with its named mistake."""
+    text = "Called f(x).\n" + mistakes.describe("dims_swapped")
+    exercise = exercise_with(("test_values", "failed", "Called f(x).\nvalues differ", None),
+                             ("test_shape", "failed", text, None))
+    lines = text_report([exercise], target="t/", devices="cpu").splitlines()
+    first = next(i for i, line in enumerate(lines) if line.strip().startswith("6.2 "))
+    assert lines[first + 1].strip() == mistakes.describe("dims_swapped")
+
+
+def test_a_long_message_is_cut_in_the_middle_and_says_so():
+    body = ["Called f(x)."] + [f"detail {i}" for i in range(20)] + ["read every hyperparameter from the group"]
+    exercise = exercise_with(("test_long", "failed", "\n".join(body), None))
+    report = text_report([exercise], target="t/", devices="cpu")
+    block = report.split("bce_with_logits")[1].split("Hint")[0].strip().splitlines()[1:]
+    assert len(block) == MESSAGE_LINES
+    assert block[0].strip() == "Called f(x)." and block[-1].strip() == "read every hyperparameter from the group"
+    cut = [line for line in block if "more lines of this message" in line]
+    assert len(cut) == 1 and "[15 more lines of this message: `pytest autograder --exercise 6.2 --tb=short`" in cut[0]
+    short = exercise_with(("test_short", "failed", "Called f(x).\nIt returned 1; expected 2.", None))
+    assert "more lines" not in text_report([short], target="t/", devices="cpu")
+
+
+def test_the_learners_own_line_and_printed_output_are_shown():
+    failure = Failure("Called f(x): it raised IndexError: out of range", (),
+                      Location("exercises/ch06_losses.py", 12, "return z.mean(dim=5)"))
+    exercise = exercise_with(("test_a", "failed", failure.text(), failure))
+    exercise.checks["test_a"].outputs["test_a"] = "p is 1\n" * 40 + "done\n"
+    report = text_report([exercise], target="exercises/", devices="cpu")
+    assert "Your code: exercises/ch06_losses.py, line 12: return z.mean(dim=5)" in report
+    assert report.count("Your code: ") == 1  # the text form carries it too; said once
+    assert "Your code printed 41 lines:" in report and "| p is 1   (x40)" in report and "| done" in report
+
+
+def test_untouched_stubs_say_where_to_start_and_later_runs_what_is_next():
+    stubs = [result(i, "not attempted", "Not attempted yet") for i in ("8.2", "8.1")]
+    start = text_report(stubs, target="exercises/", devices="cpu").splitlines()[-1]
+    assert start.startswith("Start here: exercise 8.1 `train_one_epoch` in exercises/ch08_training_loop.py.")
+    assert "docs/en/chapters/ch08-training-loop.md#ex-8-1" in start and "--exercise 8.1" in start
+    assert "http://127.0.0.1:8000/chapters/ch08-training-loop/#ex-8-1" in start
+    later = text_report([result("8.1", "passed"), result("8.2", "not attempted", "Not attempted yet")],
+                        target="exercises/", devices="cpu").splitlines()[-1]
+    assert later.startswith("Next: exercise 8.2 `train_one_epoch` (not attempted) in exercises/ch08_training_loop.py")
+    done = text_report([result("8.1", "passed")], target="exercises/", devices="cpu").splitlines()[-1]
+    assert done == "Every exercise graded here passed."
+    assert site_url("docs/en/chapters/ch01-tensors.md#ex-1-1", "zh") == \
+        "http://127.0.0.1:8000/zh/chapters/ch01-tensors/#ex-1-1"
+
+
+def test_a_real_run_shows_the_learners_line_and_print_output(tmp_path):
+    target = copy_solutions(tmp_path / "target")
+    with open(target / "ch12_devices.py", "a", encoding="utf-8") as handle:
+        handle.write("\n\ndef choose_device(prefer=None):\n    print('choosing', prefer)\n"
+                     "    return torch.device(prefer or 'cpu').index.bit_length()\n")
+    graded = grade(target, "autograder/test_ch12_devices.py", extra=("--exercise", "12.1"))
+    report = graded.output.split("score report")[-1]
+    assert "Your code: " in report and "ch12_devices.py, line" in report
+    assert "return torch.device(prefer or 'cpu').index.bit_length()" in report
+    assert "Your code printed" in report and "| choosing" in report
+
+
+def test_stubs_count_as_not_attempted_in_pytests_own_summary():
+    graded = grade("exercises", "autograder/test_ch12_devices.py")
+    assert graded.returncode != 0  # not everything passed
+    last = graded.output.strip().splitlines()[-1]
+    assert "not attempted" in last and "failed" not in last, last
+    assert "Start here: exercise 12.1 `choose_device` in exercises/ch12_devices.py" in graded.output
+
+
+def test_ctrl_c_names_what_was_not_graded(tmp_path):
+    """A real SIGINT in the middle of a run: the report says what was not graded, and the bar does not call what ran
+    the whole."""
+    target = copy_solutions(tmp_path / "target")
+    with open(target / "ch12_devices.py", "a", encoding="utf-8") as handle:  # 12.4 is slow enough to be stopped
+        handle.write("\n_predict = predict\n\n\ndef predict(*a, **k):\n    import time\n    time.sleep(60)\n"
+                     "    return _predict(*a, **k)\n")
+    process = subprocess.Popen([sys.executable, "-m", "pytest", "autograder/test_ch12_devices.py", "--target",
+                                str(target), "-p", "no:random_order", "--check-timeout", "100", "-v"],
+                               cwd=KIT_ROOT, env=grading_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True)
+    output = ""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and "test_12_4" not in output:  # chapter 12's last exercise is running
+        output += os.read(process.stdout.fileno(), 4096).decode()
+    time.sleep(1)
+    process.send_signal(signal.SIGINT)
+    output += process.communicate(timeout=60)[0]
+    report = output.split("score report")[-1]
+    assert "Interrupted: not graded: 12.4 predict." in report, report
+    progress = next(line for line in report.splitlines() if line.startswith("Progress"))
+    assert "100%" not in progress, progress
 
 
 def test_plain_report_has_no_escape_codes_and_colour_report_does():
