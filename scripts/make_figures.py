@@ -1,5 +1,9 @@
 """Make the course website's figures: `python scripts/make_figures.py` writes PNGs to docs/assets/figures/.
 
+Every figure is drawn twice, from the same numbers: `name.png` in English and `name.zh.png` in Chinese (titles,
+axes and legends translated; a CJK font from Debian's fonts-wqy-microhei or fonts-noto-cjk, never a download).
+The diagrams of scripts/make_diagrams.py are written by the same command.
+
 Every figure comes from a function that returns the numbers it plots, with a fixed seed, so the
 claims the pages make about them ("Adam reaches a lower loss than SGD here", "Dropout narrows the
 gap here") are checked by tests/test_figures.py on the very same numbers.
@@ -216,71 +220,174 @@ def generalization_gap(curve: dict, last: int = 10) -> float:
     return (sum(curve["val"][-last:]) - sum(curve["train"][-last:])) / last
 
 
-# ------------------------------------------------------------------------------------- plotting
-def plot_all(out_dir: Path = FIGURES_DIR) -> list[Path]:
-    import matplotlib
+# ------------------------------------------------------------------------------------- languages
+LANGUAGES = ("en", "zh")
+# Chinese text needs a CJK font. These come with Debian packages (fonts-wqy-microhei, fonts-noto-cjk); nothing is
+# downloaded. DejaVu Sans (matplotlib's own) stays first, so Latin letters, digits and the minus sign look the same
+# in both languages, and matplotlib falls back to the CJK font glyph by glyph.
+CJK_FONTS = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC")
 
-    matplotlib.use("Agg")
+
+def cjk_font() -> str:
+    """The name of an installed CJK font, or a FileNotFoundError that says which package to install."""
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    for name in CJK_FONTS:
+        if name in installed:
+            return name
+    raise FileNotFoundError("no CJK font for the Chinese figures: install Debian's fonts-wqy-microhei "
+                            f"(apt-get install fonts-wqy-microhei) or fonts-noto-cjk; looked for {CJK_FONTS}")
+
+
+def figure_name(name: str, lang: str) -> str:
+    """`loss.png` in English, `loss.zh.png` in Chinese: the zh pages show the .zh.png files."""
+    return name if lang == "en" else name.replace(".png", f".{lang}.png")
+
+
+def style(lang: str) -> dict:
+    """matplotlib rcParams for a figure in `lang`."""
+    params = {"figure.dpi": 100, "savefig.dpi": 100, "font.size": 10}
+    if lang == "zh":
+        params["font.family"] = ["DejaVu Sans", cjk_font()]
+    return params
+
+
+TEXT = {
+    "en": {
+        "gd_lr": "gradient descent, lr={lr}", "closed_form": "closed-form least squares",
+        "epoch_step": "epoch (one full-batch step)", "mse_std": "MSE (standardized target)",
+        "lin_title": "Linear regression on the diabetes data",
+        "prob": "P(y = 1 | x)", "train": "train", "validation": "validation",
+        "boundary_title": "Decision boundary $w^\\top x + b = 0$ (val. accuracy {acc:.0%})",
+        "opt_step": "step (minibatch of 64)", "opt_loss": "training loss (moving average)",
+        "opt_title": "One MLP on digits, three optimizers",
+        "opt_names": {"SGD (lr=0.1)": "SGD (lr=0.1)", "SGD + momentum 0.9 (lr=0.1)": "SGD + momentum 0.9 (lr=0.1)",
+                      "Adam (lr=0.01)": "Adam (lr=0.01)"},
+        "reg_names": {"none": "none", "dropout (p=0.5)": "dropout (p=0.5)", "L2 (lambda=1e-3)": "L2 (lambda=1e-3)"},
+        "gap": "{name}: gap {gap:.2f}", "epoch": "epoch", "cross_entropy": "cross-entropy",
+    },
+    "zh": {
+        "gd_lr": "梯度下降，lr={lr}", "closed_form": "闭式最小二乘解",
+        "epoch_step": "epoch（一个全批量步）", "mse_std": "MSE（标准化后的目标）",
+        "lin_title": "糖尿病数据上的线性回归",
+        "prob": "P(y = 1 | x)", "train": "训练集", "validation": "验证集",
+        "boundary_title": "决策边界 w·x + b = 0（验证准确率 {acc:.0%}）",  # no mathtext beside CJK: no font fallback there
+        "opt_step": "步数（每个小批量 64 个样本）", "opt_loss": "训练损失（滑动平均）",
+        "opt_title": "同一个 MLP 在 digits 上，三种优化器",
+        "opt_names": {"SGD (lr=0.1)": "SGD（lr=0.1）", "SGD + momentum 0.9 (lr=0.1)": "SGD + 动量 0.9（lr=0.1）",
+                      "Adam (lr=0.01)": "Adam（lr=0.01）"},
+        "reg_names": {"none": "不加正则化", "dropout (p=0.5)": "Dropout（p=0.5）", "L2 (lambda=1e-3)": "L2（lambda=1e-3）"},
+        "gap": "{name}：差距 {gap:.2f}", "epoch": "epoch", "cross_entropy": "交叉熵",
+    },
+}
+
+
+def saver(out_dir: Path, written: list[Path]):
+    """save(fig, name, lang): tight layout, no date in the metadata (byte-identical PNGs from run to run)."""
     import matplotlib.pyplot as plt
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 100, "font.size": 10})
-    written = []
-
-    def save(fig, name):
-        path = out_dir / name
-        fig.tight_layout()
-        # metadata without a date keeps the PNGs byte-identical from run to run
+    def save(fig, name: str, lang: str) -> None:
+        path = out_dir / figure_name(name, lang)
+        if fig.get_layout_engine() is None:  # a figure made with layout="constrained" lays itself out
+            fig.tight_layout()
         fig.savefig(path, metadata={"Software": None})
         plt.close(fig)
         written.append(path)
 
-    lin = linear_regression_curves()
+    return save
+
+
+# ------------------------------------------------------------------------------------- plotting
+def draw_linear_regression(lin: dict, t: dict):
+    import matplotlib.pyplot as plt
+
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
     for lr, losses in lin["lrs"].items():
-        ax.plot(losses, label=f"gradient descent, lr={lr}")
-    ax.axhline(lin["closed_form"], color="k", ls="--", lw=1, label="closed-form least squares")
-    ax.set(xlabel="epoch (one full-batch step)", ylabel="MSE (standardized target)", yscale="log",
-           title="Linear regression on the diabetes data")
+        ax.plot(losses, label=t["gd_lr"].format(lr=lr))
+    ax.axhline(lin["closed_form"], color="k", ls="--", lw=1, label=t["closed_form"])
+    ax.set(xlabel=t["epoch_step"], ylabel=t["mse_std"], yscale="log", title=t["lin_title"])
     ax.legend()
-    save(fig, "linear-regression-loss.png")
+    return fig
 
-    log = logistic_regression_boundary()
+
+def draw_logistic_boundary(log: dict, t: dict):
+    import matplotlib.pyplot as plt
+
     fig, ax = plt.subplots(figsize=(5.2, 4.4))
     grid = torch.linspace(-4.5, 4.5, 200)
     gx, gy = torch.meshgrid(grid, grid, indexing="xy")
     w, b = log["weight"], log["bias"]
     prob = torch.sigmoid(w[0] * gx + w[1] * gy + b)
     cs = ax.contourf(gx, gy, prob, levels=10, cmap="RdBu_r", alpha=0.35)
-    fig.colorbar(cs, ax=ax, label="P(y = 1 | x)")
+    fig.colorbar(cs, ax=ax, label=t["prob"])
     line_x = torch.tensor([-4.5, 4.5])
     ax.plot(line_x, log["slope"] * line_x + log["intercept"], color="k", lw=1.5)  # decision_boundary's line
-    for xs, ys, marker, label in ((log["x_train"], log["y_train"], "o", "train"), (log["x_val"], log["y_val"], "^", "validation")):
+    for xs, ys, marker, label in ((log["x_train"], log["y_train"], "o", t["train"]),
+                                  (log["x_val"], log["y_val"], "^", t["validation"])):
         ax.scatter(xs[:, 0], xs[:, 1], c=ys, cmap="RdBu_r", marker=marker, edgecolors="k", linewidths=0.4, s=22, label=label)
     ax.set(xlabel="$x_1$", ylabel="$x_2$", xlim=(-4.5, 4.5), ylim=(-4.5, 4.5),
-           title=f"Decision boundary $w^\\top x + b = 0$ (val. accuracy {log['val_accuracy']:.0%})")
+           title=t["boundary_title"].format(acc=log["val_accuracy"]))
     ax.legend(loc="lower right")
-    save(fig, "logistic-regression-boundary.png")
+    return fig
 
-    opt = compare_optimizers()
+
+def draw_optimizers(opt: dict, t: dict):
+    import matplotlib.pyplot as plt
+
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
     for name, losses in opt.items():
         smooth = torch.tensor(losses).unfold(0, 10, 1).mean(1)  # moving average over 10 minibatches
-        ax.plot(range(9, len(losses)), smooth, label=name)
-    ax.set(xlabel="step (minibatch of 64)", ylabel="training loss (moving average)", yscale="log",
-           title="One MLP on digits, three optimizers")
+        ax.plot(range(9, len(losses)), smooth, label=t["opt_names"][name])
+    ax.set(xlabel=t["opt_step"], ylabel=t["opt_loss"], yscale="log", title=t["opt_title"])
     ax.legend()
-    save(fig, "optimizers-compared.png")
+    return fig
 
-    over = overfitting_curves()
+
+def draw_overfitting(over: dict, t: dict):
+    import matplotlib.pyplot as plt
+
     fig, axes = plt.subplots(1, len(over), figsize=(9.6, 3.4), sharey=True)
     for ax, (name, curve) in zip(axes, over.items()):
-        ax.plot(curve["train"], label="train")
-        ax.plot(curve["val"], label="validation")
-        ax.set(title=f"{name}: gap {generalization_gap(curve):.2f}", xlabel="epoch", yscale="log")
-    axes[0].set_ylabel("cross-entropy")
+        ax.plot(curve["train"], label=t["train"])
+        ax.plot(curve["val"], label=t["validation"])
+        ax.set(title=t["gap"].format(name=t["reg_names"][name], gap=generalization_gap(curve)), xlabel=t["epoch"],
+               yscale="log")
+    axes[0].set_ylabel(t["cross_entropy"])
     axes[0].legend()
-    save(fig, "overfitting-regularization.png")
+    return fig
+
+
+def experiments() -> dict:
+    """Every figure's numbers, computed once and drawn in each language."""
+    return {"lin": linear_regression_curves(), "log": logistic_regression_boundary(), "opt": compare_optimizers(),
+            "over": overfitting_curves()}
+
+
+# figure file -> (drawing function, the experiment it draws)
+FIGURES = {
+    "linear-regression-loss.png": (draw_linear_regression, "lin"),
+    "logistic-regression-boundary.png": (draw_logistic_boundary, "log"),
+    "optimizers-compared.png": (draw_optimizers, "opt"),
+    "overfitting-regularization.png": (draw_overfitting, "over"),
+}
+
+
+def plot_all(out_dir: Path = FIGURES_DIR, languages=LANGUAGES, data: dict | None = None) -> list[Path]:
+    """Write every figure in every language to out_dir; returns the paths written."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data = experiments() if data is None else data
+    written: list[Path] = []
+    save = saver(out_dir, written)
+    for lang in languages:
+        with plt.rc_context(style(lang)):
+            for name, (draw, key) in FIGURES.items():
+                save(draw(data[key], TEXT[lang]), name, lang)
     return written
 
 
@@ -289,8 +396,19 @@ def main(argv=None) -> None:
     parser.add_argument("--out", type=Path, default=FIGURES_DIR, help="folder for the PNGs")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)  # the same numbers on every machine size, and fast enough for these tiny models
-    for path in plot_all(args.out):
+    data = experiments()
+    for path in plot_all(args.out, data=data) + load_diagrams().plot_all(args.out, overfitting=data["over"]):
         print(path)
+
+
+def load_diagrams() -> ModuleType:
+    """scripts/make_diagrams.py, the sibling that draws the diagrams (loaded by path: scripts/ is not a package)."""
+    path = Path(__file__).resolve().parent / "make_diagrams.py"
+    spec = importlib.util.spec_from_file_location("_course_make_diagrams", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 if __name__ == "__main__":
