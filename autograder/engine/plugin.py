@@ -4,8 +4,8 @@ autograder/conftest.py imports these hooks, so they apply to `pytest autograder`
 """
 from __future__ import annotations
 
-import argparse
 import importlib
+import importlib.util
 import os
 import time
 from pathlib import Path
@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from autograder.engine import curves, global_state, i18n, integrity, options
+from autograder.engine import curves, global_state, i18n, integrity, options, watchdog
 from autograder.engine.devices import checked_devices, describe_devices, is_meta_run
 from autograder.engine.exercises import Exercise
 from autograder.engine.feedback import Failure, capped, learner_location
-from autograder.engine.loading import ChapterBroken, load_chapter
+from autograder.engine.loading import ChapterBroken, load_chapter, showable
 from autograder.engine.outcomes import FAILED, INCONCLUSIVE, NOT_ATTEMPTED, TIMEOUT, Check, ExerciseResult, classify, failure_of
 from autograder.engine.selection import exercise_filter, keyword_as_exercises
 from autograder.engine.progress_store import ProgressStore, export_script
@@ -132,9 +132,16 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.option.reportchars == "fE":
         config.option.reportchars = ""
     target = _resolve_target(config.getoption("--target"))
+    try:  # a planted .pyc in the kit would grade with code that is not the kit's (integrity.py)
+        integrity.refuse_untrusted_bytecode(config)
+    except RuntimeError as refused:
+        raise pytest.UsageError(str(refused)) from None
     keyword_as_exercises(config)
     _settle_torch()
     config.stash[_GRADING] = GradingSession(target, config.getoption("--check-timeout"))
+    if config.getoption("--plots") and importlib.util.find_spec("matplotlib") is None:
+        raise pytest.UsageError('--plots draws with matplotlib, which is not installed: pip install -e ".[plots]" '
+                                "(or pip install matplotlib)")
     curves.enable(bool(config.getoption("--plots")))
 
 
@@ -254,9 +261,12 @@ def pytest_runtest_call(item: pytest.Item):
     before = global_state.snapshot()
     marker = item.get_closest_marker("exercise_check")
     curves.set_exercise(marker.kwargs["exercise"].id if marker else None)
+    marker_timeout = item.get_closest_marker("timeout")
+    seconds = marker_timeout.args[0] if marker_timeout and marker_timeout.args else DEFAULT_CHECK_TIMEOUT
     with torch.random.fork_rng(devices=[]):
         try:
-            result = yield
+            with watchdog.deadline(seconds):  # even when learner code blocks the alarm (watchdog.py)
+                result = yield
         finally:
             curves.set_exercise(None)
             changes = global_state.changes_since(before)
@@ -278,7 +288,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         grading = item.config.stash[_GRADING]
         marker = item.get_closest_marker("timeout")
         seconds = marker.args[0] if marker and marker.args else grading.check_timeout
-        exception = call.excinfo.value if call.excinfo else None
+        exception = showable(call.excinfo.value if call.excinfo else None)  # its __str__ may raise
         output = capped(report.capstdout + report.capstderr)
         params = getattr(getattr(item, "callspec", None), "params", {})
         status, message = classify(exception, seconds, output, on_meta=is_meta_run(params))
