@@ -1,4 +1,4 @@
-# Generated from solutions/ch01_tensors.py by `coursekit stubs` (stub 38b9346aa82a). This file is yours: fill in each exercise, then run `pytest autograder`.
+# Generated from solutions/ch01_tensors.py by `coursekit stubs` (stub b98494b3044f). This file is yours: fill in each exercise, then run `pytest autograder`.
 """Chapter 01: tensors. Shapes, broadcasting, and leaving the caller's data alone.
 
 Guide: docs/en/chapters/ch01-tensors.md
@@ -13,7 +13,8 @@ def add_bias_column(x: Tensor) -> Tensor:
     """Exercise 1.1: put a column of ones in front of the features, so a bias becomes one more weight.
 
     x: (N, D)  ->  (N, D + 1), where out[:, 0] == 1 and out[:, 1:] == x.
-    Same dtype and device as x.
+    Same dtype and device as x: any floating dtype, float16 and bfloat16 included.
+    x may be non-contiguous (a transpose, a slice) and is left unchanged.
     """
     # YOUR CODE HERE
     raise NotImplementedError("Exercise 1.1 is not written yet. Guide: docs/en/chapters/ch01-tensors.md#ex-1-1")
@@ -25,7 +26,8 @@ def standardize(x: Tensor, eps: float = 1e-8) -> tuple[Tensor, Tensor, Tensor]:
     mean = x.mean(0)                                   (D,)
     std  = sqrt(mean((x - mean)^2, dim 0))             (D,)  the population std (correction=0)
     z    = (x - mean) / max(std, eps)                  (N, D)
-    Returns (z, mean, std). x itself must be left exactly as it was.
+    x is float32 or float64; z, mean and std have its dtype and device. eps defaults to 1e-8.
+    Returns the tuple (z, mean, std). x itself must be left exactly as it was.
     """
     # YOUR CODE HERE
     raise NotImplementedError("Exercise 1.2 is not written yet. Guide: docs/en/chapters/ch01-tensors.md#ex-1-2")
@@ -35,6 +37,7 @@ def pairwise_squared_distances(a: Tensor, b: Tensor) -> Tensor:
     """Exercise 1.3: squared Euclidean distance between every row of a and every row of b, by broadcasting.
 
     a: (N, D), b: (M, D)  ->  (N, M), out[i, j] = sum_k (a[i, k] - b[j, k])^2
+    a and b are float32 or float64, of one dtype and on one device; the result has their dtype and device.
     No Python loops: the number of tensor operations must not grow with N or M.
     """
     # YOUR CODE HERE
@@ -44,7 +47,8 @@ def pairwise_squared_distances(a: Tensor, b: Tensor) -> Tensor:
 def one_hot(labels: Tensor, num_classes: int, dtype: torch.dtype = torch.float32) -> Tensor:
     """Exercise 1.4: one-hot encode integer class labels, on the labels' device.
 
-    labels: (N,) integers in [0, num_classes)  ->  (N, num_classes) of `dtype`, out[i, labels[i]] == 1, else 0.
+    labels: (N,) int64 in [0, num_classes)  ->  (N, num_classes), out[i, labels[i]] == 1, else 0.
+    The result has dtype `dtype`: float32 unless told otherwise; any floating dtype or int64.
     """
     # YOUR CODE HERE
     raise NotImplementedError("Exercise 1.4 is not written yet. Guide: docs/en/chapters/ch01-tensors.md#ex-1-4")

@@ -5,17 +5,17 @@ from torch.nn import functional as F
 from tests.variants import correct, wrong
 
 
-@wrong("1.1", "ones column appended on the right")
+@wrong("1.1", "ones column appended on the right", breaks="ones-first")
 def add_bias_column(x):
     return torch.cat([x, torch.ones(x.shape[0], 1, dtype=x.dtype, device=x.device)], dim=1)
 
 
-@wrong("1.1", "ones created on the default device and dtype")
+@wrong("1.1", "ones created on the default device and dtype", breaks="dtype-device")
 def add_bias_column(x):
     return torch.cat([torch.ones(x.shape[0], 1), x], dim=1)
 
 
-@wrong("1.1", ".view on a non-contiguous input")
+@wrong("1.1", ".view on a non-contiguous input", breaks="non-contiguous")
 def add_bias_column(x):
     flat = x.view(-1)
     return torch.cat([torch.ones(x.shape[0], 1, dtype=x.dtype, device=x.device), flat.view(x.shape)], dim=1)
@@ -33,7 +33,7 @@ def add_bias_column(x):
     return out
 
 
-@wrong("1.2", "mutates its input (x -= mean)")
+@wrong("1.2", "mutates its input (x -= mean)", breaks="input-unchanged")
 def standardize(x, eps=1e-8):
     mean = x.mean(0)
     std = x.std(0, correction=0)
@@ -41,19 +41,19 @@ def standardize(x, eps=1e-8):
     return x / std.clamp_min(eps), mean, std
 
 
-@wrong("1.2", "sample std (correction=1) instead of population std")
+@wrong("1.2", "sample std (correction=1) instead of population std", breaks="std")
 def standardize(x, eps=1e-8):
     mean, std = x.mean(0), x.std(0)
     return (x - mean) / std.clamp_min(eps), mean, std
 
 
-@wrong("1.2", "statistics over the wrong dimension")
+@wrong("1.2", "statistics over the wrong dimension", breaks="columns")
 def standardize(x, eps=1e-8):
     mean, std = x.mean(1, keepdim=True), x.std(1, correction=0, keepdim=True)
     return (x - mean) / std.clamp_min(eps), mean.squeeze(1), std.squeeze(1)
 
 
-@wrong("1.2", "no guard against a zero std")
+@wrong("1.2", "no guard against a zero std", breaks="z")
 def standardize(x, eps=1e-8):
     mean, std = x.mean(0), x.std(0, correction=0)
     return (x - mean) / std, mean, std
@@ -66,17 +66,17 @@ def standardize(x, eps=1e-8):
     return (x - mean) / torch.where(std > eps, std, torch.full_like(std, eps)), mean, std
 
 
-@wrong("1.3", "a Python loop over the rows of a")
+@wrong("1.3", "a Python loop over the rows of a", breaks="no-loops")
 def pairwise_squared_distances(a, b):
     return torch.stack([((row - b) ** 2).sum(-1) for row in a])
 
 
-@wrong("1.3", "distances, not squared distances")
+@wrong("1.3", "distances, not squared distances", breaks="values")
 def pairwise_squared_distances(a, b):
     return ((a[:, None, :] - b[None, :, :]) ** 2).sum(-1).sqrt()
 
 
-@wrong("1.3", "transposed result (M, N)")
+@wrong("1.3", "transposed result (M, N)", breaks="shape")
 def pairwise_squared_distances(a, b):
     return ((b[:, None, :] - a[None, :, :]) ** 2).sum(-1)
 
@@ -91,13 +91,13 @@ def pairwise_squared_distances(a, b):
     return torch.cdist(a, b).pow(2)
 
 
-@wrong("1.4", "zeros created on the default device")
+@wrong("1.4", "zeros created on the default device", breaks="device")
 def one_hot(labels, num_classes, dtype=torch.float32):
     out = torch.zeros(labels.shape[0], num_classes, dtype=dtype)
     return out.scatter(1, labels[:, None].to(out.device), 1)
 
 
-@wrong("1.4", "returns integers, ignoring dtype")
+@wrong("1.4", "returns integers, ignoring dtype", breaks="dtype")
 def one_hot(labels, num_classes, dtype=torch.float32):
     return F.one_hot(labels, num_classes)
 
@@ -110,3 +110,187 @@ def one_hot(labels, num_classes, dtype=torch.float32):
 @correct("1.4", "comparison with arange")
 def one_hot(labels, num_classes, dtype=torch.float32):
     return (labels[:, None] == torch.arange(num_classes, device=labels.device)).to(dtype)
+
+
+# --- fresh variants (issue 9): one per clause, and other styles
+
+@wrong("1.1", "a block of D ones instead of one column (ones_like(x))", breaks="shape")
+def add_bias_column(x):
+    return torch.cat([torch.ones_like(x), x], dim=1)
+
+
+@wrong("1.1", "the features pass through float32 (float64 loses precision)", breaks="values")
+def add_bias_column(x):
+    ones = torch.ones(x.shape[0], 1, dtype=x.dtype, device=x.device)
+    return torch.cat([ones, x.float().to(x.dtype)], dim=1)
+
+
+@wrong("1.1", "ones of the right dtype but on the default device", breaks="dtype-device")
+def add_bias_column(x):
+    return torch.cat([torch.ones(x.shape[0], 1, dtype=x.dtype), x], dim=1)
+
+
+@wrong("1.1", "cleans the caller's tensor in place first (x.nan_to_num_())", breaks="input-unchanged")
+def add_bias_column(x):
+    x.nan_to_num_()
+    return torch.cat([torch.ones(x.shape[0], 1, dtype=x.dtype, device=x.device), x], dim=1)
+
+
+@wrong("1.1", "ones of x's dtype, then the result cast to float32")
+def add_bias_column(x):
+    return torch.cat([torch.ones(x.shape[0], 1, dtype=x.dtype, device=x.device), x], dim=1).float()
+
+
+@correct("1.1", "torch.hstack with ones_like of the first column")
+def add_bias_column(x):
+    return torch.hstack([torch.ones_like(x[:, :1]), x])
+
+
+@correct("1.1", "new_empty, fill_ and a slice copy")
+def add_bias_column(x):
+    out = x.new_empty(x.shape[0], x.shape[1] + 1)
+    out[:, 0].fill_(1)
+    out[:, 1:].copy_(x)
+    return out
+
+
+@wrong("1.2", "mean with keepdim=True: returns a (1, D) mean", breaks="mean")
+def standardize(x, eps=1e-8):
+    mean = x.mean(0, keepdim=True)
+    std = x.std(0, correction=0)
+    return (x - mean) / std.clamp_min(eps), mean, std
+
+
+@wrong("1.2", "divides by std + eps instead of max(std, eps)", breaks="z")
+def standardize(x, eps=1e-8):
+    mean, std = x.mean(0), x.std(0, correction=0)
+    return (x - mean) / (std + eps), mean, std
+
+
+@wrong("1.2", "computes in float32 whatever x's dtype", breaks="dtype-device")
+def standardize(x, eps=1e-8):
+    x32 = x.float()
+    mean, std = x32.mean(0), x32.std(0, correction=0)
+    return (x32 - mean) / std.clamp_min(eps), mean, std
+
+
+@wrong("1.2", "default eps of 1e-5", breaks="eps-default")
+def standardize(x, eps=1e-5):
+    mean, std = x.mean(0), x.std(0, correction=0)
+    return (x - mean) / std.clamp_min(eps), mean, std
+
+
+@wrong("1.2", "returns a list [z, mean, std]", breaks="returns")
+def standardize(x, eps=1e-8):
+    mean, std = x.mean(0), x.std(0, correction=0)
+    return [(x - mean) / std.clamp_min(eps), mean, std]
+
+
+@wrong("1.2", "returns (z, std, mean): the statistics swapped")
+def standardize(x, eps=1e-8):
+    mean, std = x.mean(0), x.std(0, correction=0)
+    return (x - mean) / std.clamp_min(eps), std, mean
+
+
+@wrong("1.2", "centres in place and adds the mean back: same values, yet x was written", breaks="input-exactly")
+def standardize(x, eps=1e-8):
+    mean, std = x.mean(0), x.std(0, correction=0)
+    x.sub_(mean)
+    z = x / std.clamp_min(eps)
+    x.add_(mean)
+    return z, mean, std
+
+
+@correct("1.2", "a loop over columns with Python floats (.item()), then torch.tensor")
+def standardize(x, eps=1e-8):
+    means, stds = [], []
+    for column in x.T:
+        m = column.mean().item()
+        means.append(m)
+        stds.append(((column - m) ** 2).mean().sqrt().item())
+    mean = torch.tensor(means, dtype=x.dtype, device=x.device)
+    std = torch.tensor(stds, dtype=x.dtype, device=x.device)
+    return (x - mean) / torch.maximum(std, torch.tensor(eps, dtype=x.dtype, device=x.device)), mean, std
+
+
+@correct("1.2", "the variance by hand and sqrt")
+def standardize(x, eps=1e-8):
+    mean = x.sum(0) / x.shape[0]
+    std = ((x - mean) ** 2).mean(0).sqrt()
+    return (x - mean) / std.clamp(min=eps), mean, std
+
+
+@wrong("1.3", "row-wise distances of a[i] and b[i], not every pair", breaks="every-pair")
+def pairwise_squared_distances(a, b):
+    return ((a - b) ** 2).sum(-1)
+
+
+@wrong("1.3", "result allocated with torch.zeros(N, M): default dtype and device", breaks="dtype-device")
+def pairwise_squared_distances(a, b):
+    out = torch.zeros(a.shape[0], b.shape[0])
+    out += ((a[:, None, :] - b[None, :, :]) ** 2).sum(-1).to(out.device)
+    return out
+
+
+@wrong("1.3", "expansion with the sign of the cross term flipped")
+def pairwise_squared_distances(a, b):
+    return a.pow(2).sum(1, keepdim=True) + 2 * a @ b.T + b.pow(2).sum(1)
+
+
+@wrong("1.3", "absolute differences summed (L1), not squares")
+def pairwise_squared_distances(a, b):
+    return (a[:, None, :] - b[None, :, :]).abs().sum(-1)
+
+
+@wrong("1.3", "sums over the rows instead of the features")
+def pairwise_squared_distances(a, b):
+    return ((a[:, None, :] - b[None, :, :]) ** 2).sum(0)
+
+
+@correct("1.3", "einsum of the differences")
+def pairwise_squared_distances(a, b):
+    d = a.unsqueeze(1) - b.unsqueeze(0)
+    return torch.einsum("nmd,nmd->nm", d, d)
+
+
+@wrong("1.4", "F.one_hot without num_classes: width from the largest label", breaks="shape")
+def one_hot(labels, num_classes, dtype=torch.float32):
+    return F.one_hot(labels).to(dtype)
+
+
+@wrong("1.4", "labels taken as 1-based (column labels[i] - 1)", breaks="values")
+def one_hot(labels, num_classes, dtype=torch.float32):
+    out = torch.zeros(labels.shape[0], num_classes, dtype=dtype, device=labels.device)
+    return out.scatter_(1, (labels[:, None] - 1) % num_classes, 1)
+
+
+@wrong("1.4", "default dtype int64 (F.one_hot's)", breaks="dtype-default")
+def one_hot(labels, num_classes, dtype=torch.int64):
+    return F.one_hot(labels, num_classes).to(dtype)
+
+
+@wrong("1.4", "index_put_ of float32 ones: fails for every other dtype", breaks="dtypes")
+def one_hot(labels, num_classes, dtype=torch.float32):
+    out = torch.zeros(labels.shape[0], num_classes, dtype=dtype, device=labels.device)
+    rows = torch.arange(labels.shape[0], device=labels.device)
+    return out.index_put_((rows, labels), torch.ones(labels.shape[0], device=labels.device))
+
+
+@wrong("1.4", "zeros made on the default device, the labels moved to them", breaks="device")
+def one_hot(labels, num_classes, dtype=torch.float32):
+    out = torch.zeros(len(labels), num_classes, dtype=dtype)
+    out[torch.arange(len(labels)), labels.to(out.device)] = 1
+    return out
+
+
+@correct("1.4", "rows of an identity matrix")
+def one_hot(labels, num_classes, dtype=torch.float32):
+    return torch.eye(num_classes, dtype=dtype, device=labels.device)[labels]
+
+
+@correct("1.4", "a Python loop over labels.tolist()")
+def one_hot(labels, num_classes, dtype=torch.float32):
+    out = torch.zeros(labels.shape[0], num_classes, dtype=dtype, device=labels.device)
+    for row, label in enumerate(labels.tolist()):
+        out[row, label] = 1
+    return out
