@@ -1,10 +1,11 @@
-"""The autograded test cells of an exported nbgrader notebook call `score(chapter, exercise_id)`.
+"""The test cells of an exported nbgrader notebook call `score(chapter, exercise_id)`: a student's feedback.
 
-It grades the notebook's own code (every cell run so far except the check cells) with the kit's grader in a separate,
-sandboxed process (`coursekit grade-submission`), once per chapter and version of the code, and returns the
-exercise's points: nbgrader takes a number as a test cell's output as partial credit. Nothing goes to stderr (nbgrader
-gives 0 to a cell that writes there): the grader's output is captured, warnings are silenced, and feedback is printed
-to stdout.
+In the student's own Jupyter it grades the notebook's code (every cell run so far except the check cells) with the
+kit's grader in a separate, sandboxed process (`coursekit grade-submission`), once per chapter and version of the
+code, prints the feedback and returns the exercise's points. It is feedback only: the kernel is the student's, and a
+notebook can replace this function. Under `nbgrader autograde` (NBGRADER_EXECUTION=autograde) it grades nothing; the
+grade is made outside the kernel by nbgrader_preprocessors.KitVerdict, which overwrites these cells' output. Nothing
+goes to stderr (nbgrader gives 0 to a cell that writes there).
 """
 from __future__ import annotations
 
@@ -49,7 +50,10 @@ def grade_code(chapter: str, code: str) -> dict:
     return _GRADED[key]
 
 
-def score(chapter: str, exercise_id: str) -> float:
+def score(chapter: str, exercise_id: str) -> float | None:
+    if os.environ.get("NBGRADER_EXECUTION") == "autograde":
+        print(f"Exercise {exercise_id}: graded by the course grader, outside this notebook.")
+        return None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         results = grade_code(chapter, _notebook_code())
