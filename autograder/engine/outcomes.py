@@ -146,12 +146,14 @@ class ExerciseResult:
 
     def telling(self) -> tuple[Check, Failure] | None:
         """The failure to lead with: the first that names a known mistake, else the first in the checks' order
-        (the checks go from the plain, shape and dtype, to the subtle)."""
+        (the checks go from the plain, shape and dtype, to the subtle); a check that failed before one that met the
+        stub's NotImplementedError (a class half written)."""
         failures = [(c, c.failure) for c in self.failing()]
         failures = [(c, f) for c, f in failures if f is not None]
         if not failures:
             return None
-        return next(((c, f) for c, f in failures if f.mistakes), failures[0])
+        attempted = [(c, f) for c, f in failures if c.status != NOT_ATTEMPTED] or failures
+        return next(((c, f) for c, f in attempted if f.mistakes), attempted[0])
 
     @property
     def output(self) -> str:
