@@ -3,11 +3,27 @@ import numpy as np
 import torch
 from torch import nn
 
-from autograder.engine import Exercise, call, curves, expect
+from hypothesis import assume
+from hypothesis import strategies as st
+
+from autograder.engine import Exercise, call, curves, expect, generated, strategies
 from autograder.engine.datasets import load
 from autograder.engine.spies import expect_same_state, state_of
 
-least_squares = Exercise("9.1", "least_squares", hints=[
+least_squares = Exercise("9.1", "least_squares", clauses={
+    "fit": "the closed-form least-squares fit of y ~ x @ w + b.",
+    "shapes": "x: (N, D), y: (N,) -> (w, b) with w: (D,) and b: () (a 0-dim tensor),",
+    "dtype": "in x's dtype (float32 or float64)",
+    "device": "and on x's device,",
+    "minimizes": "minimizing mean((x @ w + b - y)^2).",
+    "exact": "N >= D + 1 and [1 | x] has full column rank, so the minimizer is unique (with N = D + 1 the fit is "
+             "exact).",
+    "normal-equations": "With X1 = [1 | x] (a column of ones in front, N x (D + 1)) and theta = (b, w_1, ..., w_D): "
+                        "theta = argmin ||X1 theta - y||^2, the solution of the normal equations X1^T X1 theta = "
+                        "X1^T y.",
+    "method": "Use torch.linalg.lstsq, or solve the normal equations (torch.linalg.solve).",
+    "unchanged": "x and y are left unchanged.",
+}, hints=[
     "Put a column of ones in front of x (torch.cat([ones, x], dim=1)): the bias becomes the weight of that column.",
     "theta = torch.linalg.lstsq(X1, y.unsqueeze(1)).solution.squeeze(1) is (D + 1,): the bias is theta[0] and the "
     "weights are theta[1:]. Make the ones with dtype=x.dtype and device=x.device.",
@@ -15,7 +31,18 @@ least_squares = Exercise("9.1", "least_squares", hints=[
     "在 x 前面拼一列 1（torch.cat([ones, x], dim=1)）：偏置就成了这一列的权重。",
     "theta = torch.linalg.lstsq(X1, y.unsqueeze(1)).solution.squeeze(1) 的形状是 (D + 1,)：偏置是 theta[0]，权重是 theta[1:]。创建那列 1 时用 dtype=x.dtype 和 device=x.device。",
 ])
-fit_linear_regression = Exercise("9.2", "fit_linear_regression", hints=[
+fit_linear_regression = Exercise("9.2", "fit_linear_regression", clauses={
+    "gradient-descent": "train `model` by full-batch gradient descent on the mean squared error.",
+    "loss": "model maps x: (N, D) to predictions (N, 1); y: (N,). For each of `steps` steps: loss = mean((model(x)[:, "
+            "0] - y)^2) a scalar; mind the (N, 1) vs (N,) broadcast",
+    "step": "clear the gradients",
+    "old-gradients": "(the model may arrive with old ones in .grad)",
+    "order": "backpropagate, optimizer.step()",
+    "optimizer": "Use the optimizer you are given (do not make a new one): its settings and its state (momentum) "
+                 "carry over.",
+    "before-update": "Returns the loss of every step, measured before that step's update,",
+    "floats": "as Python floats: a list of length `steps`.",
+}, hints=[
     "Each step is the same five moves: zero_grad, forward, loss, backward, step. Use the optimizer you were given.",
     "model(x) is (N, 1) and y is (N,): subtracting them broadcasts to (N, N). Take model(x).squeeze(1) first, then "
     "loss = (pred - y).pow(2).mean(); append loss.item() (a float, not the tensor) before moving on.",
@@ -23,7 +50,17 @@ fit_linear_regression = Exercise("9.2", "fit_linear_regression", hints=[
     "每一步都是同样的五个动作：zero_grad、前向、计算损失、backward、step。使用传入的优化器。",
     "model(x) 是 (N, 1)，y 是 (N,)：两者相减会广播成 (N, N)。先 model(x).squeeze(1)，再 loss = (pred - y).pow(2).mean()；记录 loss.item()（浮点数，而不是张量）。",
 ])
-r2_score = Exercise("9.3", "r2_score", hints=[
+r2_score = Exercise("9.3", "r2_score", clauses={
+    "formula": "the coefficient of determination R^2 of predictions (N,) for targets (N,). R^2 = 1 - sum((targets - "
+               "predictions)^2) / sum((targets - mean(targets))^2)",
+    "zero-dim": "a 0-dim tensor",
+    "meaning": "1 is a perfect fit, 0 is no better than always predicting the mean of the targets,",
+    "negative": "below 0 is worse (there is no lower bound: R^2 is not clipped at 0).",
+    "dtypes": "The inputs share one dtype, float32 or float64; the targets are not all equal.",
+    "differentiable": "Differentiable with respect to the predictions;",
+    "dtype-device": "same dtype and device as the inputs.",
+    "unchanged": "The inputs are left unchanged.",
+}, hints=[
     "R^2 compares your squared error with the squared error of the dumbest model: always predicting mean(targets).",
     "ss_res = (targets - predictions).pow(2).sum(); ss_tot = (targets - targets.mean()).pow(2).sum(); "
     "return 1 - ss_res / ss_tot. Both are sums (or both means), and the mean is of the targets.",
@@ -66,33 +103,67 @@ def twins(inputs=3, seed=0):
 
 
 # ------------------------------------------------------------------------------------------------ 9.1 least squares
-@least_squares.check(points=2)
-def test_9_1_matches_reference(learner, reference):
-    """Does least_squares return w (D,) and b () equal to the reference's, in float32 and float64?"""
-    for dtype in (torch.float64, torch.float32):
-        x, y = synthetic(n=7, noise=0.5, dtype=dtype)
-        expect.close(call(learner.least_squares, x, y), reference.least_squares(x, y),
-                     rtol=1e-4 if dtype == torch.float32 else None, atol=1e-4 if dtype == torch.float32 else None)
+@st.composite
+def regression_problems(draw):
+    """x (N, D), y (N,) in float32 or float64: N from D + 1 (an exact fit) up, features off-centre and scaled, with
+    or without noise; [1 | x] well conditioned, so float32 answers are accurate too."""
+    features = draw(st.integers(1, 4))
+    samples = features + 1 + draw(st.integers(0, 8))
+    dtype = draw(strategies.float_dtypes(low_precision=False))
+    generator = torch.Generator().manual_seed(draw(strategies.seeds()))
+    scale, offset = draw(st.sampled_from([0.5, 1.0, 3.0])), draw(st.sampled_from([-2.0, 0.0, 3.0]))
+    x = torch.randn(samples, features, generator=generator, dtype=torch.float64) * scale + offset  # (N, D)
+    design = torch.cat([torch.ones(samples, 1, dtype=torch.float64), x], dim=1)  # (N, D + 1)
+    assume(torch.linalg.cond(design) < 100)
+    noise = draw(st.sampled_from([0.0, 0.1, 1.0]))
+    y = x @ torch.randn(features, generator=generator, dtype=torch.float64) + draw(st.sampled_from([-1.5, 0.0, 4.0])) \
+        + noise * torch.randn(samples, generator=generator, dtype=torch.float64)  # (N,)
+    return x.to(dtype), y.to(dtype)
 
 
-@least_squares.check(points=2)
-def test_9_1_recovers_exact_weights(learner):
-    """On noise-free data y = x @ w + b, does least_squares give back exactly that w and that b (bias included)?"""
-    x, y = synthetic(n=9, noise=0.0, seed=1, dtype=torch.float64)
+def numpy_least_squares(x, y):
+    """numpy's least-squares solution of [1 | x] theta = y, in float64: (w, b) in x's dtype."""
+    design = np.hstack([np.ones((len(x), 1)), x.double().numpy()])  # (N, D + 1)
+    theta = torch.from_numpy(np.linalg.lstsq(design, y.double().numpy(), rcond=None)[0]).to(x.dtype)  # (D + 1,)
+    return theta[1:], theta[0]
+
+
+@least_squares.check(points=2, clauses=["fit", "shapes", "dtype", "minimizes", "normal-equations", "method"])
+@generated.examples(problem=regression_problems(), max_examples=15)
+def test_9_1_matches_numpy(learner, problem):
+    """Does least_squares return w (D,) and b () equal to numpy's least-squares fit, in float32 and float64, for
+    every N >= D + 1?"""
+    x, y = problem
+    expected = numpy_least_squares(x, y)
     got = call(learner.least_squares, x, y)
-    expect.that(isinstance(got.value, (tuple, list)) and len(got.value) == 2,
-                f"Called {got.text}.\nIt returned {type(got.value).__name__}; expected a tuple (w, b).")
-    w, b = got.value
-    expect.close(w, torch.tensor(TRUE_WEIGHT, dtype=torch.float64), rtol=1e-7, atol=1e-7,
-                 what=f"Called {got.text} on noise-free data made with w = {TRUE_WEIGHT}, b = {TRUE_BIAS}.\n"
-                      "The weights w (item 0) are not the ones the data came from. Without a column of ones the fit "
-                      "has no bias, and the weights must make up for it.")
-    expect.close(b, torch.tensor(TRUE_BIAS, dtype=torch.float64), rtol=1e-7, atol=1e-7,
-                 what=f"Called {got.text} on noise-free data made with b = {TRUE_BIAS}.\nThe bias b (item 1) is wrong: "
-                      "is the column of ones there, and is b taken from its coefficient (theta[0] when it goes first)?")
+    tolerance = 1e-3 if x.dtype == torch.float32 else 1e-7
+    expect.close(got, expected, rtol=tolerance, atol=tolerance, what=(
+        f"Called {got.text}.\nExpected (w, b) = numpy.linalg.lstsq([1 | x], y): the weights of the features, then "
+        "the bias (the coefficient of the column of ones), in x's dtype."))
 
 
-@least_squares.check(points=1)
+@least_squares.check(points=2, clauses=["exact", "normal-equations"])
+def test_9_1_recovers_exact_weights(learner):
+    """On noise-free data y = x @ w + b (also with N = D + 1 samples), does least_squares give back exactly that w and
+    that b (bias included)?"""
+    for samples in (9, 4):
+        x, y = synthetic(n=samples, noise=0.0, seed=1, dtype=torch.float64)
+        got = call(learner.least_squares, x, y)
+        expect.that(isinstance(got.value, (tuple, list)) and len(got.value) == 2,
+                    f"Called {got.text}.\nIt returned {type(got.value).__name__}; expected a tuple (w, b).")
+        w, b = got.value
+        expect.close(w, torch.tensor(TRUE_WEIGHT, dtype=torch.float64), rtol=1e-7, atol=1e-7,
+                     what=f"Called {got.text} on noise-free data made with w = {TRUE_WEIGHT}, b = {TRUE_BIAS}.\nThe "
+                          "weights w (item 0) are not the ones the data came from. Without a column of ones the fit "
+                          "has no bias, and the weights must make up for it; a ridge term (+ c * I) 'for stability' "
+                          "shrinks them.")
+        expect.close(b, torch.tensor(TRUE_BIAS, dtype=torch.float64), rtol=1e-7, atol=1e-7,
+                     what=f"Called {got.text} on noise-free data made with b = {TRUE_BIAS}.\nThe bias b (item 1) is "
+                          "wrong: is the column of ones there, and is b taken from its coefficient (theta[0] when it "
+                          "goes first)?")
+
+
+@least_squares.check(points=1, clauses=["unchanged"])
 def test_9_1_transposed_input_untouched(learner, reference):
     """Does least_squares accept a non-contiguous x and leave x and y as they were?"""
     x, y = synthetic(n=6, noise=0.5, seed=2, dtype=torch.float64)
@@ -104,50 +175,77 @@ def test_9_1_transposed_input_untouched(learner, reference):
     expect.close(got, reference.least_squares(x, y))
 
 
-@least_squares.check(points=1)
-def test_9_1_diabetes_equals_scikit_learn(learner):
+@least_squares.check(points=1, clauses=["minimizes"])
+def test_9_1_diabetes_equals_numpy(learner):
     """On the diabetes data (442 x 10), does least_squares give numpy's least-squares coefficients?"""
     x, y = diabetes()
-    design = np.hstack([np.ones((len(x), 1)), x.numpy()])  # (442, 11)
-    theta = torch.from_numpy(np.linalg.lstsq(design, y.numpy(), rcond=None)[0])  # (11,)
     got = call(learner.least_squares, x, y)
-    expect.close(got, (theta[1:], theta[0]), rtol=1e-6, atol=1e-6)
+    expect.close(got, numpy_least_squares(x, y), rtol=1e-6, atol=1e-6)
+
+
+@least_squares.check(points=1, clauses=["device"])
+def test_9_1_on_device(learner, device):
+    """Are w and b on x's device (and in its dtype)?"""
+    x, y = (t.to(device) for t in synthetic(n=7, noise=0.5, seed=3))
+    got = call(learner.least_squares, x, y)
+    expect.that(isinstance(got.value, (tuple, list)) and len(got.value) == 2,
+                f"Called {got.text}.\nIt returned {type(got.value).__name__}; expected a tuple (w, b).")
+    for name, value, like in (("w", got.value[0], torch.empty(3, device=device)),
+                              ("b", got.value[1], torch.empty((), device=device))):
+        expect.tensor_like(value, like, what=f"Called {got.text}.\n{name}, item {0 if name == 'w' else 1}:")
 
 
 # ------------------------------------------------------------------------------------------ 9.2 gradient descent
-STEP_HINT = ("Known causes: gradients not cleared each step (optimizer.zero_grad()), optimizer.step() before "
-             "loss.backward(), a new optimizer made inside the function (the one passed in carries momentum), or the "
+STEP_HINT = ("Known causes: gradients not cleared each step before backward (optimizer.zero_grad(); the model came "
+             "with old gradients), optimizer.step() before loss.backward(), a new optimizer made inside the function "
+             "(the one passed in carries momentum and its own settings), a loss recorded after the update, or the "
              "(N, 1) - (N,) broadcast that turns the loss into a mean over N x N pairs.")
 
-
-@fit_linear_regression.check(points=3)
-def test_9_2_steps_equal_reference(learner, reference):
-    """Do 3 steps of SGD with momentum give the reference's losses and parameters, step for step?"""
-    x, y = synthetic(n=10, noise=0.3, seed=4)
-    model, twin = twins()
-    got = call(learner.fit_linear_regression, model, x, y, torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9),
-               3)
-    expected = reference.fit_linear_regression(twin, x, y, torch.optim.SGD(twin.parameters(), lr=0.05, momentum=0.9), 3)
-    losses = got.value
-    expect.that(isinstance(losses, list) and len(losses) == 3,
-                f"Called {got.text}.\nIt returned {type(losses).__name__} "
-                f"{'of length ' + str(len(losses)) if hasattr(losses, '__len__') else ''}; expected a list of 3 "
-                "losses, one per step.")
-    expect.close(torch.tensor([float(v) for v in losses]), torch.tensor(expected), rtol=1e-5, atol=1e-6,
-                 what=f"Called {got.text}.\nThe losses it recorded (one per step, before the update):\n{STEP_HINT}")
-    expect_same_state(model, state_of(twin), what=f"Called {got.text}.", hint=STEP_HINT, rtol=1e-5, atol=1e-6)
+OPTIMIZERS = {
+    "SGD(lr=0.05, momentum=0.9)": lambda parameters: torch.optim.SGD(parameters, lr=0.05, momentum=0.9),
+    "SGD(lr=0.1)": lambda parameters: torch.optim.SGD(parameters, lr=0.1),
+    "Adam(lr=0.05)": lambda parameters: torch.optim.Adam(parameters, lr=0.05),
+}
 
 
-@fit_linear_regression.check(points=1)
+def with_old_gradients(*models):
+    """Every parameter holds the same stale .grad, as a model fresh from other training does."""
+    for model in models:
+        for parameter in model.parameters():
+            parameter.grad = torch.full_like(parameter, 0.75)
+
+
+@fit_linear_regression.check(points=3, clauses=["loss", "step", "old-gradients", "order", "optimizer",
+                                                "before-update"])
+@generated.examples(samples=st.integers(2, 12), optimizer=st.sampled_from(sorted(OPTIMIZERS)),
+                    steps=st.integers(1, 4), seed=st.integers(0, 1000), max_examples=10)
+def test_9_2_steps_equal_reference(learner, reference, samples, optimizer, steps, seed):
+    """From a model holding old gradients, do a few steps with the given optimizer (SGD with and without momentum,
+    Adam) give the reference's losses and parameters, step for step?"""
+    x, y = synthetic(n=samples, noise=0.3, seed=seed)
+    model, twin = twins(seed=seed)
+    with_old_gradients(model, twin)
+    make = OPTIMIZERS[optimizer]
+    got = call(learner.fit_linear_regression, model, x, y, make(model.parameters()), steps)
+    expected = reference.fit_linear_regression(twin, x, y, make(twin.parameters()), steps)
+    context = f"Called {got.text} with optimizer {optimizer}, on a model whose parameters hold old gradients."
+    losses = expect.float_list(got, steps, what=context)
+    expect.close(torch.tensor(losses), torch.tensor(expected), rtol=1e-5, atol=1e-6,
+                 what=f"{context}\nThe losses it recorded (one per step, before the update):\n{STEP_HINT}")
+    expect_same_state(model, state_of(twin), what=context, hint=STEP_HINT, rtol=1e-5, atol=1e-6)
+
+
+@fit_linear_regression.check(points=1, clauses=["floats"])
 def test_9_2_returns_floats(learner):
     """Does fit_linear_regression return a list of `steps` Python floats (not tensors that keep graphs alive)?"""
-    x, y = synthetic(n=8, seed=5)
-    model = seeded_linear()
-    got = call(learner.fit_linear_regression, model, x, y, torch.optim.SGD(model.parameters(), lr=0.1), 4)
-    expect.float_list(got, 4)
+    for steps in (4, 1):
+        x, y = synthetic(n=8, seed=5)
+        model = seeded_linear()
+        got = call(learner.fit_linear_regression, model, x, y, torch.optim.SGD(model.parameters(), lr=0.1), steps)
+        expect.float_list(got, steps)
 
 
-@fit_linear_regression.check(points=2)
+@fit_linear_regression.check(points=2, clauses=["gradient-descent", "loss"])
 def test_9_2_reaches_closed_form(learner, reference):
     """After 200 steps of plain gradient descent, are the loss down 10x and the weights those of the closed form?"""
     x, y = synthetic(n=64, seed=6)
@@ -161,18 +259,18 @@ def test_9_2_reaches_closed_form(learner, reference):
                 f"Called {got.text}.\nThe loss went from {losses[0]:.4g} to {losses[-1]:.4g}: it should fall below a "
                 "tenth of where it started. Is the loss the mean of (model(x).squeeze(1) - y)^2, and is "
                 "optimizer.step() called after loss.backward()?")
-    w, b = reference.least_squares(x, y)
+    w, b = numpy_least_squares(x, y)
     expect.close(model.weight.detach()[0], w, rtol=0, atol=1e-3,
                  what=f"Called {got.text}.\nThe trained weight, against the closed-form (least-squares) weight:")
     expect.close(model.bias.detach()[0], b, rtol=0, atol=1e-3,
                  what=f"Called {got.text}.\nThe trained bias, against the closed-form (least-squares) bias:")
 
 
-@fit_linear_regression.check(points=1)
-def test_9_2_diabetes_reaches_closed_form_loss(learner, reference):
+@fit_linear_regression.check(points=1, clauses=["gradient-descent"])
+def test_9_2_diabetes_reaches_closed_form_loss(learner):
     """On the standardized diabetes data, does gradient descent (lr 0.2, 600 steps) reach the closed-form MSE?"""
     x, y = diabetes(torch.float32, standardized=True)
-    w, b = reference.least_squares(x.double(), y.double())
+    w, b = numpy_least_squares(x.double(), y.double())
     best = (x.double() @ w + b - y.double()).pow(2).mean().item()
     model = seeded_linear(inputs=10, seed=2)
     got = call(learner.fit_linear_regression, model, x, y, torch.optim.SGD(model.parameters(), lr=0.2), 600)
@@ -191,24 +289,64 @@ def predictions_and_targets(n=7, seed=7, dtype=torch.float64):
 
 
 def numpy_r2(predictions, targets):
-    """The oracle, in numpy (what sklearn.metrics.r2_score computes)."""
-    return 1.0 - ((targets - predictions) ** 2).sum() / ((targets - targets.mean()) ** 2).sum()
+    """The oracle, from numpy's own mean and variance: R^2 = 1 - MSE / Var(targets) (sklearn.metrics.r2_score)."""
+    predictions, targets = (np.asarray(t.detach().double().numpy()) for t in (predictions, targets))
+    return torch.tensor(1.0 - np.mean((targets - predictions) ** 2) / np.var(targets), dtype=torch.float64)
 
 
-@r2_score.check(points=2)
-def test_9_3_equals_the_formula(learner):
-    """Does r2_score equal 1 - SS_res / SS_tot (scikit-learn's r2_score), as a 0-dim tensor?"""
-    for n, seed in ((7, 7), (5, 8)):
-        predictions, targets = predictions_and_targets(n, seed)
-        expected = torch.tensor(numpy_r2(predictions.numpy(), targets.numpy()), dtype=torch.float64)
+@st.composite
+def r2_cases(draw):
+    """(predictions, targets) of one dtype: close fits, fits worse than the mean (R^2 < 0), the mean itself (R^2 = 0)
+    and perfect ones (R^2 = 1); targets with exact zeros and ties, never all equal."""
+    count = draw(st.integers(2, 10))
+    dtype = draw(strategies.float_dtypes(low_precision=False))
+    targets = draw(strategies.tensors((count,), torch.float64, elements=strategies.values(10.0, special=(0.0, 1.0))))
+    assume(targets.std(correction=0) > 0.1)
+    kind = draw(st.sampled_from(["close", "worse than the mean", "the mean", "perfect"]))
+    if kind == "close":
+        predictions = targets + draw(strategies.tensors((count,), torch.float64, elements=strategies.values(0.7)))
+    elif kind == "worse than the mean":
+        predictions = draw(strategies.tensors((count,), torch.float64, elements=strategies.values(40.0)))
+    elif kind == "the mean":
+        predictions = torch.full_like(targets, targets.mean().item())
+    else:
+        predictions = targets.clone()
+    return predictions.to(dtype), targets.to(dtype)
+
+
+R2_MISTAKES = ("A mean on one side and a sum on the other, an unbiased variance (N - 1), the mean of the predictions "
+               "instead of the targets, a squared correlation, or an R^2 clipped at 0 each give a different number.")
+
+
+@r2_score.check(points=2, clauses=["formula", "zero-dim", "meaning", "negative", "dtypes", "dtype-device"])
+@generated.examples(case=r2_cases(), max_examples=20)
+def test_9_3_equals_numpy(learner, case):
+    """Does r2_score equal 1 - SS_res / SS_tot (numpy's mean over numpy's variance), as a 0-dim tensor in the
+    inputs' dtype, for good fits, bad fits (R^2 < 0) and perfect ones?"""
+    predictions, targets = case
+    expected = numpy_r2(predictions, targets).to(predictions.dtype)
+    got = call(learner.r2_score, predictions, targets)
+    tolerance = 1e-4 if predictions.dtype == torch.float32 else 1e-9
+    expect.close(got, expected, rtol=tolerance, atol=tolerance,
+                 what=f"Called {got.text}.\nExpected R^2 = 1 - sum((y - p)^2) / sum((y - mean(y))^2). {R2_MISTAKES}")
+
+
+@r2_score.check(points=1, clauses=["negative", "meaning"])
+def test_9_3_worse_than_the_mean_is_negative(learner):
+    """Is R^2 -3 for predictions that reverse the targets [0, 1, 2, 3], 0 for the mean and 1 for a perfect fit?"""
+    targets = torch.tensor([0.0, 1.0, 2.0, 3.0], dtype=torch.float64)
+    for predictions, want, meaning in ((targets.flip(0), -3.0, "SS_res = 20 is four times SS_tot = 5"),
+                                       (torch.full_like(targets, 1.5), 0.0, "always predicting the mean"),
+                                       (targets.clone(), 1.0, "a perfect fit")):
         got = call(learner.r2_score, predictions, targets)
-        expect.close(got, expected, rtol=1e-9, atol=1e-9,
-                     what=f"Called {got.text}.\nExpected R^2 = 1 - sum((y - p)^2) / sum((y - mean(y))^2). A mean on "
-                          "one side and a sum on the other, an unbiased variance (N - 1), or the mean of the "
-                          "predictions instead of the targets each give a different number.")
+        shown = got.value.item() if isinstance(got.value, torch.Tensor) and got.value.numel() == 1 else got.value
+        clipped = " R^2 has no lower bound: do not clip it at 0 or take an absolute value." if want < 0 else ""
+        expect.close(got, torch.tensor(want, dtype=torch.float64), rtol=1e-9, atol=1e-9,
+                     what=f"Called {got.text} with predictions {predictions.tolist()} for targets {targets.tolist()} "
+                          f"({meaning}).\nIt returned {shown}; expected {want}.{clipped}")
 
 
-@r2_score.check(points=1)
+@r2_score.check(points=1, clauses=["dtype-device"])
 def test_9_3_dtype_and_device(learner, reference, device):
     """Does r2_score keep the inputs' dtype and device?"""
     predictions, targets = (t.to(device=device, dtype=torch.float32) for t in predictions_and_targets(6, 9))
@@ -216,7 +354,7 @@ def test_9_3_dtype_and_device(learner, reference, device):
                  rtol=1e-5, atol=1e-5)
 
 
-@r2_score.check(points=1)
+@r2_score.check(points=1, clauses=["differentiable"])
 def test_9_3_differentiable(learner):
     """Is r2_score differentiable with respect to the predictions (float64 gradcheck)?"""
     predictions, targets = predictions_and_targets(5, 10)
@@ -227,13 +365,23 @@ def test_9_3_differentiable(learner):
                              what=f"Called {got.text}.")
 
 
-@r2_score.check(points=1)
+@r2_score.check(points=1, clauses=["unchanged"])
+def test_9_3_inputs_unchanged(learner):
+    """Does r2_score leave the predictions and targets it was given as they were?"""
+    predictions, targets = predictions_and_targets(6, 11)
+    originals = [(t.clone(), t._version) for t in (predictions, targets)]
+    got = call(learner.r2_score, predictions, targets)
+    for name, tensor, (original, version) in zip(("predictions", "targets"), (predictions, targets), originals):
+        expect.unchanged(tensor, original, version, what=f"Called {got.text}.\nThe {name} it was given changed.")
+
+
+@r2_score.check(points=1, clauses=["formula"])
 def test_9_3_diabetes_held_out(learner, reference):
-    """For the closed-form fit on 342 diabetes patients, is R^2 on the 100 held out equal to the formula's?"""
+    """For the closed-form fit on 342 diabetes patients, is R^2 on the 100 held out equal to numpy's?"""
     x, y = diabetes()
     order = torch.randperm(len(x), generator=torch.Generator().manual_seed(0))
     train, held_out = order[:342], order[342:]
     w, b = reference.least_squares(x[train], y[train])
     predictions = x[held_out] @ w + b  # (100,)
-    expected = torch.tensor(numpy_r2(predictions.numpy(), y[held_out].numpy()), dtype=torch.float64)
-    expect.close(call(learner.r2_score, predictions, y[held_out]), expected, rtol=1e-9, atol=1e-9)
+    expect.close(call(learner.r2_score, predictions, y[held_out]), numpy_r2(predictions, y[held_out]), rtol=1e-9,
+                 atol=1e-9)

@@ -5,27 +5,27 @@ from torch.nn import functional as F
 from tests.variants import correct, wrong
 
 
-@wrong("9.1", "no column of ones: the fit has no bias")
+@wrong("9.1", "no column of ones: the fit has no bias", breaks="fit")
 def least_squares(x, y):
     w = torch.linalg.lstsq(x, y.unsqueeze(1)).solution.squeeze(1)
     return w, torch.zeros((), dtype=x.dtype, device=x.device)
 
 
-@wrong("9.1", "bias read from the wrong end of theta")
+@wrong("9.1", "bias read from the wrong end of theta", breaks="normal-equations")
 def least_squares(x, y):
     design = torch.cat([torch.ones(x.shape[0], 1, dtype=x.dtype), x], dim=1)
     theta = torch.linalg.lstsq(design, y.unsqueeze(1)).solution.squeeze(1)
     return theta[:-1], theta[-1]
 
 
-@wrong("9.1", "y kept as (N, 1): w comes back (D, 1)")
+@wrong("9.1", "y kept as (N, 1): w comes back (D, 1)", breaks="shapes")
 def least_squares(x, y):
     design = torch.cat([torch.ones(x.shape[0], 1, dtype=x.dtype), x], dim=1)
     theta = torch.linalg.lstsq(design, y.unsqueeze(1)).solution
     return theta[1:], theta[0, 0]
 
 
-@wrong("9.1", "normal equations in float32 through an explicit inverse of a float32 copy")
+@wrong("9.1", "normal equations in float32 through an explicit inverse of a float32 copy", breaks="dtype")
 def least_squares(x, y):
     design = torch.cat([torch.ones(x.shape[0], 1, dtype=x.dtype), x], dim=1).float()
     theta = torch.linalg.inv(design.T @ design) @ design.T @ y.float()
@@ -46,7 +46,7 @@ def least_squares(x, y):
     return w, y_mean - x_mean @ w
 
 
-@wrong("9.2", "gradients never zeroed")
+@wrong("9.2", "gradients never zeroed", breaks="step")
 def fit_linear_regression(model, x, y, optimizer, steps):
     losses = []
     for _ in range(steps):
@@ -57,7 +57,7 @@ def fit_linear_regression(model, x, y, optimizer, steps):
     return losses
 
 
-@wrong("9.2", "F.mse_loss on (N, 1) predictions and (N,) targets: the broadcast trap")
+@wrong("9.2", "F.mse_loss on (N, 1) predictions and (N,) targets: the broadcast trap", breaks="loss")
 def fit_linear_regression(model, x, y, optimizer, steps):
     import warnings
 
@@ -73,7 +73,7 @@ def fit_linear_regression(model, x, y, optimizer, steps):
     return losses
 
 
-@wrong("9.2", "a new optimizer made inside: the given one (with momentum) is ignored")
+@wrong("9.2", "a new optimizer made inside: the given one (with momentum) is ignored", breaks="optimizer")
 def fit_linear_regression(model, x, y, optimizer, steps):
     optimizer = torch.optim.SGD(model.parameters(), lr=optimizer.param_groups[0]["lr"])
     losses = []
@@ -86,7 +86,7 @@ def fit_linear_regression(model, x, y, optimizer, steps):
     return losses
 
 
-@wrong("9.2", "losses kept as tensors (graphs alive)")
+@wrong("9.2", "losses kept as tensors (graphs alive)", breaks="floats")
 def fit_linear_regression(model, x, y, optimizer, steps):
     losses = []
     for _ in range(steps):
@@ -98,7 +98,7 @@ def fit_linear_regression(model, x, y, optimizer, steps):
     return losses
 
 
-@wrong("9.2", "optimizer.step() before loss.backward()")
+@wrong("9.2", "optimizer.step() before loss.backward()", breaks="order")
 def fit_linear_regression(model, x, y, optimizer, steps):
     losses = []
     for _ in range(steps):
@@ -124,7 +124,7 @@ def fit_linear_regression(model, x, y, optimizer, steps):
     return losses
 
 
-@wrong("9.3", "denominator around the mean of the predictions")
+@wrong("9.3", "denominator around the mean of the predictions", breaks="formula")
 def r2_score(predictions, targets):
     return 1 - (targets - predictions).pow(2).sum() / (targets - predictions.mean()).pow(2).sum()
 
@@ -134,7 +134,7 @@ def r2_score(predictions, targets):
     return 1 - (targets - predictions).pow(2).mean() / targets.var()
 
 
-@wrong("9.3", "returned as a Python float through .item()")
+@wrong("9.3", "returned as a Python float through .item()", breaks="zero-dim")
 def r2_score(predictions, targets):
     return 1 - ((targets - predictions).pow(2).sum() / (targets - targets.mean()).pow(2).sum()).item()
 
@@ -142,3 +142,161 @@ def r2_score(predictions, targets):
 @correct("9.3", "mean squared error over the population variance")
 def r2_score(predictions, targets):
     return 1 - F.mse_loss(predictions, targets) / targets.var(correction=0)
+
+
+# --- issue 9: one wrong implementation per clause, and more styles that are right
+
+@wrong("9.1", "the column of ones made on the cpu, whatever x's device", breaks="device")
+def least_squares(x, y):
+    design = torch.cat([torch.ones(x.shape[0], 1, dtype=x.dtype), x], dim=1)
+    theta = torch.linalg.lstsq(design, y.unsqueeze(1)).solution.squeeze(1)
+    return theta[1:], theta[0]
+
+
+@wrong("9.1", "w fitted without a bias column, then b = mean(y): right only for centred features", breaks="minimizes")
+def least_squares(x, y):
+    w = torch.linalg.lstsq(x, (y - y.mean()).unsqueeze(1)).solution.squeeze(1)
+    return w, y.mean()
+
+
+@wrong("9.1", "a small ridge term (1e-3 * I) 'for stability': no longer the exact least-squares fit", breaks="exact")
+def least_squares(x, y):
+    design = torch.cat([torch.ones_like(x[:, :1]), x], dim=1)
+    gram = design.T @ design + 1e-3 * torch.eye(design.shape[1], dtype=x.dtype, device=x.device)
+    theta = torch.linalg.solve(gram, design.T @ y)
+    return theta[1:], theta[0]
+
+
+@wrong("9.1", "100 steps of gradient descent instead of the closed form", breaks="method")
+def least_squares(x, y):
+    design = torch.cat([torch.ones_like(x[:, :1]), x], dim=1)
+    theta = torch.zeros(design.shape[1], dtype=x.dtype, device=x.device)
+    for _ in range(100):
+        theta = theta - 0.05 * 2 * design.T @ (design @ theta - y) / len(y)
+    return theta[1:], theta[0]
+
+
+@wrong("9.1", "centres x and y in place before solving", breaks="unchanged")
+def least_squares(x, y):
+    x_mean, y_mean = x.mean(0), y.mean()
+    x -= x_mean
+    y -= y_mean
+    w = torch.linalg.lstsq(x, y.unsqueeze(1)).solution.squeeze(1)
+    return w, y_mean - x_mean @ w
+
+
+@correct("9.1", "numpy's lstsq, brought back to x's dtype and device")
+def least_squares(x, y):
+    import numpy as np
+
+    design = np.hstack([np.ones((x.shape[0], 1)), x.detach().cpu().double().numpy()])
+    theta = np.linalg.lstsq(design, y.detach().cpu().double().numpy(), rcond=None)[0]
+    theta = torch.from_numpy(theta).to(dtype=x.dtype, device=x.device)
+    return theta[1:], theta[0]
+
+
+@correct("9.1", "QR decomposition of [1 | x], then a triangular solve")
+def least_squares(x, y):
+    design = torch.cat([x.new_ones(len(x), 1), x], dim=1)
+    q, r = torch.linalg.qr(design)
+    theta = torch.linalg.solve_triangular(r, (q.T @ y).unsqueeze(1), upper=True).squeeze(1)
+    return theta[1:], theta[0]
+
+
+@wrong("9.2", "zero_grad after the step only: the first step uses the old gradients too", breaks="old-gradients")
+def fit_linear_regression(model, x, y, optimizer, steps):
+    losses = []
+    for _ in range(steps):
+        loss = (model(x).squeeze(1) - y).pow(2).mean()
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        losses.append(loss.item())
+    return losses
+
+
+@wrong("9.2", "records the loss after the update", breaks="before-update")
+def fit_linear_regression(model, x, y, optimizer, steps):
+    losses = []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss = (model(x).squeeze(1) - y).pow(2).mean()
+        loss.backward()
+        optimizer.step()
+        with torch.no_grad():
+            losses.append((model(x).squeeze(1) - y).pow(2).mean().item())
+    return losses
+
+
+@wrong("9.2", "minibatches of half the data: not full-batch gradient descent", breaks="gradient-descent")
+def fit_linear_regression(model, x, y, optimizer, steps):
+    losses = []
+    half = max(1, len(x) // 2)
+    for step in range(steps):
+        rows = slice(0, half) if step % 2 == 0 else slice(half, None)
+        optimizer.zero_grad()
+        loss = (model(x[rows]).squeeze(1) - y[rows]).pow(2).mean()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
+@correct("9.2", "F.mse_loss on flattened predictions, zero_grad(set_to_none=False), .cpu().item()")
+def fit_linear_regression(model, x, y, optimizer, steps):
+    losses = []
+    for _ in range(steps):
+        optimizer.zero_grad(set_to_none=False)
+        loss = F.mse_loss(model(x).view(-1), y)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.detach().cpu().item())
+    return losses
+
+
+@wrong("9.3", "clipped at 0: a fit worse than the mean reports 0", breaks="negative")
+def r2_score(predictions, targets):
+    return (1 - (targets - predictions).pow(2).sum() / (targets - targets.mean()).pow(2).sum()).clamp(min=0)
+
+
+@wrong("9.3", "returns SS_res / SS_tot, forgetting the 1 -", breaks="meaning")
+def r2_score(predictions, targets):
+    return (targets - predictions).pow(2).sum() / (targets - targets.mean()).pow(2).sum()
+
+
+@wrong("9.3", "the targets' variance computed in float32", breaks="dtypes")
+def r2_score(predictions, targets):
+    total = (targets.float() - targets.float().mean()).pow(2).sum()
+    return 1 - (targets - predictions).pow(2).sum() / total
+
+
+@wrong("9.3", "detaches the predictions 'to save memory'", breaks="differentiable")
+def r2_score(predictions, targets):
+    predictions = predictions.detach()
+    return 1 - (targets - predictions).pow(2).sum() / (targets - targets.mean()).pow(2).sum()
+
+
+@wrong("9.3", "the mean as a weighted sum with weights made on the cpu", breaks="dtype-device")
+def r2_score(predictions, targets):
+    weights = torch.full((len(targets),), 1.0 / len(targets), dtype=targets.dtype)
+    mean = (weights * targets).sum()
+    return 1 - (targets - predictions).pow(2).sum() / (targets - mean).pow(2).sum()
+
+
+@wrong("9.3", "centres the targets in place", breaks="unchanged")
+def r2_score(predictions, targets):
+    residual = (targets - predictions).pow(2).sum()
+    targets -= targets.mean()
+    return 1 - residual / targets.pow(2).sum()
+
+
+@wrong("9.3", "the squared correlation of predictions and targets: R^2 only for a least-squares fit", breaks="negative")
+def r2_score(predictions, targets):
+    p, t = predictions - predictions.mean(), targets - targets.mean()
+    return (p * t).sum().pow(2) / (p.pow(2).sum() * t.pow(2).sum())
+
+
+@correct("9.3", "the mean of the targets read as a Python number with .item()")
+def r2_score(predictions, targets):
+    mean = targets.mean().item()
+    return 1 - torch.sum(torch.square(targets - predictions)) / torch.sum(torch.square(targets - mean))
