@@ -6,8 +6,28 @@ changed is named, undone, and costs only that check.
 """
 from __future__ import annotations
 
+import sys
+
 import torch
 import torch.testing
+
+# How deep Python code may recurse while grading. A learner's sys.setrecursionlimit(10**8) turns a runaway recursion
+# into gigabytes of frames and a traceback that takes minutes to format; capped, it is a RecursionError within
+# milliseconds that costs its check. Far above what any exercise (or pytest, or hypothesis) needs.
+RECURSION_CAP = 4_000
+_set_recursion_limit = sys.setrecursionlimit
+
+
+def _capped_recursion_limit(limit: int) -> None:
+    """sys.setrecursionlimit while grading: at most RECURSION_CAP."""
+    _set_recursion_limit(min(int(limit), RECURSION_CAP))
+
+
+def cap_recursion() -> None:
+    """Install the cap (before any learner code runs; guard_internals then guards it like the grader's own)."""
+    if sys.getrecursionlimit() > RECURSION_CAP:
+        _set_recursion_limit(RECURSION_CAP)
+    sys.setrecursionlimit = _capped_recursion_limit
 
 # The functions the checks rely on, as they were when the grader started (before any learner code ran).
 _PROTECTED = {
@@ -29,6 +49,7 @@ def snapshot() -> dict:
         "deterministic algorithms": torch.are_deterministic_algorithms_enabled(),
         "number of threads": torch.get_num_threads(),
         "default device": torch.get_default_device(),
+        "recursion limit": sys.getrecursionlimit(),
     }
     for name, (owner, attr) in _PROTECTED.items():
         state[name] = getattr(owner, attr)
@@ -59,6 +80,7 @@ _SETTERS = {
     "deterministic algorithms": torch.use_deterministic_algorithms,
     "number of threads": torch.set_num_threads,
     "default device": torch.set_default_device,
+    "recursion limit": _set_recursion_limit,
 }
 
 
@@ -107,14 +129,15 @@ def _guard_namespace(owner, name: str, classes_from: str | None) -> None:
 def guard_internals(extra: tuple = ()) -> int:
     """Record the grader's internals as they are now (call it before any learner code runs); returns how many."""
     import builtins
-    import sys
+
+    cap_recursion()
 
     names = [n for n in list(sys.modules) if n.startswith(_GUARDED_MODULE_PREFIXES) or n in _GUARDED_TORCH]
     for name in names:
         module = sys.modules.get(name)
         if module is not None:
             _guard_namespace(module, name, name if not name.startswith("torch") else None)
-    for owner in (torch.Tensor, torch.nn.Module, builtins, *extra):
+    for owner in (torch.Tensor, torch.nn.Module, builtins, sys, *extra):
         _guard_namespace(owner, getattr(owner, "__qualname__", getattr(owner, "__name__", "?")), None)
     return len(_GUARD)
 
@@ -149,3 +172,4 @@ def restore_internals() -> None:
 def forget_internals() -> None:
     """Drop the record (a grading session run inside another program is over; pytest's own attributes may change)."""
     _GUARD.clear()
+    sys.setrecursionlimit = _set_recursion_limit

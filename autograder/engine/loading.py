@@ -63,7 +63,7 @@ def load_chapter(target: Path, chapter: str) -> ModuleType:
     sys.modules[name] = module
     before = global_state.snapshot()
     try:
-        spec.loader.exec_module(module)
+        exec(_compiled(path), module.__dict__)  # never spec.loader.exec_module: it would run a cached .pyc
     except SyntaxError as error:
         raise ChapterBroken(_syntax_message(shown, error)) from None
     except SystemExit as error:
@@ -88,6 +88,39 @@ def load_chapter(target: Path, chapter: str) -> ModuleType:
     return module
 
 
+def _compiled(path: Path):
+    """The chapter's code, compiled from its source now. A .pyc in __pycache__ is taken by Python's loader whenever
+    its header matches the source's size and time, which anyone can forge: an untouched stub next to a planted .pyc
+    would grade as a full solution. Compiling a chapter takes milliseconds."""
+    return compile(path.read_bytes(), str(path), "exec", dont_inherit=True)
+
+
+def text_of(error: BaseException) -> str:
+    """str(error), even for an exception whose __str__ raises or returns something that is not a string."""
+    try:
+        text = str(error)
+    except BaseException:  # noqa: BLE001 - learner code decides what __str__ does
+        return f"<a {type(error).__name__} whose message could not be shown: its __str__ raised>"
+    return text if type(text) is str else f"<a {type(error).__name__}>"
+
+
+def showable(error: BaseException | None) -> BaseException | None:
+    """`error` itself when its message can be read, else an AssertionError that says what was raised: the report is
+    built from messages, and an exception whose __str__ raises must cost its check, not the whole run."""
+    if error is None:
+        return None
+    try:
+        text = str(error)
+        if type(text) is str:
+            return error
+    except BaseException:  # noqa: BLE001 - learner code decides what __str__ does
+        pass
+    shown = AssertionError(f"The code under test raised {text_of(error)}. Raise an ordinary exception (ValueError, "
+                           "TypeError, ...) with a plain message, or better, return the result.")
+    shown.__traceback__ = error.__traceback__
+    return shown
+
+
 def _shown_path(path: Path) -> str:
     try:
         return os.path.relpath(path)
@@ -106,7 +139,7 @@ def _syntax_message(shown: str, error: SyntaxError) -> str:
 
 
 def _import_error_message(shown: str, path: Path, error: BaseException) -> str:
-    if "Timeout" in str(error):
+    if "Timeout" in text_of(error):
         return (
             f"{shown} did not finish importing in time: probably an infinite loop at the top level of the file. "
             "Code at module level runs on import; keep loops inside functions."
@@ -114,6 +147,6 @@ def _import_error_message(shown: str, path: Path, error: BaseException) -> str:
     frames = [f for f in traceback.extract_tb(error.__traceback__) if Path(f.filename).resolve() == path]
     where = f" on line {frames[-1].lineno} ({frames[-1].line})" if frames else ""
     return (
-        f"{shown} does not import: {type(error).__name__}: {error}{where}.\n"
+        f"{shown} does not import: {type(error).__name__}: {text_of(error)}{where}.\n"
         "Every exercise in this chapter scores zero until the file imports; the other chapters are graded as usual."
     )
