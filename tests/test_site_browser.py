@@ -31,7 +31,7 @@ CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
                  "--disable-component-update", "--disable-sync"]
 ON_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-DESKTOP_WIDTHS = (1280, 1600)
+WIDTHS = (1280, 1600, 390)  # desktop, wide desktop, phone
 # Han (with extension A and compatibility ideographs), CJK punctuation, full-width forms: as docs_hooks/zh_spacing.py
 CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef"
 
@@ -189,14 +189,14 @@ def site_pages(site: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def survey(browser, site, base_url, requests_seen, missing_files) -> dict[str, dict]:
-    """Every page of both languages, loaded once over HTTP and measured at 1280 and 1600 px."""
+    """Every page of both languages, loaded once over HTTP and measured at 1280, 1600 and 390 px."""
     context, page = _new_page(browser, (base_url, "data:", "blob:"), requests_seen, missing_files)
     found = {}
     try:
         for relative in site_pages(site):
             page.goto(f"{base_url}/{relative}", wait_until="domcontentloaded")
             page.wait_for_function(COPY_BUTTONS_MOUNTED)  # Material adds them after the page has loaded
-            for width in DESKTOP_WIDTHS:
+            for width in WIDTHS:
                 page.set_viewport_size({"width": width, "height": 900})
                 found[f"{relative} @ {width}px"] = page.evaluate(SURVEY_JS, {"cjk": CJK})
     finally:
@@ -208,12 +208,14 @@ def test_every_page_of_both_languages_was_surveyed(survey, site):
     """Did the survey open all pages, English and Chinese, with their code blocks?"""
     pages = site_pages(site)
     assert len(pages) >= 40 and any(p.startswith("zh/") for p in pages) and "index.html" in pages
-    assert len(survey) == len(pages) * len(DESKTOP_WIDTHS)
-    assert sum(len(m["blocks"]) for m in survey.values()) >= 200 * len(DESKTOP_WIDTHS)
+    assert len(survey) == len(pages) * len(WIDTHS)
+    assert sum(len(m["blocks"]) for m in survey.values()) >= 200 * len(WIDTHS)
+    hidden = [f"{where}: {b['first']!r}" for where, m in survey.items() for b in m["blocks"] if b["client"] == 0]
+    assert not hidden, "blocks that were not laid out (so not measured): " + "; ".join(hidden[:10])
 
 
 def test_code_blocks_never_scroll_sideways(survey):
-    """At 1280 and 1600 px, is every code block (hints and all tabs included) as wide as its column or narrower?"""
+    """At 1280, 1600 and 390 px, is every code block (hints and all tabs included) as wide as its column or narrower?"""
     scrolling = [f"{where}: {b['scroll']} > {b['client']} px, {b['first']!r}"
                  for where, measured in survey.items() for b in measured["blocks"] if b["scroll"] > b["client"]]
     assert not scrolling, f"{len(scrolling)} code blocks scroll sideways:\n" + "\n".join(scrolling[:40])
@@ -231,7 +233,7 @@ def test_copy_button_covers_no_code(survey):
 
 def test_chinese_text_has_no_space_between_cjk_characters(survey):
     """Does no paragraph or list item of a Chinese page show whitespace between two CJK characters?"""
-    zh = {where: m for where, m in survey.items() if where.startswith("zh/") and where.endswith(f"{DESKTOP_WIDTHS[0]}px")}
+    zh = {where: m for where, m in survey.items() if where.startswith("zh/") and where.endswith(f"{WIDTHS[0]}px")}
     assert len(zh) >= 20
     spaced = [f"{where}: {text!r}" for where, measured in zh.items() for text in measured["spaces"]]
     assert not spaced, f"{len(spaced)} places show a space between CJK characters:\n" + "\n".join(spaced[:60])
@@ -432,7 +434,8 @@ def test_progress_page_draws_styled_tables_titled_like_the_guides(page, base_url
     table = page.locator("#coursekit-progress .md-typeset__table > table").first
     assert table.get_attribute("class") is None  # Material styles `table:not([class])`
     cell = page.locator('tr[data-exercise="1.1"] td').first
-    padding = cell.evaluate("td => parseFloat(getComputedStyle(td).paddingLeft) + parseFloat(getComputedStyle(td).paddingRight)")
+    padding = cell.evaluate("td => { const style = getComputedStyle(td);"
+                            " return parseFloat(style.paddingLeft) + parseFloat(style.paddingRight); }")
     assert padding >= 16, f"table cells are not padded ({padding} px): columns run together"
     boxes = page.locator('tr[data-exercise="1.1"] td').evaluate_all(
         "tds => tds.map(td => { const r = td.getBoundingClientRect(); return [r.left, r.right]; })")

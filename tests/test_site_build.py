@@ -168,7 +168,8 @@ def test_chinese_pages_look_for_the_chinese_index(site):
     """Does each Chinese page point Material's `base` (where search finds its index) at zh/, English pages at /?"""
     def base(path: str) -> str:
         html = (site / path).read_text(encoding="utf-8")
-        return json.loads(re.search(r'<script id="__config" type="application/json">(.*?)</script>', html).group(1))["base"]
+        config = re.search(r'<script id="__config" type="application/json">(.*?)</script>', html).group(1)
+        return json.loads(config)["base"]
     assert base("faq/overfitting.html") == ".."
     assert base("zh/faq/overfitting.html") == "../../zh/"
     assert base("zh/index.html") == "../zh/"
@@ -199,14 +200,21 @@ def test_no_page_makes_material_look_for_a_missing_sitemap(site):
 
 
 def test_sitemap_lists_every_page_at_the_site_url(site):
-    """Does sitemap.xml give every page of both languages a full URL under site_url, each one a built page?"""
+    """Does sitemap.xml give every page of both languages a full URL under site_url, each one a built page, with
+    its twin in the other language?"""
     import xml.etree.ElementTree as ElementTree
 
     site_url = load_site_url()
     namespace = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
-    locations = [loc.text for loc in ElementTree.parse(site / "sitemap.xml").getroot().findall("s:url/s:loc", namespace)]
+    sitemap = ElementTree.parse(site / "sitemap.xml").getroot()
+    locations = [loc.text for loc in sitemap.findall("s:url/s:loc", namespace)]
     built = {p.relative_to(site).as_posix() for p in site.rglob("*.html") if p.name != "404.html"}
-    assert all(loc.startswith(site_url) for loc in locations), [loc for loc in locations if not loc.startswith(site_url)]
+    outside = [loc for loc in locations if not loc.startswith(site_url)]
+    assert not outside, outside
+    # each page names its twin for search engines (the pages' heads do not: docs_hooks/language_switch.py)
+    xhtml = "{http://www.w3.org/1999/xhtml}link"
+    twins = [{link.get("hreflang") for link in url.iter(xhtml)} for url in sitemap.findall("s:url", namespace)]
+    assert twins and all(languages == {"en", "zh"} for languages in twins)
     assert {loc.removeprefix(site_url) for loc in locations} == built
 
 
