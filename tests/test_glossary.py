@@ -1,6 +1,6 @@
 """Does every Chinese page use the glossary's one term per concept?
 
-The glossary is the table on docs/zh/glossary.md (English -> Chinese, variants to avoid, a note) and its twin
+The glossary is the table on docs/zh/glossary.md (English -> Chinese, variants to avoid separated by 、, a note) and its twin
 docs/en/glossary.md. A variant in any other page under docs/zh/ fails, except inside “…” quotation marks (where a
 page quotes the source article's own words); so does a glossary whose two language versions disagree.
 """
@@ -25,7 +25,7 @@ def glossary(language: str) -> list[tuple[str, str, list[str]]]:
         match = ROW.match(line)
         if not match or set(match["en"].strip()) <= {"-", " "} or match["en"].strip() in ("English", "英文"):
             continue
-        avoid = re.findall(r"~~(.+?)~~", match["avoid"])
+        avoid = [v.strip() for v in match["avoid"].split("、") if v.strip()]
         rows.append((match["en"].strip(), match["zh"].strip(), avoid))
     return rows
 
