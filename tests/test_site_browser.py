@@ -299,17 +299,24 @@ def test_each_language_searches_its_own_pages(page, base_url, start, inside):
     assert not wrong, f"search on {start} offers pages of the other language: {wrong}"
 
 
-def test_search_previews_show_rendered_math(page, base_url, screenshots):
-    """Are the formulas in search previews typeset by KaTeX, with no raw TeX showing?"""
+@pytest.mark.parametrize("query", ["dropout", "x"])  # "x" is found inside formulas: highlighted TeX
+def test_search_previews_show_rendered_math(page, base_url, screenshots, query):
+    """Are the formulas in search previews (all results, scrolled into view) typeset by KaTeX, no raw TeX showing?"""
     page.goto(f"{base_url}/index.html")
-    _search(page, "dropout")
+    _search(page, query)
     page.wait_for_selector(".md-search-result__item .katex")
+    shown = -1
+    while shown != page.locator(".md-search-result__item").count():  # material renders results as they scroll in
+        shown = page.locator(".md-search-result__item").count()
+        page.locator(".md-search__scrollwrap").evaluate("wrap => { wrap.scrollTop = wrap.scrollHeight; }")
+        page.wait_for_timeout(200)
     preview = page.locator(".md-search-result__list").evaluate(
         "list => { const c = list.cloneNode(true); c.querySelectorAll('.katex').forEach(k => k.remove());"
         " return c.textContent; }")
-    for raw in ("\\(", "\\)", "\\[", "\\frac", "\\mathbb", "\\tilde"):
-        assert raw not in preview, f"raw TeX {raw!r} shows in the search previews"
-    page.screenshot(path=str(screenshots / "en-search-math.png"))
+    for raw in ("\\(", "\\)", "\\[", "\\frac", "\\mathbb", "\\tilde", "\\top"):
+        assert raw not in preview, f"raw TeX {raw!r} shows in the previews for {query!r}: " \
+                                   f"{preview[max(0, preview.find(raw) - 60):preview.find(raw) + 60]!r}"
+    page.screenshot(path=str(screenshots / f"en-search-math-{query}.png"))
 
 
 def test_identifier_is_found_and_highlighted_whole(page, base_url):

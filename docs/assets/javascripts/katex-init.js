@@ -14,8 +14,11 @@
   // Runs on every page load, including material's instant navigation (document$).
   document$.subscribe(function (doc) { renderMathInElement(doc.body, options); });
 
-  // A search term found inside a formula comes back wrapped in <mark>, which would cut the TeX in pieces.
-  var MATH = /\\\([\s\S]*?\\\)|\\\[[\s\S]*?\\\]/g;
+  // A search term found inside a formula comes back wrapped in <mark>, which cuts the TeX in pieces, even its
+  // delimiters (`<mark>X\</mark>)`): the marks are taken out of every formula before it is rendered.
+  var MARKS = "(?:</?mark[^>]*>)*";
+  var MATH = new RegExp("\\\\" + MARKS + "\\([\\s\\S]*?\\\\" + MARKS + "\\)|" +
+                        "\\\\" + MARKS + "\\[[\\s\\S]*?\\\\" + MARKS + "\\]", "g");
   function renderPreview(article) {
     article.setAttribute("data-math-rendered", "");
     var html = article.innerHTML;
