@@ -175,3 +175,74 @@ def test_progress_page_draws_the_export_in_a_browser(graded_store, tmp_path):
         assert "通过" in page.inner_text('tr[data-exercise="1.2"]')
         assert "已通过 3/" in page.inner_text(".coursekit-progress-total")
         browser.close()
+
+
+def test_explain_shows_every_failing_check_in_full(graded_store):
+    store, _, result = graded_store
+    explained = coursekit("explain", "1.1", store=store)
+    assert explained.returncode == 0, explained.stderr
+    failing = [t for t in result.results["tests"] if t["number"] == "1.1" and t["status"] == "failed"]
+    assert explained.stdout.splitlines()[0].startswith("Exercise 1.1 `add_bias_column`: failed, ")
+    assert explained.stdout.count("\n--- test_1_1_") == len({t["name"] for t in failing}) > 0
+    assert "Guide: docs/en/chapters/ch01-tensors.md#ex-1-1" in explained.stdout
+    assert "passed its last grading" in coursekit("explain", "1.2", store=store).stdout
+    assert coursekit("explain", "8.1", store=store).returncode == 1  # never graded: says how to grade it
+    assert coursekit("explain", "99.9", store=store).returncode == 2
+
+
+def kit_copy(destination: Path) -> Path:
+    """A second kit (what a learner's second clone is): the commands must act on it, not on this one."""
+    for folder in ("autograder", "exercises", "solutions"):
+        shutil.copytree(KIT_ROOT / folder, destination / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(KIT_ROOT / "pyproject.toml", destination / "pyproject.toml")
+    return destination
+
+
+def in_kit(kit: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "COURSEKIT_PROGRESS"}
+    env.update({"COURSEKIT_LANG": "en", "NO_COLOR": "1", "PYTHONPATH": str(KIT_ROOT)})  # the package from here
+    return subprocess.run([sys.executable, "-m", "coursekit", *args], cwd=kit / "exercises", capture_output=True,
+                          text=True, env=env, timeout=60)
+
+
+def test_reset_puts_one_exercise_back_and_keeps_a_backup(tmp_path):
+    kit = kit_copy(tmp_path / "kit")
+    mine = kit / "exercises" / "ch01_tensors.py"
+    reference = (KIT_ROOT / "solutions" / "ch01_tensors.py").read_text()
+    mine.write_text(reference)  # every exercise of chapter 1 solved
+    done = in_kit(kit, "reset", "1.2")
+    assert done.returncode == 0, done.stderr
+    assert "is back to its stub" in done.stdout
+    backups = list((kit / ".coursekit" / "backups").glob("ch01_tensors.*.1.2.py"))
+    assert len(backups) == 1 and backups[0].read_text() == reference
+    now = mine.read_text()
+    assert 'raise NotImplementedError("Exercise 1.2 is not written yet.' in now
+    assert "### BEGIN SOLUTION" in now  # the other exercises are still the learner's (here: the reference's)
+    assert "already the stub" in in_kit(kit, "reset", "1.2").stdout
+    assert in_kit(kit, "reset", "99.9").returncode == 2
+
+
+def test_reset_makes_every_exercise_exactly_the_generated_stub():
+    """For all exercises: the stub reset writes (without nbgrader) equals the definition nbgrader's ClearSolutions
+    makes from the same solution."""
+    import ast
+
+    from autograder.engine import catalog
+    from coursekit.reset import _definition_span, stub_definition
+
+    from coursekit.stubs import generate  # nbgrader's ClearSolutions: the oracle
+
+    for entry in catalog.read().values():
+        generated = generate(KIT_ROOT / "solutions" / f"{entry.chapter}.py")
+        first, last = _definition_span(ast.parse(generated), entry.function)
+        made = stub_definition((KIT_ROOT / "solutions" / f"{entry.chapter}.py").read_text(), entry.function,
+                               entry.id, entry.guide)
+        assert made == "\n".join(generated.splitlines()[first - 1:last]), entry.id
+
+
+def test_commands_act_on_the_kit_around_the_working_directory(tmp_path):
+    kit = kit_copy(tmp_path / "kit")
+    hinted = in_kit(kit, "hint", "8.1")
+    assert hinted.returncode == 0 and "Hint 2 of" in hinted.stdout
+    assert (kit / ".coursekit" / "progress.sqlite").is_file()  # the store of the kit we are in
+    assert ProgressStore(kit / ".coursekit" / "progress.sqlite").hint_level("8.1") == 1
