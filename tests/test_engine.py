@@ -83,3 +83,67 @@ def test_global_state_changes_are_named_and_undone():
 def test_shape_message_names_the_broadcast_trap():
     with pytest.raises(AssertionError, match=r"Known mistake: the loss broadcast \(N,1\) against \(N,\) into \(N,N\)"):
         expect.close(torch.zeros(4, 4), torch.zeros(4), what="mse(pred, target)")
+
+
+def test_a_learner_error_carries_the_learners_file_and_line(tmp_path):
+    from autograder.engine.calls import call
+    from autograder.engine.feedback import learner_location
+
+    folder = tmp_path / "target"
+    folder.mkdir()
+    (folder / "ch99_demo.py").write_text("import torch\n\n\ndef f(x):\n    return x.mean(dim=5)\n")
+    module = load_chapter(folder, "ch99_demo")
+    with pytest.raises(AssertionError) as raised:
+        call(module.f, torch.ones(2))
+    location = learner_location(raised.value, folder)
+    assert location.line == 5 and location.source == "return x.mean(dim=5)" and location.path.endswith("ch99_demo.py")
+    assert learner_location(raised.value, tmp_path / "elsewhere") is None
+
+
+def test_a_named_mistake_travels_as_an_id():
+    from autograder.engine import mistakes
+    from autograder.engine.feedback import named_mistakes
+
+    with pytest.raises(AssertionError) as raised:
+        expect.mistake("zero_grad_missing", "Called train_one_epoch(...).")
+    assert raised.value.mistake_ids == ("zero_grad_missing",)
+    assert str(raised.value) == "Called train_one_epoch(...).\n" + mistakes.describe("zero_grad_missing")
+    assert named_mistakes(raised.value, str(raised.value)) == ("zero_grad_missing",)
+    as_text = AssertionError("x " + mistakes.describe("dims_swapped"))  # a check that embeds the sentence
+    assert named_mistakes(as_text, str(as_text)) == ("dims_swapped",)
+
+
+def test_dtype_advice_fits_the_case():
+    from autograder.engine.calls import call
+
+    def labels_to_float(labels):
+        return labels  # int64 in, int64 out: the exercise asks for float32
+    with pytest.raises(AssertionError, match="returns torch.float32 whatever it is given") as raised:
+        expect.close(call(labels_to_float, torch.tensor([0, 1])), torch.tensor([0.0, 1.0]))
+    assert "Keep the input's dtype" not in str(raised.value)
+    with pytest.raises(AssertionError, match="Keep the input's dtype"):
+        expect.close(call(lambda x: x.double(), torch.ones(2)), torch.ones(2))
+
+
+def test_a_meta_value_read_is_explained():
+    from autograder.engine.calls import call
+
+    with pytest.raises(AssertionError, match=r"(?s)cannot be called on meta tensors.*stands in for a GPU"):
+        call(lambda x: torch.tensor(x.sum().item()), torch.ones(3, device="meta"))
+    with pytest.raises(AssertionError) as raised:  # a plain error on cpu gets no word about meta
+        call(lambda x: x.mean(dim=5), torch.ones(3))
+    assert "meta" not in str(raised.value)
+
+
+def test_a_timeout_spent_printing_is_not_called_an_infinite_loop():
+    from autograder.engine.outcomes import timeout_message
+
+    assert "probably an infinite loop" in timeout_message(10, "x\n" * 10)
+    printing = timeout_message(10, "x\n" * 5000)
+    assert "printing a great deal (5000 lines so far)" in printing and "infinite loop" not in printing
+
+
+def test_the_catalog_reads_guides_where_the_exercises_point():
+    from autograder.engine import catalog, exercises
+
+    assert catalog.GUIDE_ROOT == exercises.GUIDE_ROOT
