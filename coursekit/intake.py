@@ -65,15 +65,29 @@ class Submission:
 
     def summary(self) -> str:
         """What was graded and what was ignored, in words a student understands without the kit."""
-        lines = []
-        if self.chosen:
-            lines.append("Graded: " + ", ".join(f"{c.shown}" + (f" (as {ch}.py)" if PurePosixPath(c.shown).name
-                                                                != f"{ch}.py" else "")
-                                               for ch, c in sorted(self.chosen.items())))
+        if not self.chosen:
+            lines = ["Files graded: none. No file in your upload is named after a chapter (for example "
+                     f"{CHAPTERS[0]}.py or {CHAPTERS[0]}.ipynb), so every exercise scores 0."]
         else:
-            lines.append("Graded: nothing. No file in the upload is named after a chapter (e.g. ch01_tensors.py).")
-        if self.ignored:
-            lines.append("Ignored: " + "; ".join(f"{path} ({why})" for path, why in self.ignored))
+            lines = ["Files graded:"]
+            for chapter, candidate in sorted(self.chosen.items()):
+                renamed = PurePosixPath(candidate.shown).name != f"{chapter}.py"
+                lines.append(f"  {candidate.shown}" + (f"  (graded as {chapter}.py)" if renamed else ""))
+        shown = [(p, w) for p, w in self.ignored if w != "macOS archive metadata"]
+        if shown:
+            lines.append("Files not graded:")
+            by_folder: dict[str, list[tuple[str, str]]] = {}
+            for path, why in shown:
+                by_folder.setdefault(str(PurePosixPath(path).parent), []).append((path, why))
+            for folder, entries in sorted(by_folder.items()):
+                if len(entries) > 3:  # a whole backup folder: one line, not twelve
+                    reasons = sorted({why.split(";")[0] for _, why in entries})
+                    lines.append(f"  {folder}/: {len(entries)} files ({', '.join(reasons)})")
+                else:
+                    lines.extend(f"  {path}: {why}" for path, why in entries)
+        metadata = len(self.ignored) - len(shown)
+        if metadata:
+            lines.append(f"  ({metadata} macOS metadata files (__MACOSX) skipped)")
         return "\n".join(lines)
 
     def write(self, folder: Path) -> Path:
@@ -247,7 +261,8 @@ def read_class(root: Path, chapters: list[str] | None = None) -> tuple[list[Subm
         elif entry.is_dir() and entry.name not in JUNK_PARTS:
             label, user = (lms["name"], lms["user"]) if lms else (entry.name, "")
             submission = read_upload(entry, chapters, label)
-            submission.lms_id = user
+            if user:  # two students of the same name stay apart
+                submission.name, submission.lms_id = safe_name(f"{label}_{user}"), user
             submissions.append(submission)
         elif entry.is_file() and entry.suffix.lower() == ".zip":
             submissions.append(read_upload(entry, chapters, entry.stem))

@@ -59,6 +59,7 @@ def autograder(tmp_path_factory) -> Path:
     if created:
         Path("/autograder").mkdir()  # an empty mount point; removed again below
     root = tmp_path_factory.mktemp("gradescope")
+    root.chmod(0o755)  # as /autograder is on Gradescope: the grader's unprivileged children read the kit through it
     archive = build_zip(root.parent / "autograder.zip", visibility="after_published", check_timeout=10,
                         torch_index="")  # '' : torch's CPU build from pip's configuration (here, the local mirror)
     (root / "source").mkdir()
