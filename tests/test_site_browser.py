@@ -13,9 +13,7 @@ are skipped, except under CI=true, where a missing browser is a failure.
 from __future__ import annotations
 
 import functools
-import json
 import os
-import re
 import subprocess
 import sys
 import threading
@@ -122,8 +120,8 @@ def missing_files():
     return []
 
 
-def _new_page(browser, allowed: tuple[str, ...], requests_seen, missing_files, width=1280):
-    context = browser.new_context(viewport={"width": width, "height": 900}, service_workers="block")
+def _new_page(browser, allowed: tuple[str, ...], requests_seen, missing_files):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
     page = context.new_page()
     page.set_default_timeout(15_000)
     page.on("request", lambda request: requests_seen.append(request.url))
@@ -433,7 +431,8 @@ def test_progress_page_draws_styled_tables_titled_like_the_guides(page, base_url
     assert page.get_attribute('tr[data-exercise="1.1"]', "data-status") == "passed"
     assert page.get_attribute('tr[data-exercise="2.1"]', "data-status") == "broken"
     headings = page.locator("#coursekit-progress h3").all_inner_texts()
-    assert len(headings) == 12 and not any("ch01_" in h or "_" in h.split()[0] for h in headings), headings
+    chapters = {entry["chapter"] for entry in progress_fixture()["catalog"].values()}
+    assert len(headings) == len(chapters) >= 10 and not any("ch01_" in h or "_" in h.split()[0] for h in headings), headings
     first = "第 1 章" if language == "zh" else "Chapter 1"
     assert headings[0].startswith(first), headings[0]
     header = page.locator("#coursekit-progress table").first.locator("th").all_inner_texts()
