@@ -1,7 +1,9 @@
 """Does the course website build strictly, in both languages, with nothing loaded from outside?
 
 Builds the site once into a temporary folder with `mkdocs build --strict` (so a broken page, link, anchor
-or `:::stub` fails here), then inspects the built HTML. Also tests the `:::stub` hook in docs_hooks/.
+or `:::stub` fails here), then inspects the built HTML: the offline layout (.html pages, every link a file), one
+search index per language, the sitemap under site_url, the progress page's chapter titles. Also tests the `:::stub`
+hook in docs_hooks/ (the other hooks: tests/test_site_hooks.py; the site in a browser: tests/test_site_browser.py).
 """
 from __future__ import annotations
 
