@@ -397,8 +397,35 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     torch.set_num_threads(1)  # the same numbers on every machine size, and fast enough for these tiny models
     data = experiments()
-    for path in plot_all(args.out, data=data) + load_diagrams().plot_all(args.out, overfitting=data["over"]):
+    written = plot_all(args.out, data=data) + load_diagrams().plot_all(args.out, overfitting=data["over"])
+    for path in written:
         print(path)
+    write_manifest(args.out, written)
+
+
+MANIFEST = "figures.json"
+
+
+def renderer() -> dict:
+    """What decides a PNG's bytes besides the numbers: matplotlib, its FreeType and the CJK font file."""
+    import matplotlib
+    from matplotlib import font_manager, ft2font
+
+    cjk = font_manager.findfont(cjk_font(), fallback_to_default=False)
+    return {"matplotlib": matplotlib.__version__, "freetype": ft2font.__freetype_version__,
+            "cjk_font": Path(cjk).name, "torch": torch.__version__.split("+")[0]}
+
+
+def write_manifest(out_dir: Path, written: list[Path]) -> Path:
+    """figures.json beside the PNGs: the renderer and each file's SHA-256, so a test can tell a stale figure."""
+    import hashlib
+    import json
+
+    manifest = {"renderer": renderer(),
+                "files": {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(written)}}
+    path = out_dir / MANIFEST
+    path.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return path
 
 
 def load_diagrams() -> ModuleType:

@@ -7,7 +7,9 @@ pages show the Chinese ones, and a Chinese figure renders with no missing glyph.
 """
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+import json
 import re
 import struct
 from pathlib import Path
@@ -124,6 +126,15 @@ def test_main_writes_every_figure_in_both_languages(tmp_path):
     assert written == sorted(n for name in names for n in (name, figures.figure_name(name, "zh")))
     for png in tmp_path.glob("*.png"):
         assert png_size(png.read_bytes()) == png_size((FIGURES / png.name).read_bytes()), png.name
+    fresh = json.loads((tmp_path / figures.MANIFEST).read_text(encoding="utf-8"))
+    committed = json.loads((FIGURES / figures.MANIFEST).read_text(encoding="utf-8"))
+    assert sorted(committed["files"]) == written
+    for name in written:  # the committed manifest describes the committed files
+        assert hashlib.sha256((FIGURES / name).read_bytes()).hexdigest() == committed["files"][name], name
+    if fresh["renderer"] != committed["renderer"]:
+        pytest.skip(f"byte comparison needs the committed renderer {committed['renderer']}, this is {fresh['renderer']}")
+    stale = [name for name in written if fresh["files"][name] != committed["files"][name]]
+    assert not stale, f"figures not redrawn after a change (run `python scripts/make_figures.py`): {stale}"
 
 
 def pages_using(name: str, language: str) -> list[str]:
