@@ -89,7 +89,8 @@ def text_report(exercises: list[ExerciseResult], *, target: str, devices: str,
                  f"{round(100 * score / points) if points else 0:>4}%")
     lines.append(_total_line(exercises, lang))
     if not_graded:
-        shown = ", ".join(f"{i} {f}" for i, f in not_graded[:8]) + (", ..." if len(not_graded) > 8 else "")
+        separator = i18n.t("separator", lang)
+        shown = separator.join(f"{i} {f}" for i, f in not_graded[:8]) + (separator + "..." if len(not_graded) > 8 else "")
         lines.append(style.paint(i18n.t("interrupted", lang, ids=shown), "failed"))
     lines.extend(next_step_lines(exercises, target, style))
     return "\n".join(lines)
