@@ -33,8 +33,9 @@ _NO_EVENTS = ("nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "vboxsf", "drvfs", "
 
 # ---------------------------------------------------------------- the grading server (a separate, warm process)
 
-def serve(root: str, status_fd: int) -> None:
-    """Run as `python -c 'from coursekit.watch import serve; serve(ROOT, FD)'`: warm up, then one fork per request.
+def serve(root: str, status_fd: int, target: str = "exercises") -> None:
+    """Run as `python -c 'from coursekit.watch import serve; serve(ROOT, FD, TARGET)'`: warm up, then one fork per
+    request.
 
     Requests arrive on stdin as JSON lists of pytest arguments; for each, the status pipe gets {"pid": ...} when the
     fork starts and {"exit": code, "seconds": s} when it ends. The forks print to the terminal (our stdout).
@@ -43,7 +44,7 @@ def serve(root: str, status_fd: int) -> None:
     sys.path.insert(0, root)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for `coursekit watch`, which stops us
     status = os.fdopen(status_fd, "w", buffering=1)
-    _warm_up(root)
+    _warm_up(root, target)
     status.write(json.dumps({"ready": True}) + "\n")
     for line in sys.stdin:
         arguments = json.loads(line)
@@ -67,8 +68,9 @@ def serve(root: str, status_fd: int) -> None:
         status.write(json.dumps({"exit": code, "seconds": time.perf_counter() - started}) + "\n")
 
 
-def _warm_up(root: str) -> None:
-    """Import and collect everything a chapter's grading needs, once, with the output thrown away."""
+def _warm_up(root: str, target: str = "exercises") -> None:
+    """Import and collect everything a chapter's grading needs, once, with the output thrown away (collecting runs
+    none of the learner's code: the checks load it when they run)."""
     import io
 
     import pytest
@@ -78,7 +80,7 @@ def _warm_up(root: str) -> None:
     tests = sorted(str(p) for p in (Path(root) / "autograder").glob("test_ch[0-9][0-9]_*.py"))
     shown, sys.stdout = sys.stdout, io.StringIO()
     try:
-        pytest.main([*tests, "--collect-only", "-q", "--target", "solutions", "-p", "no:cacheprovider"])
+        pytest.main([*tests, "--collect-only", "-q", "--target", target, "-p", "no:cacheprovider"])
     finally:
         sys.stdout = shown
         global_state.forget_internals()  # each fork records the grader's internals afresh before grading
@@ -240,7 +242,8 @@ class Watch:
         self.saves = SaveWatcher(session.target, chapters, poll or needs_polling(session.target), interval)
         status_read, status_write = os.pipe()
         self.server = subprocess.Popen(
-            [sys.executable, "-c", f"from coursekit.watch import serve; serve({str(session.root)!r}, {status_write})"],
+            [sys.executable, "-c", "from coursekit.watch import serve; "
+                                   f"serve({str(session.root)!r}, {status_write}, {str(session.target)!r})"],
             cwd=session.root, stdin=subprocess.PIPE, text=True, pass_fds=(status_write,))
         os.close(status_write)
         self.status = os.fdopen(status_read, "r", buffering=1)
