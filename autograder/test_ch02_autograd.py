@@ -1,9 +1,18 @@
 """Chapter 02, autograd: are the learner's gradients right, and does the SGD step keep parameters as leaves?"""
 import torch
+from hypothesis import strategies as st
 
-from autograder.engine import Exercise, call, expect, mistakes
+from autograder.engine import Exercise, call, expect, generated, mistakes, strategies
 
-gradient = Exercise("2.1", "gradient", hints=[
+gradient = Exercise("2.1", "gradient", clauses={
+    "autograd": "the gradient of a scalar function f at x, computed with torch.autograd.grad.",
+    "inputs": "x: a float32 or float64 tensor of any shape, on any device, with or without requires_grad.",
+    "returns": "Returns df/dx: a tensor of x's shape, dtype and device.",
+    "grad-kept": "x's values and x.grad are left as they were: use torch.autograd.grad (which returns gradients) "
+                 "rather than .backward() (which accumulates them into .grad).",
+    "requires-grad-kept": "x.requires_grad is left as it was: differentiate at a fresh leaf, never call "
+                          "x.requires_grad_() on the caller's x.",
+}, hints=[
     "torch.autograd.grad(output, inputs) returns the gradients as a tuple instead of storing them in .grad.",
     "Differentiate at a fresh leaf: point = x.detach().requires_grad_(True); (g,) = torch.autograd.grad(f(point), "
     "point). Calling .backward() on f(x) would add into the caller's x.grad.",
@@ -11,14 +20,31 @@ gradient = Exercise("2.1", "gradient", hints=[
     "torch.autograd.grad(output, inputs) 以元组形式返回梯度，而不是把梯度存进 .grad。",
     "在一个新的叶子张量上求导：point = x.detach().requires_grad_(True)；(g,) = torch.autograd.grad(f(point), point)。对 f(x) 调用 .backward() 会把梯度累加到调用者的 x.grad 上。",
 ])
-mse_gradients = Exercise("2.2", "linear_regression_mse_gradients", hints=[
+mse_gradients = Exercise("2.2", "linear_regression_mse_gradients", clauses={
+    "formula": "by the formula (no autograd: it is called under torch.no_grad()).",
+    "inputs": "X: (N, D), y: (N,), w: (D,), b: () scalar tensor; all float32 or all float64, on one device.",
+    "residual": "r = X @ w + b - y (N,)",
+    "loss": "L = mean(r^2)",
+    "dw": "dL/dw = (2 / N) * X^T r (D,)",
+    "db": "dL/db = (2 / N) * sum(r) ()",
+    "returns": "Returns the tuple (dL/dw, dL/db)",
+    "dtype-device": "in the inputs' dtype and on their device.",
+}, hints=[
     "Write the residual r = X @ w + b - y first; both gradients are made from it.",
     "The mean brings a 1/N and the square a 2: dL/dw = 2/N * X.T @ r and dL/db = 2/N * r.sum().",
 ], hints_zh=[
     "先写出残差 r = X @ w + b - y；两个梯度都由它构成。",
     "均值带来 1/N，平方带来 2：dL/dw = 2/N * X.T @ r，dL/db = 2/N * r.sum()。",
 ])
-numerical_gradient = Exercise("2.3", "numerical_gradient", hints=[
+numerical_gradient = Exercise("2.3", "numerical_gradient", clauses={
+    "central": "grad[i] = (f(x + eps * e_i) - f(x - eps * e_i)) / (2 * eps), e_i the i-th unit vector.",
+    "inputs": "x: a float32 or float64 tensor of any shape; f returns a 0-dim tensor.",
+    "eps-default": "eps defaults to 1e-6.",
+    "float64": "the gradient of a scalar function f at x by central differences, in float64.",
+    "float64-copy": "Work on a float64 copy of x (float32 cannot resolve eps = 1e-6)",
+    "returns": "return a float64 tensor shaped like x.",
+    "unchanged": "x must be left as it was.",
+}, hints=[
     "Nudge one entry at a time up and down by eps and divide the change in f by 2 * eps.",
     "Work on x.detach().to(torch.float64).clone(): float32 cannot see a change of 1e-6, and editing a copy leaves "
     "the caller's x alone. Restore each entry after nudging it.",
@@ -26,7 +52,16 @@ numerical_gradient = Exercise("2.3", "numerical_gradient", hints=[
     "每次只把一个元素上下各挪动 eps，再用 f 的变化量除以 2 * eps。",
     "在 x.detach().to(torch.float64).clone() 上操作：float32 看不出 1e-6 的变化，而修改副本不会动到调用者的 x。每挪动一个元素之后都要把它恢复原值。",
 ])
-sgd_step = Exercise("2.4", "sgd_step", hints=[
+sgd_step = Exercise("2.4", "sgd_step", clauses={
+    "update": "one step of plain gradient descent, p <- p - lr * p.grad, then clear the gradients.",
+    "iterables": "params: any iterable of float32 or float64 leaf tensors (a list, or a generator such as "
+                 "model.parameters(), which can be walked only once), on any device.",
+    "same-leaf": "Update each parameter in place under torch.no_grad(), so it stays the same leaf tensor with "
+                 "requires_grad=True;",
+    "skip-none": "skip parameters whose .grad is None;",
+    "clear": "afterwards set every .grad to None (or zero it) so the next backward starts from zero instead of "
+             "accumulating.",
+}, hints=[
     "Update under torch.no_grad() and in place (p -= lr * p.grad), so p stays the same leaf tensor.",
     "After updating, set p.grad = None (or p.grad.zero_()), otherwise the next backward adds to the old gradient.",
 ], hints_zh=[
@@ -35,71 +70,148 @@ sgd_step = Exercise("2.4", "sgd_step", hints=[
 ])
 
 
+
 def cubic_bowl(x):
     """A smooth scalar function with distinct partial derivatives everywhere."""
     weights = torch.arange(1, x.numel() + 1, dtype=x.dtype, device=x.device).view_as(x)
     return (weights * x.pow(3)).sum() + x.sin().sum() * x.sum()
 
 
+def kinked(x):
+    """|x| has a kink at 0 (the drawn inputs hold exact zeros), and every entry meets its mirror image."""
+    flat = x.reshape(-1)
+    return flat.abs().sum() + (flat * flat.flip(0)).sum() * 0.5
+
+
+def log_sum_exp(x):
+    """Softmax-like coupling between all entries."""
+    return torch.logsumexp(x.reshape(-1) * 2, dim=0)
+
+
+SCALAR_FUNCTIONS = st.sampled_from([cubic_bowl, kinked, log_sum_exp])
+
+
 def seeded(*shape, dtype=torch.float32, seed=0):
     return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=dtype)
 
 
-@gradient.check(points=2)
-def test_2_1_matches_autograd(learner, reference):
-    """Does gradient(f, x) return df/dx for a tensor that does not require grad?"""
-    x = seeded(3, 5)
-    expect.close(call(learner.gradient, cubic_bowl, x), reference.gradient(cubic_bowl, x))
+@st.composite
+def points(draw, dtype=strategies.float_dtypes(low_precision=False)):
+    """A tensor of any shape, 0-dim included, with exact zeros among its values."""
+    shape = draw(st.one_of(st.just(()), strategies.shapes(1, max_size=5), strategies.shapes(2, max_size=3)))
+    return draw(strategies.tensors(shape, dtype=dtype, elements=strategies.values(bound=3.0)))
 
 
-@gradient.check(points=2)
-def test_2_1_leaves_grad_untouched(learner, reference):
-    """Does gradient(f, x) leave x.grad and x.requires_grad as they were, even when x is a leaf that requires grad?"""
-    x = seeded(4, 2).requires_grad_(True)
-    x.grad = torch.full_like(x, 7.0)
-    got = call(learner.gradient, cubic_bowl, x)
-    expect.close(got, reference.gradient(cubic_bowl, x.detach()))
-    expect.that(x.requires_grad and x.grad is not None and torch.equal(x.grad, torch.full_like(x, 7.0)),
-                f"Called {got.text} on a leaf whose .grad held 7s.\nAfterwards x.grad was "
-                f"{None if x.grad is None else x.grad.flatten()[:4].tolist()}...: the call changed it. "
-                "Use torch.autograd.grad, which returns the gradient, instead of .backward(), which adds into .grad.")
+GRAD_STATES = ("plain", "leaf", "leaf with .grad")
 
 
-def regression_problem(n=7, d=3, seed=0, dtype=torch.float32):
-    generator = torch.Generator().manual_seed(seed)
-    X = torch.randn(n, d, generator=generator, dtype=dtype)
-    y = X @ torch.tensor([1.5, -2.0, 0.5], dtype=dtype)[:d] + 0.3 * torch.randn(n, generator=generator, dtype=dtype)
-    w = torch.randn(d, generator=generator, dtype=dtype)
-    b = torch.tensor(0.7, dtype=dtype)
-    return X, y, w, b
+def prepared(x, state, device="cpu"):
+    """x on the device: not requiring grad ("plain"), or a leaf that requires grad, with .grad None or 7s."""
+    x = x.to(device, copy=True)
+    if state != "plain":
+        x.requires_grad_(True)
+    if state == "leaf with .grad":
+        x.grad = torch.full_like(x, 7.0)
+    return x
 
 
-@mse_gradients.check(points=3)
-def test_2_2_equal_to_autograd(learner):
-    """Do the hand-derived gradients of the MSE equal autograd's, for w and for b?"""
-    X, y, w, b = regression_problem()
-    got = call(learner.linear_regression_mse_gradients, X, y, w, b)
+def autograd_gradient(f, x):
+    """torch's own df/dx, the oracle."""
+    point = x.detach().requires_grad_(True)
+    return torch.autograd.grad(f(point), point)[0]
+
+
+@gradient.check(points=2, clauses=["autograd", "inputs", "returns"])
+@generated.examples(x=points(), f=SCALAR_FUNCTIONS, state=st.sampled_from(GRAD_STATES), max_examples=12)
+def test_2_1_matches_autograd(learner, device, x, f, state):
+    """Does gradient(f, x) return df/dx in x's shape, dtype and device, whether or not x requires grad?"""
+    x = prepared(x, state, device)
+    expected = autograd_gradient(f, x)
+    got = call(learner.gradient, f, x)
+    expect.close(got, expected)
+
+
+@gradient.check(points=1, clauses=["grad-kept"])
+@generated.examples(x=points(), f=SCALAR_FUNCTIONS, state=st.sampled_from(GRAD_STATES[1:]), max_examples=8)
+def test_2_1_leaves_grad_untouched(learner, x, f, state):
+    """Does gradient(f, x) leave x's values and x.grad as they were (None stays None), when x requires grad?"""
+    x = prepared(x, state)
+    grad_before = None if x.grad is None else x.grad.clone()
+    values_before, version = x.detach().clone(), x._version
+    got = call(learner.gradient, f, x)
+    grad_after = None if x.grad is None else x.grad.flatten()[:4].tolist()
+    expect.that((x.grad is None) if grad_before is None else (x.grad is not None and torch.equal(x.grad, grad_before)),
+                f"Called {got.text} on a leaf whose .grad was {'None' if grad_before is None else 'filled with 7s'}."
+                f"\nAfterwards x.grad was {grad_after}: the call changed it. Use torch.autograd.grad, which returns "
+                "the gradient, instead of .backward(), which adds into .grad.")
+    expect.unchanged(x.detach(), values_before, version, what=f"Called {got.text}.")
+
+
+@gradient.check(points=1, clauses=["requires-grad-kept"])
+@generated.examples(x=points(), f=SCALAR_FUNCTIONS, state=st.sampled_from(GRAD_STATES[:2]), max_examples=8)
+def test_2_1_leaves_requires_grad_untouched(learner, x, f, state):
+    """Does gradient(f, x) leave x.requires_grad as it was: False for a plain tensor, True for a leaf that needs it?"""
+    x = prepared(x, state)
+    before = x.requires_grad
+    got = call(learner.gradient, f, x)
+    if x.requires_grad != before:
+        expect.mistake("input_requires_grad_changed",
+                       f"Called {got.text} on a tensor with requires_grad={before}.\nAfterwards the caller's "
+                       f"x.requires_grad was {x.requires_grad}.")
+
+
+@st.composite
+def regression_problems(draw):
+    """(X, y, w, b) of one dtype: N from 1 up (the mean and the sum differ unless N == 1), exact zeros included."""
+    dtype = draw(strategies.float_dtypes(low_precision=False))
+    n, d = draw(strategies.sizes(1, 8)), draw(strategies.sizes(1, 4))
+    values = strategies.values(bound=3.0)
+    return tuple(draw(strategies.tensors(shape, dtype=dtype, elements=values)) for shape in ((n, d), (n,), (d,), ()))
+
+
+def autograd_mse_gradients(X, y, w, b):
+    """torch's own gradients of mean((X @ w + b - y)^2), the oracle."""
     w_leaf, b_leaf = w.clone().requires_grad_(True), b.clone().requires_grad_(True)
-    loss = (X @ w_leaf + b_leaf - y).pow(2).mean()
-    expected = torch.autograd.grad(loss, [w_leaf, b_leaf])
-    expect.close(got, tuple(expected), rtol=1e-5, atol=1e-5)
+    with torch.enable_grad():
+        loss = (X @ w_leaf + b_leaf - y).pow(2).mean()
+        return torch.autograd.grad(loss, [w_leaf, b_leaf])
 
 
-@mse_gradients.check(points=1)
-def test_2_2_by_formula(learner, reference, device):
-    """Are the gradients computed by the formula (they must work under torch.no_grad()), on the inputs' device?"""
-    X, y, w, b = (t.to(device) for t in regression_problem(n=5, seed=1))
+def rounding_tolerance(X, y, w, b) -> float:
+    """How far two correct float computations of the gradients may drift apart: a few ulps of the largest term."""
+    residual = (X @ w + b - y).abs().max()
+    return 32 * torch.finfo(X.dtype).eps * (1 + float(X.abs().max())) * (1 + float(residual)) * X.shape[0] ** 0.5
+
+
+@mse_gradients.check(points=3, clauses=["inputs", "residual", "loss", "dw", "db"])
+@generated.examples(problem=regression_problems(), max_examples=15)
+def test_2_2_equal_to_autograd(learner, problem):
+    """Do the hand-derived gradients of the MSE equal autograd's, for w (D,) and for b ()?"""
+    X, y, w, b = problem
+    expected = autograd_mse_gradients(X, y, w, b)
+    got = call(learner.linear_regression_mse_gradients, X, y, w, b)
+    tolerance = rounding_tolerance(X, y, w, b)
+    expect.close(got, tuple(expected), rtol=1e-5, atol=tolerance)
+
+
+@mse_gradients.check(points=1, clauses=["formula", "returns", "dtype-device"])
+@generated.examples(problem=regression_problems(), max_examples=6)
+def test_2_2_by_formula(learner, reference, device, problem):
+    """Does it return the tuple (dL/dw, dL/db) under torch.no_grad() (so: by the formula), on the inputs' device?"""
+    X, y, w, b = (t.to(device) for t in problem)
     with torch.no_grad():
         got = call(learner.linear_regression_mse_gradients, X, y, w, b)
-    expect.close(got, reference.linear_regression_mse_gradients(X, y, w, b))
+        expected = reference.linear_regression_mse_gradients(X, y, w, b)
+    expect.that(type(got.value) is tuple, f"Called {got.text} under torch.no_grad().\nIt returned "
+                f"{type(got.value).__name__}; expected the tuple (dL/dw, dL/db).")
+    expect.close(got, expected, rtol=1e-5, atol=rounding_tolerance(*problem) if device.type != "meta" else None)
 
 
-@numerical_gradient.check(points=2)
+@numerical_gradient.check(points=1, clauses=["central"])
 def test_2_3_central_differences(learner):
     """Does numerical_gradient match autograd's gradient to central-difference accuracy (eps = 1e-3)?"""
     x = seeded(2, 3, dtype=torch.float64)
-    point = x.clone().requires_grad_(True)
-    (expected,) = torch.autograd.grad(cubic_bowl(point), point)
+    expected = autograd_gradient(cubic_bowl, x)
     got = call(learner.numerical_gradient, cubic_bowl, x, eps=1e-3)
     expect.tensor_like(got.value, expected, what=f"Called {got.text}.")
     error = (got.value - expected).abs().max().item()
@@ -109,44 +221,161 @@ def test_2_3_central_differences(learner):
                 "only to about eps. Use (f(x + eps) - f(x - eps)) / (2 * eps).")
 
 
-@numerical_gradient.check(points=2)
-def test_2_3_float64_and_input_untouched(learner):
-    """Given float32 input, does numerical_gradient work in float64 and leave the input unchanged?"""
-    x = seeded(3, 2, seed=3)
+@numerical_gradient.check(points=2, clauses=["central", "inputs", "float64", "float64-copy", "returns"])
+@generated.examples(x=points(), f=SCALAR_FUNCTIONS, eps=st.sampled_from([1e-3, 1e-2, 0.1]), max_examples=12)
+def test_2_3_matches_reference(learner, reference, x, f, eps):
+    """Does numerical_gradient(f, x, eps) give the reference's float64 central differences, for any shape of x?"""
+    expected = reference.numerical_gradient(f, x, eps=eps)
+    got = call(learner.numerical_gradient, f, x, eps=eps)
+    expect.close(got, expected, rtol=1e-6, atol=1e-9)
+
+
+class Recording:
+    """A scalar function that remembers every point it was evaluated at (copies, in the dtype it was given)."""
+
+    def __init__(self, f):
+        self.f, self.points = f, []
+        self.__name__ = f.__name__
+
+    def __call__(self, point):
+        self.points.append(point.detach().clone())
+        return self.f(point)
+
+
+@numerical_gradient.check(points=1, clauses=["eps-default", "float64-copy"])
+@generated.examples(x=points(dtype=st.just(torch.float32)), max_examples=5)
+def test_2_3_default_eps_in_float64(learner, x):
+    """Without eps, does numerical_gradient evaluate f at float64 points x +- 1e-6 e_i, for every entry i?"""
+    f = Recording(cubic_bowl)
+    got = call(learner.numerical_gradient, f, x)
+    centre = x.double().reshape(-1)
+    dtypes = sorted({str(p.dtype) for p in f.points})
+    expect.that(dtypes == ["torch.float64"], f"Called {got.text} on a float32 x.\nf was evaluated at points of "
+                f"dtype {', '.join(dtypes) or '(none)'}; expected float64: float32 cannot resolve eps = 1e-6.")
+    steps = [p.reshape(-1) - centre for p in f.points if p.numel() == centre.numel()]
+    for i in range(centre.numel()):
+        for sign in (1, -1):
+            nudge = torch.zeros_like(centre)
+            nudge[i] = sign * 1e-6
+            expect.that(any(torch.allclose(step, nudge, rtol=0, atol=1e-9) for step in steps),
+                        f"Called {got.text}.\nf was never evaluated at x {'+' if sign > 0 else '-'} 1e-6 * e_{i}: "
+                        "without an eps argument, eps is 1e-6, and each entry is nudged both ways.")
+
+
+@numerical_gradient.check(points=1, clauses=["unchanged"])
+@generated.examples(x=points(), f=SCALAR_FUNCTIONS, max_examples=6)
+def test_2_3_input_untouched(learner, x, f):
+    """Does numerical_gradient leave its input exactly as it was (values and version counter)?"""
     original, version = x.clone(), x._version
-    got = call(learner.numerical_gradient, cubic_bowl, x)
+    got = call(learner.numerical_gradient, f, x, eps=1e-3)
     expect.unchanged(x, original, version, what=f"Called {got.text}.")
-    point = x.double().requires_grad_(True)
-    (expected,) = torch.autograd.grad(cubic_bowl(point), point)
-    expect.close(got, expected, rtol=1e-5, atol=1e-5)
 
 
-def parameters_with_grads(device="cpu", seed=0):
-    w, b = seeded(3, 2, seed=seed).to(device), seeded(2, seed=seed + 1).to(device)
-    w.requires_grad_(True), b.requires_grad_(True)
-    w.grad, b.grad = seeded(3, 2, seed=seed + 2).to(device), seeded(2, seed=seed + 3).to(device)
-    return [w, b]
+@st.composite
+def parameter_sets(draw):
+    """([(value, grad or None), ...], lr): one to three parameters of one dtype, at least one with a gradient."""
+    dtype = draw(strategies.float_dtypes(low_precision=False))
+    count = draw(st.integers(1, 3))
+    shapes = [draw(st.one_of(strategies.shapes(1, max_size=4), strategies.shapes(2, max_size=3)))
+              for _ in range(count)]
+    has_grad = draw(st.lists(st.booleans(), min_size=count, max_size=count).filter(any))
+    pairs = [(draw(strategies.tensors(shape, dtype=dtype)),
+              draw(strategies.tensors(shape, dtype=dtype)) if graded else None)
+             for shape, graded in zip(shapes, has_grad)]
+    return pairs, draw(st.sampled_from([0.1, 0.5, 1e-3, 2.0]))
 
 
-@sgd_step.check(points=2)
-def test_2_4_same_leaves_updated(learner, reference, device):
-    """After sgd_step, is every parameter the same leaf tensor with requires_grad, moved by -lr * grad?"""
-    params, expected = parameters_with_grads(device), parameters_with_grads(device)
-    ids = [id(p) for p in params]
-    got = call(learner.sgd_step, params, 0.1)
-    reference.sgd_step(expected, 0.1)
+def make_parameters(pairs, device="cpu"):
+    params = []
+    for value, grad in pairs:
+        p = value.to(device, copy=True).requires_grad_(True)  # copy: two calls never share a tensor
+        p.grad = None if grad is None else grad.to(device, copy=True)
+        params.append(p)
+    return params
+
+
+def expect_stepped(params, expected, *, what: str) -> None:
+    """Each of the caller's parameters: still a leaf that requires grad, moved like the reference's, .grad cleared."""
     for index, (p, want) in enumerate(zip(params, expected)):
-        what = f"Called {got.text}; parameter {index} afterwards:"
-        expect.that(id(p) == ids[index] and p.is_leaf and p.requires_grad,
-                    f"{what}\nIt is no longer a leaf that requires grad (is_leaf={p.is_leaf}, "
+        where = f"{what}\nParameter {index} (of shape {tuple(p.shape)}) afterwards:"
+        expect.that(p.is_leaf and p.requires_grad,
+                    f"{where} it is no longer a leaf that requires grad (is_leaf={p.is_leaf}, "
                     f"requires_grad={p.requires_grad}). {mistakes.describe('parameter_not_leaf')}")
-        expect.close(p, want, what=what)
+        expect.close(p, want, what=where)
+        expect.that(p.grad is None or not p.grad.abs().any(),
+                    f"{where} its .grad still holds the gradient. Clear it (p.grad = None or p.grad.zero_()): "
+                    "otherwise the next backward adds to it.")
 
 
-@sgd_step.check(points=2)
+@sgd_step.check(points=2, clauses=["update", "same-leaf", "skip-none"])
+@generated.examples(drawn=parameter_sets(), max_examples=12)
+def test_2_4_same_leaves_updated(learner, reference, device, drawn):
+    """After sgd_step(list, lr), is every parameter the same leaf tensor with requires_grad, moved by -lr * grad?"""
+    pairs, lr = drawn
+    params, expected = make_parameters(pairs, device), make_parameters(pairs, device)
+    callers = list(params)  # the caller's own tensors, kept alive: compared with `is`, never by id()
+    reference.sgd_step(expected, lr)
+    got = call(learner.sgd_step, params, lr)
+    replaced = [i for i, (p, mine) in enumerate(zip(params, callers)) if p is not mine]
+    if replaced:
+        expect.mistake("parameter_not_leaf", f"Called {got.text}.\nIt put new tensors into the list at positions "
+                       f"{replaced} instead of updating the caller's parameters in place.")
+    expect_stepped(callers, expected, what=f"Called {got.text}.")
+
+
+@sgd_step.check(points=1, clauses=["skip-none"])
+def test_2_4_skips_parameters_without_grad(learner):
+    """Does sgd_step leave alone (and not fail on) a parameter whose .grad is None?"""
+    used, unused = seeded(3, seed=5).requires_grad_(True), seeded(2, seed=6).requires_grad_(True)
+    used.grad = torch.ones(3)
+    before = unused.detach().clone()
+    got = call(learner.sgd_step, [unused, used], 0.5)
+    expect.close(unused, before, what=f"Called {got.text}; the parameter without a gradient afterwards:")
+    expect.that(unused.grad is None, f"Called {got.text}.\nThe parameter without a gradient has .grad "
+                f"{describe_grad(unused.grad)} afterwards; expected None.")
+
+
+def describe_grad(grad) -> str:
+    return "None" if grad is None else f"{grad.flatten()[:4].tolist()}"
+
+
+ITERABLES = {
+    "a generator": lambda params: (p for p in params),
+    "a tuple": tuple,
+    "module.parameters()": lambda params: as_module(params).parameters(),
+}
+
+
+def as_module(params):
+    module = torch.nn.Module()
+    for index, p in enumerate(params):
+        module.register_parameter(f"p{index}", torch.nn.Parameter(p, requires_grad=True))
+        getattr(module, f"p{index}").grad = p.grad
+    return module
+
+
+@sgd_step.check(points=1, clauses=["iterables"])
+@generated.examples(drawn=parameter_sets(), kind=st.sampled_from(sorted(ITERABLES)), max_examples=9)
+def test_2_4_any_iterable(learner, reference, drawn, kind):
+    """Does sgd_step work on a generator (walked once), a tuple and module.parameters(), not only on a list?"""
+    pairs, lr = drawn
+    expected = make_parameters(pairs)
+    reference.sgd_step(expected, lr)
+    params = make_parameters(pairs)
+    if kind == "module.parameters()":
+        module = as_module(params)
+        params, iterable = list(module.parameters()), module.parameters()
+    else:
+        iterable = ITERABLES[kind](params)
+    got = call(learner.sgd_step, iterable, lr)
+    expect_stepped(params, expected, what=f"Called sgd_step on {kind} of {len(params)} parameters, lr={lr} "
+                   f"({got.text}).")
+
+
+@sgd_step.check(points=2, clauses=["clear"])
 def test_2_4_gradients_cleared(learner, reference):
     """Over two steps with a backward pass before each, does sgd_step match the reference (gradients cleared)?"""
-    X, y, _, _ = regression_problem(n=6, seed=4)
+    X, y = seeded(6, 3, seed=4), seeded(6, seed=5)
     runs = {}
     for who, step in (("learner", learner.sgd_step), ("reference", reference.sgd_step)):
         w = torch.zeros(3, requires_grad=True)

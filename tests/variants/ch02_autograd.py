@@ -4,14 +4,14 @@ import torch
 from tests.variants import correct, wrong
 
 
-@wrong("2.1", ".backward() accumulates into the caller's x.grad")
+@wrong("2.1", ".backward() accumulates into the caller's x.grad", breaks="grad-kept")
 def gradient(f, x):
     x.requires_grad_(True)
     f(x).backward()
     return x.grad
 
 
-@wrong("2.1", "forgets that x may not require grad")
+@wrong("2.1", "forgets that x may not require grad", breaks="inputs")
 def gradient(f, x):
     (grad,) = torch.autograd.grad(f(x), x)
     return grad
@@ -24,19 +24,19 @@ def gradient(f, x):
     return leaf.grad
 
 
-@wrong("2.2", "forgets the factor 2")
+@wrong("2.2", "forgets the factor 2", breaks="dw")
 def linear_regression_mse_gradients(X, y, w, b):
     r = X @ w + b - y
     return X.T @ r / X.shape[0], r.mean()
 
 
-@wrong("2.2", "sum instead of mean")
+@wrong("2.2", "sum instead of mean", breaks="loss")
 def linear_regression_mse_gradients(X, y, w, b):
     r = X @ w + b - y
     return 2 * X.T @ r, 2 * r.sum()
 
 
-@wrong("2.2", "uses autograd instead of the formula")
+@wrong("2.2", "uses autograd instead of the formula", breaks="formula")
 def linear_regression_mse_gradients(X, y, w, b):
     w, b = w.clone().requires_grad_(True), b.clone().requires_grad_(True)
     return tuple(torch.autograd.grad((X @ w + b - y).pow(2).mean(), [w, b]))
@@ -48,7 +48,7 @@ def linear_regression_mse_gradients(X, y, w, b):
     return 2 * (X * r[:, None]).mean(0), 2 * r.mean()
 
 
-@wrong("2.3", "forward differences")
+@wrong("2.3", "forward differences", breaks="central")
 def numerical_gradient(f, x, eps=1e-6):
     point = x.detach().double().clone()
     base = f(point).item()
@@ -60,7 +60,7 @@ def numerical_gradient(f, x, eps=1e-6):
     return grad
 
 
-@wrong("2.3", "stays in float32")
+@wrong("2.3", "stays in float32", breaks="float64")
 def numerical_gradient(f, x, eps=1e-6):
     point = x.detach().clone()
     grad = torch.zeros_like(point)
@@ -75,7 +75,7 @@ def numerical_gradient(f, x, eps=1e-6):
     return grad
 
 
-@wrong("2.3", "nudges the caller's tensor and never restores it")
+@wrong("2.3", "nudges the caller's tensor and never restores it", breaks="unchanged")
 def numerical_gradient(f, x, eps=1e-6):
     grad = torch.zeros_like(x, dtype=torch.float64)
     with torch.no_grad():
@@ -100,14 +100,14 @@ def numerical_gradient(f, x, eps=1e-6):
     return grad.view_as(base)
 
 
-@wrong("2.4", "w = w - lr * w.grad makes new tensors")
+@wrong("2.4", "w = w - lr * w.grad makes new tensors", breaks="same-leaf")
 def sgd_step(params, lr):
     for i, p in enumerate(params):
         if p.grad is not None:
             params[i] = p - lr * p.grad
 
 
-@wrong("2.4", "never clears the gradients")
+@wrong("2.4", "never clears the gradients", breaks="clear")
 def sgd_step(params, lr):
     with torch.no_grad():
         for p in params:
@@ -129,3 +129,259 @@ def sgd_step(params, lr):
             if p.grad is not None:
                 p.add_(p.grad, alpha=-lr)
                 p.grad.zero_()
+
+
+# --- fresh variants (issue 9): one per clause, and other styles
+
+@wrong("2.1", "x.requires_grad_(True) on the caller's tensor, then autograd.grad", breaks="requires-grad-kept")
+def gradient(f, x):
+    x.requires_grad_(True)
+    (grad,) = torch.autograd.grad(f(x), x)
+    return grad
+
+
+@wrong("2.1", "differentiates a detached copy it never used: autograd.grad w.r.t. x", breaks="autograd")
+def gradient(f, x):
+    leaf = x.detach().requires_grad_(True)
+    out = f(leaf)
+    return torch.autograd.grad(out, leaf)[0].sum() * torch.ones_like(x)
+
+
+@wrong("2.1", "differentiates in float64 and returns float64 for float32 x", breaks="returns")
+def gradient(f, x):
+    point = x.detach().double().requires_grad_(True)
+    return torch.autograd.grad(f(point), point)[0]
+
+
+@wrong("2.1", "zeroes x.grad, backward, then reads it: the caller's .grad is overwritten")
+def gradient(f, x):
+    if x.grad is not None:
+        x.grad.zero_()
+    leaf = x if x.requires_grad else x.detach().requires_grad_(True)
+    f(leaf).backward()
+    return leaf.grad.clone()
+
+
+@correct("2.1", "clone (not detach), requires_grad_ on the clone")
+def gradient(f, x):
+    point = x.detach().clone().requires_grad_()
+    return torch.autograd.grad(f(point), [point])[0]
+
+
+@correct("2.1", "torch.func.grad")
+def gradient(f, x):
+    return torch.func.grad(f)(x.detach())
+
+
+@wrong("2.2", "residual y - (X @ w + b): both gradients negated", breaks="residual")
+def linear_regression_mse_gradients(X, y, w, b):
+    r = y - (X @ w + b)
+    return 2 / X.shape[0] * (X.T @ r), 2 / X.shape[0] * r.sum()
+
+
+@wrong("2.2", "dL/db with keepdim: shape (1,) instead of ()", breaks="db")
+def linear_regression_mse_gradients(X, y, w, b):
+    r = X @ w + b - y
+    return 2 / X.shape[0] * (X.T @ r), 2 / X.shape[0] * r.sum(0, keepdim=True)
+
+
+@wrong("2.2", "divides by D (X.shape[1]) instead of N", breaks="inputs")
+def linear_regression_mse_gradients(X, y, w, b):
+    r = X @ w + b - y
+    return 2 / X.shape[1] * (X.T @ r), 2 / X.shape[1] * r.sum()
+
+
+@wrong("2.2", "returns a list [dw, db]", breaks="returns")
+def linear_regression_mse_gradients(X, y, w, b):
+    r = X @ w + b - y
+    return [2 / X.shape[0] * (X.T @ r), 2 / X.shape[0] * r.sum()]
+
+
+@wrong("2.2", "computes in float32 whatever the inputs' dtype", breaks="dtype-device")
+def linear_regression_mse_gradients(X, y, w, b):
+    X, y, w, b = X.float(), y.float(), w.float(), b.float()
+    r = X @ w + b - y
+    return 2 / X.shape[0] * (X.T @ r), 2 / X.shape[0] * r.sum()
+
+
+@wrong("2.2", "forgets b in the residual")
+def linear_regression_mse_gradients(X, y, w, b):
+    r = X @ w - y
+    return 2 / X.shape[0] * (X.T @ r), 2 / X.shape[0] * r.sum()
+
+
+@correct("2.2", "row by row with a Python loop, then stacked")
+def linear_regression_mse_gradients(X, y, w, b):
+    n = X.shape[0]
+    dw, db = torch.zeros_like(w), torch.zeros_like(b)
+    for i in range(n):
+        r_i = X[i] @ w + b - y[i]
+        dw = dw + 2 * r_i * X[i] / n
+        db = db + 2 * r_i / n
+    return dw, db
+
+
+@wrong("2.3", "default eps of 1e-4", breaks="eps-default")
+def numerical_gradient(f, x, eps=1e-4):
+    point = x.detach().double().clone()
+    flat, grad = point.view(-1), torch.zeros(point.numel(), dtype=torch.float64)
+    for i in range(flat.numel()):
+        old = flat[i].item()
+        flat[i] = old + eps
+        up = f(point).item()
+        flat[i] = old - eps
+        down = f(point).item()
+        flat[i] = old
+        grad[i] = (up - down) / (2 * eps)
+    return grad.view_as(point)
+
+
+@wrong("2.3", "nudges in float32, converts each point to float64 afterwards", breaks="float64-copy")
+def numerical_gradient(f, x, eps=1e-6):
+    point = x.detach().clone()
+    flat, grad = point.view(-1), torch.zeros(point.numel(), dtype=torch.float64)
+    for i in range(flat.numel()):
+        old = flat[i].item()
+        flat[i] = old + eps
+        up = f(point.double()).item()
+        flat[i] = old - eps
+        down = f(point.double()).item()
+        flat[i] = old
+        grad[i] = (up - down) / (2 * eps)
+    return grad.view_as(point)
+
+
+@wrong("2.3", "returns the gradient flattened to (numel,)", breaks="returns")
+def numerical_gradient(f, x, eps=1e-6):
+    point = x.detach().double().clone()
+    flat, grad = point.view(-1), torch.zeros(point.numel(), dtype=torch.float64)
+    for i in range(flat.numel()):
+        old = flat[i].item()
+        flat[i] = old + eps
+        up = f(point).item()
+        flat[i] = old - eps
+        down = f(point).item()
+        flat[i] = old
+        grad[i] = (up - down) / (2 * eps)
+    return grad
+
+
+@wrong("2.3", "loops over x.shape[0] only: wrong for 0-dim and 2-D x", breaks="inputs")
+def numerical_gradient(f, x, eps=1e-6):
+    point = x.detach().double().clone()
+    grad = torch.zeros_like(point)
+    for i in range(point.shape[0]):
+        old = point[i].clone()
+        point[i] = old + eps
+        up = f(point)
+        point[i] = old - eps
+        down = f(point)
+        point[i] = old
+        grad[i] = (up - down) / (2 * eps)
+    return grad
+
+
+@wrong("2.3", "divides by eps instead of 2 * eps")
+def numerical_gradient(f, x, eps=1e-6):
+    point = x.detach().double().clone()
+    flat, grad = point.view(-1), torch.zeros(point.numel(), dtype=torch.float64)
+    for i in range(flat.numel()):
+        old = flat[i].item()
+        flat[i] = old + eps
+        up = f(point).item()
+        flat[i] = old - eps
+        down = f(point).item()
+        flat[i] = old
+        grad[i] = (up - down) / eps
+    return grad.view_as(point)
+
+
+@wrong("2.3", "returns the gradient in x's dtype (float32 for float32 x)")
+def numerical_gradient(f, x, eps=1e-6):
+    point = x.detach().double().clone()
+    flat, grad = point.view(-1), torch.zeros(point.numel(), dtype=torch.float64)
+    for i in range(flat.numel()):
+        old = flat[i].item()
+        flat[i] = old + eps
+        up = f(point).item()
+        flat[i] = old - eps
+        down = f(point).item()
+        flat[i] = old
+        grad[i] = (up - down) / (2 * eps)
+    return grad.view_as(point).to(x.dtype)
+
+
+@correct("2.3", "tensor arithmetic, no .item(), a unit vector per entry")
+def numerical_gradient(f, x, eps=1e-6):
+    base = x.detach().to(torch.float64)
+    grad = torch.zeros(base.numel(), dtype=torch.float64)
+    for i in range(base.numel()):
+        unit = torch.zeros(base.numel(), dtype=torch.float64)
+        unit[i] = 1.0
+        unit = unit.reshape(base.shape)
+        grad[i] = (f(base + eps * unit) - f(base - eps * unit)) / (2 * eps)
+    return grad.reshape(base.shape)
+
+
+@wrong("2.4", "walks params twice (update, then clear): a generator is empty the second time", breaks="iterables")
+def sgd_step(params, lr):
+    with torch.no_grad():
+        for p in params:
+            if p.grad is not None:
+                p -= lr * p.grad
+    for p in params:
+        p.grad = None
+
+
+@wrong("2.4", "assumes every parameter has a gradient", breaks="skip-none")
+def sgd_step(params, lr):
+    with torch.no_grad():
+        for p in params:
+            p -= lr * p.grad
+            p.grad = None
+
+
+@wrong("2.4", "zeroes the gradient before using it: nothing moves", breaks="update")
+def sgd_step(params, lr):
+    with torch.no_grad():
+        for p in params:
+            if p.grad is not None:
+                p.grad.zero_()
+                p -= lr * p.grad
+
+
+@wrong("2.4", "gradient ascent: p += lr * p.grad")
+def sgd_step(params, lr):
+    with torch.no_grad():
+        for p in params:
+            if p.grad is not None:
+                p += lr * p.grad
+                p.grad = None
+
+
+@wrong("2.4", "in-place update without torch.no_grad(): fails on a leaf that requires grad")
+def sgd_step(params, lr):
+    for p in params:
+        if p.grad is not None:
+            p.sub_(lr * p.grad)
+            p.grad = None
+
+
+@correct("2.4", "list(params) first, .data arithmetic, grads set to None after the loop")
+def sgd_step(params, lr):
+    params = list(params)
+    for p in params:
+        if p.grad is not None:
+            p.data.sub_(lr * p.grad.data)
+    for p in params:
+        p.grad = None
+
+
+@correct("2.4", "torch._foreach_add_ on the parameters that have gradients")
+def sgd_step(params, lr):
+    with_grad = [p for p in params if p.grad is not None]
+    with torch.no_grad():
+        if with_grad:
+            torch._foreach_add_(with_grad, [p.grad for p in with_grad], alpha=-lr)
+    for p in with_grad:
+        p.grad = None
