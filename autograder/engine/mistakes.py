@@ -84,6 +84,13 @@ CATALOG: dict[str, Mistake] = {m.id: m for m in [
             "Return a new tensor and leave the caller's data as it was: write `x = x - x.mean(0)` instead.",
             "函数原地修改了它的输入（例如 `x -= x.mean(0)`）。",
             "返回一个新张量，保持调用者的数据不变：改写成 `x = x - x.mean(0)`。"),
+    Mistake("input_requires_grad_changed",
+            "the caller's tensor had its requires_grad changed (`x.requires_grad_()` on the input itself).",
+            "Differentiate at a fresh leaf that shares x's values: `point = x.detach().requires_grad_(True)`, then "
+            "`torch.autograd.grad(f(point), point)`; the caller's x stays as it was.",
+            "调用者张量的 requires_grad 被改变了（直接对输入调用了 `x.requires_grad_()`）。",
+            "在一个与 x 共享数值的新叶子张量上求导：`point = x.detach().requires_grad_(True)`，再调用 "
+            "`torch.autograd.grad(f(point), point)`；调用者的 x 保持原样。"),
     Mistake("parameter_not_leaf",
             "`w = w - lr * w.grad` made a new tensor: the parameter is no longer the leaf the model and the optimizer "
             "hold.",
@@ -159,6 +166,19 @@ CATALOG: dict[str, Mistake] = {m.id: m for m in [
             "Keep one buffer per parameter in self.state[p] and update it in place (buf.mul_(momentum).add_(d)).",
             "动量缓冲没有在步骤之间延续下来：它是不是每一步都重新创建，或者被多个参数共用了？",
             "在 self.state[p] 中为每个参数保存一个缓冲，并原地更新它（buf.mul_(momentum).add_(d)）。"),
+    Mistake("momentum_buffer_aliases_grad",
+            "the momentum buffer is p.grad itself (state['momentum_buffer'] = d without .clone()): zero_grad() and "
+            "backward() overwrite it in place, and its own update (buf.mul_(momentum)) changes p.grad.",
+            "Store a copy on the first step: state['momentum_buffer'] = d.clone() (or torch.clone(d).detach()).",
+            "动量缓冲就是 p.grad 本身（state['momentum_buffer'] = d 而没有 .clone()）：zero_grad() 和 backward() 会原地"
+            "覆盖它，而它自己的更新（buf.mul_(momentum)）又会改动 p.grad。",
+            "在第一步存一份副本：state['momentum_buffer'] = d.clone()（或 torch.clone(d).detach()）。"),
+    Mistake("optimizer_changed_grad",
+            "the optimizer changed p.grad in place (p.grad.add_(...), or an in-place op on a tensor that is p.grad).",
+            "Read the gradient, never write it: d = p.grad + weight_decay * p makes a new tensor; torch.optim leaves "
+            ".grad exactly as backward() left it.",
+            "优化器原地改动了 p.grad（p.grad.add_(...)，或对就是 p.grad 的张量做了原地运算）。",
+            "只读梯度，不写梯度：d = p.grad + weight_decay * p 会生成新张量；torch.optim 保持 .grad 与 backward() 留下的完全一样。"),
     Mistake("adam_bias_correction_missing",
             "Adam's bias correction is missing: the first step moves each parameter by about 3.16 lr instead of lr.",
             "m and v start at zero, so divide them by (1 - beta1**t) and (1 - beta2**t), with t the parameter's own "
