@@ -145,8 +145,9 @@ def test_a_zip_of_the_folder_with_macosx_and_a_backup_of_stubs(autograder):
     upload = {"my-work.zip": zip_of(entries)}
     results, text = submit(autograder, upload)
     assert_by_the_spec(results, text)
-    assert chapter_points(results, "1") == chapter_max(results, "1") == results["score"] > 0, results["output"]
+    assert chapter_points(results, "1") == chapter_max(results, "1") > 0, results["output"]  # exercises/, not backup/
     assert sum(t["max_score"] for t in results["tests"]) > results["score"]  # every chapter: the default assignment
+    assert set(results["extra_data"]["graded"].values()) == {f"my-work.zip/my-work/exercises/{c}.py" for c in chapters}
     assert "my-work.zip/my-work/exercises/ch01_tensors.py" in results["output"]
     assert "my-work.zip/my-work/backup/: 12 files (the unchanged stub)" in results["output"]
     assert "__MACOSX" in results["output"]
