@@ -2,8 +2,9 @@
 
 The English docstring (embedded by docs_hooks/stubs.py from exercises/) is the contract; the Chinese specification
 beside it (`!!! abstract "中文规格"`) is its translation. Drift is caught by what a translation must keep verbatim:
-the exercise id, every argument name of the signature (and of a class's __init__ and forward), and every shape
-written in the docstring, such as `(N, D + 1)` or `(B, T_max, F)`.
+the exercise id, every argument name of the signature (and of a class's __init__ and forward), every shape
+written in the docstring, such as `(N, D + 1)` or `(B, T_max, F)`, every number that is not a single digit
+(`1e-8`, `0.99`, `88`) and every dotted name (`torch.linalg.lstsq`, `self.state`, `x.requires_grad_()`).
 """
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ EXERCISES = ROOT / "exercises"
 ZH_CHAPTERS = sorted((ROOT / "docs" / "zh" / "chapters").glob("ch*.md"))
 EN_CHAPTERS = sorted((ROOT / "docs" / "en" / "chapters").glob("ch*.md"))
 # A shape: parentheses holding only size names, digits, + - * and commas, e.g. (N, D + 1), (D,), (), (O, H).
+NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:e-?\d+)?(?![\w.])")
+DOTTED = re.compile(r"(?<![\w.])[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+(?:\(\))?")
+NOT_NAMES = {"e.g", "i.e"}
 SHAPE = re.compile(r"\((?:\s*(?:[A-Z][A-Za-z_0-9]*|\d+)(?:\s*[-+*]\s*(?:[A-Z][A-Za-z_0-9]*|\d+))*\s*,?)*\s*\)")
 
 
@@ -41,8 +45,8 @@ def definition(target: str) -> ast.AST:
     return node
 
 
-def english_contract(target: str) -> tuple[str, list[str], list[str]]:
-    """(exercise id, argument names, shapes) that the English docstrings of `target` state."""
+def english_contract(target: str) -> tuple[str, list[str], list[str], list[str]]:
+    """(exercise id, argument names, shapes, numbers and dotted names) that the English docstrings of `target` state."""
     node = definition(target)
     docs = [ast.get_docstring(node) or ""]
     functions = [node]
@@ -61,7 +65,10 @@ def english_contract(target: str) -> tuple[str, list[str], list[str]]:
     for shape in SHAPE.findall("\n".join(docs)):
         if shape not in shapes and shape != "()" or (shape == "()" and "()" not in shapes):
             shapes.append(shape)
-    return exercise, names, shapes
+    text = "\n".join(docs)
+    literals = sorted({n for n in NUMBER.findall(text) if "." in n or "e" in n or len(n.lstrip("-")) >= 2} |
+                      (set(DOTTED.findall(text)) - NOT_NAMES))
+    return exercise, names, shapes, literals
 
 
 def squeeze(text: str) -> str:
@@ -84,6 +91,12 @@ def test_every_english_stub_has_a_chinese_twin():
     assert len(SPECS) >= 50
 
 
+def test_literal_patterns():
+    text = "eps = 1e-8, alpha 0.99, z < -88, 2 steps; use torch.linalg.lstsq, self.state[p] and x.requires_grad_(), e.g"
+    assert NUMBER.findall(text) == ["1e-8", "0.99", "-88", "2"]
+    assert set(DOTTED.findall(text)) - NOT_NAMES == {"torch.linalg.lstsq", "self.state", "x.requires_grad_()"}
+
+
 def test_shape_pattern_reads_docstring_shapes():
     text = "x: (N, D)  ->  (N, D + 1); b: () (a 0-dim tensor); (B, T_max, F); (D,) and f(x) (not a shape)"
     assert SHAPE.findall(text) == ["(N, D)", "(N, D + 1)", "()", "(B, T_max, F)", "(D,)"]
@@ -93,12 +106,15 @@ def test_shape_pattern_reads_docstring_shapes():
 def test_chinese_spec_keeps_the_english_contract(page, target, spec):
     assert spec, f"docs/zh/chapters/{page}: `:::stub {target}` has no `!!! abstract \"中文规格\"` after it"
     assert len(re.findall(r"[\u4e00-\u9fff]", spec)) >= 20, f"{target}: the specification is not written in Chinese"
-    exercise, names, shapes = english_contract(target)
+    exercise, names, shapes, literals = english_contract(target)
     assert f"练习 {exercise}" in spec, f"{target}: the Chinese specification should name 练习 {exercise}"
     missing_names = [n for n in names if not re.search(rf"(?<![A-Za-z0-9_]){re.escape(n)}(?![A-Za-z0-9_])", spec)]
     assert not missing_names, f"{target}: arguments of the English signature not in the Chinese spec: {missing_names}"
     missing_shapes = [s for s in shapes if squeeze(s) not in squeeze(spec)]
     assert not missing_shapes, f"{target}: shapes of the English docstring not in the Chinese spec: {missing_shapes}"
+    missing_literals = [x for x in literals if x not in spec]
+    assert not missing_literals, f"{target}: numbers and names of the English docstring not in the Chinese spec: " \
+                                 f"{missing_literals}"
 
 
 def test_hook_refuses_a_zh_stub_without_a_spec():
