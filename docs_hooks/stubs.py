@@ -12,7 +12,8 @@ A missing file or name stops the build: a guide must never show an exercise that
 On a Chinese page (docs/zh/) every `:::stub` line must be followed by the exercise's Chinese specification, an
 admonition `!!! abstract "中文规格"` right after it; the English docstring above it stays, as it is what the learner's
 file holds. A stub without one stops the build, and tests/test_zh_specs.py checks that each specification still
-says what the English docstring says (the exercise id, the argument names and the shapes).
+says what the English docstring says (the exercise id, the argument names, the shapes, the numbers and the
+dotted names).
 """
 from __future__ import annotations
 
