@@ -108,6 +108,10 @@ def _grade(config, items, job, write_fd: int, hidden: list[Path], options, kit_r
     # A spawned DataLoader worker re-runs the __main__ module: not the grader's (whatever started it), an empty one.
     sys.modules["__main__"] = types.ModuleType("__main__")
     global_state.guard_internals(extra=(json, os, sys, hashlib))
+    # From here on learner code may run: the checks below use these private handles, never module attributes it
+    # could replace (global_state.tampered_internals, torch._C._is_torch_function_enabled).
+    tampered_internals, restore_internals = global_state.sealed()
+    torch_function_enabled = torch._C._is_torch_function_enabled
     send(e="sandbox", mode=mode, uid=os.getuid())
     os.chdir(job.student.folder)
     # Tensor subclasses are treated as plain tensors by every torch function a check calls (a __torch_function__ that
@@ -124,18 +128,19 @@ def _grade(config, items, job, write_fd: int, hidden: list[Path], options, kit_r
                 grading.chapter(grading.target, chapter)
             except ChapterBroken:
                 pass
-            if global_state.tampered_internals():
-                global_state.restore_internals()
+            if tampered_internals():
+                restore_internals()
             send(e="imported")
         following = job.indexes[position + 1] if position + 1 < len(job.indexes) else None
         send(e="start", i=index)
         item.ihook.pytest_runtest_protocol(item=item, nextitem=items[following] if following is not None else None)
-        tampered = global_state.tampered_internals()
-        if torch._C._is_torch_function_enabled():
+        _end_descendants()
+        tampered = tampered_internals()
+        if torch_function_enabled():
             tampered = "; ".join(filter(None, [tampered, "torch's __torch_function__ handling was switched back on"]))
             plain_tensors.__enter__()
         if tampered:
-            global_state.restore_internals()
+            restore_internals()
             status, message = FAILED, (f"The code under test changed the grader itself: {tampered}. Exercise code "
                                        "must not touch the grader, pytest or torch's own functions.")
         else:
@@ -143,6 +148,25 @@ def _grade(config, items, job, write_fd: int, hidden: list[Path], options, kit_r
         send(e="done", i=index, s=status, m=message[:MESSAGE_LIMIT])
     send(e="memory", private_mib=_private_mib())
     return 0
+
+
+def _end_descendants() -> None:
+    """Nothing learner code started outlives its check: as PID 1 of the child's own namespace, kill every other
+    process in it (kill(-1) spares the caller) and reap them."""
+    if os.getpid() != 1:
+        return
+    try:
+        os.kill(-1, signal.SIGKILL)
+    except ProcessLookupError:
+        return  # there were none
+    while True:
+        try:
+            if os.waitpid(-1, 0)[0] == 0:
+                break
+        except ChildProcessError:
+            break
+        except InterruptedError:
+            continue
 
 
 def _recorded(grading, item) -> tuple[str, str]:

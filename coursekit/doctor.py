@@ -1,8 +1,9 @@
 """`coursekit doctor`: is this machine and this copy of the kit ready to grade?
 
 Python and torch versions, the devices torch can use, whether exercises/ has the files and the names that
-solutions/ has (same signatures), and whether the autograder's files were modified (sha256 against
-autograder/INTEGRITY). Exit status 0 when all is well, 1 when something needs attention.
+solutions/ has (same signatures), whether the autograder's files were modified (sha256 against
+autograder/INTEGRITY), and whether the kit's cached bytecode (__pycache__) is what its sources compile to. Exit
+status 0 when all is well, 1 when something needs attention.
 """
 from __future__ import annotations
 
@@ -128,10 +129,21 @@ def check_integrity(root: Path = KIT_ROOT) -> Finding:
                      "(git checkout autograder) or, if you are a course author, `coursekit doctor --update-integrity`.")
 
 
+def check_bytecode(roots=integrity.BYTECODE_ROOTS, trusted_file: Path = integrity.TRUSTED_BYTECODE) -> Finding:
+    """Is every .pyc Python would run for the kit the compiled form of its source? (integrity.untrusted_bytecode)"""
+    planted = integrity.untrusted_bytecode(roots=roots, trusted_file=trusted_file)
+    if not planted:
+        return Finding(True, "bytecode", "every cached .pyc of the kit is compiled from its own source")
+    shown = ", ".join(str(p.relative_to(KIT_ROOT)) if p.is_relative_to(KIT_ROOT) else str(p) for p in planted)
+    return Finding(False, "bytecode", f"{shown}: bytecode that was NOT compiled from the source beside it (planted or "
+                                      "corrupted); Python would run it instead of the source, and grading refuses to "
+                                      "start. Delete it (or the kit's __pycache__ folders).")
+
+
 def diagnose(exercises: Path | None = None, solutions: Path | None = None) -> list[Finding]:
     exercises = exercises or KIT_ROOT / "exercises"
     solutions = solutions or KIT_ROOT / "solutions"
-    return [check_python(), *check_torch(), *check_layout(exercises, solutions), check_integrity()]
+    return [check_python(), *check_torch(), *check_layout(exercises, solutions), check_integrity(), check_bytecode()]
 
 
 def render(findings: list[Finding], colour: bool = False) -> str:

@@ -363,10 +363,56 @@ def _drop_privileges(uid: int | None) -> None:
         _check(libc.capset(header, data), "capset")
 
 
+# What learner code may not do to the process it shares with the checks: reach the grader's frames (and through them
+# the reference and the verdict), the heap (gc), a tracer that rewrites running checks, raw memory (ctypes), code
+# objects that pose as another file. Refused when the nearest frame that is not the standard library's is the
+# student's (so torch or pytest doing the same thing on their own account is unaffected).
+_INTROSPECTION_EVENTS = frozenset({
+    "sys._getframe", "sys._current_frames", "sys.settrace", "sys.setprofile", "gc.get_objects", "gc.get_referrers",
+    "gc.get_referents", "code.__new__", "marshal.loads", "marshal.load", "sys.addaudithook", "function.__new__"})
+_FRAME_ATTRIBUTES = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame", "f_back"})
+# Standard modules that take the caller's frame for their own bookkeeping and hand none back.
+_FRAME_USERS = ("warnings.py", "logging/__init__.py", "typing.py", "collections/__init__.py", "enum.py",
+                "dataclasses.py", "abc.py", "functools.py", "contextlib.py", "threading.py")
+
+
+def _introspection_guard(own: str):
+    """A predicate: did learner code (under `own`) raise this audit event?"""
+    import _thread
+    import sysconfig
+
+    stdlib = tuple({sysconfig.get_paths()[k] + os.sep for k in ("stdlib", "platstdlib")})
+    users = tuple(os.sep + name for name in _FRAME_USERS)
+    getframe, busy, get_ident = sys._getframe, set(), _thread.get_ident
+
+    def from_learner(event: str) -> bool:
+        thread = get_ident()
+        if thread in busy:  # getframe below raises its own audit event
+            return False
+        busy.add(thread)
+        try:
+            frame = getframe(2)  # 0: this function, 1: the hook, 2: the code that raised the event
+            if event == "sys._getframe" and frame is not None and frame.f_code.co_filename.endswith(users):
+                return False
+            while frame is not None:
+                name = frame.f_code.co_filename
+                if name.startswith(own):
+                    return True
+                if not (name.startswith("<") or name.startswith(stdlib)):
+                    return False
+                frame = frame.f_back
+            return False
+        finally:
+            busy.discard(thread)
+
+    return from_learner
+
+
 def _audit_hook(walls: Walls, block_processes: bool) -> None:
     hidden = tuple(str(h.resolve()) + os.sep for h in walls.hidden)
     own = str(walls.own_folder.resolve()) + os.sep
     internet = (socket.AF_INET, socket.AF_INET6)
+    from_learner = _introspection_guard(own)
 
     def refuse_hidden(path) -> None:
         if isinstance(path, int):
@@ -390,8 +436,30 @@ def _audit_hook(walls: Walls, block_processes: bool) -> None:
             raise PermissionError("grading sandbox: no network while grading")
         elif block_processes and event.startswith(_PROCESS_EVENTS):
             raise PermissionError("grading sandbox: starting other programs is not allowed while grading")
+        elif (event in _INTROSPECTION_EVENTS or event.startswith("ctypes.")
+              or (event == "object.__getattr__" and len(args) > 1 and args[1] in _FRAME_ATTRIBUTES)
+              or (event == "compile" and len(args) > 1 and isinstance(args[1], str)
+                  and not args[1].startswith(("<", own)))) and from_learner(event):
+            raise PermissionError(f"grading sandbox: exercise code may not use {event} while grading (it reaches "
+                                  "into the grader's frames, heap or memory)")
 
     sys.addaudithook(hook)
+    _refuse_signal_handlers(from_learner)
+
+
+def _refuse_signal_handlers(from_learner) -> None:
+    """A Python signal handler receives the frame it interrupted, the check's among its callers: learner code may
+    still ignore or reset a signal, never install a function."""
+    import _signal
+
+    original = _signal.signal
+
+    def guarded_signal(signalnum, handler):
+        if callable(handler) and from_learner("signal.signal"):
+            raise PermissionError("grading sandbox: exercise code may not install signal handlers while grading")
+        return original(signalnum, handler)
+
+    _signal.signal = guarded_signal  # signal.signal calls it through this module attribute
 
 
 class _RefuseImports:

@@ -50,6 +50,10 @@ def snapshot() -> dict:
         "number of threads": torch.get_num_threads(),
         "default device": torch.get_default_device(),
         "recursion limit": sys.getrecursionlimit(),
+        # A torch function mode left pushed would see (and could answer) every comparison a check makes after the
+        # learner's code returned; so would a dispatch mode.
+        "torch function modes": torch._C._len_torch_function_stack(),
+        "torch dispatch modes": torch._C._len_torch_dispatch_stack(),
     }
     for name, (owner, attr) in _PROTECTED.items():
         state[name] = getattr(owner, attr)
@@ -93,6 +97,10 @@ def restore(before: dict) -> None:
     for name, (owner, attr) in _PROTECTED.items():
         if getattr(owner, attr) is not before[name]:
             setattr(owner, attr, before[name])
+    while torch._C._len_torch_function_stack() > before["torch function modes"]:
+        torch._C._pop_torch_function_stack()
+    while torch._C._len_torch_dispatch_stack() > before["torch dispatch modes"]:
+        torch._C._pop_torch_dispatch_stack()
     restore_internals()
 
 
@@ -105,6 +113,8 @@ def restore(before: dict) -> None:
 _GUARDED_MODULE_PREFIXES = ("autograder", "_pytest.runner", "_pytest.reports", "_pytest.python", "_pytest.outcomes",
                             "_pytest.fixtures", "_pytest.main", "_pytest.skipping", "pytest_timeout", "pluggy",
                             "coursekit.batch", "coursekit.sandbox", "coursekit.child")
+# Modules on the verdict's path whose classes are guarded too (assert_close's comparison pairs, hypothesis' runner).
+_GUARDED_WITH_CLASSES = ("torch.testing._comparison", "hypothesis.core")
 _GUARDED_TORCH = ("torch", "torch.testing", "torch.nn.functional", "torch.autograd", "torch.optim", "torch.nn",
                   "torch.nn.init", "torch.utils.data")
 _GUARD: dict[tuple[int, str], tuple] = {}  # (id(owner), attr) -> (namespace, owner, attr, label, value, code, defaults)
@@ -137,6 +147,9 @@ def guard_internals(extra: tuple = ()) -> int:
         module = sys.modules.get(name)
         if module is not None:
             _guard_namespace(module, name, name if not name.startswith("torch") else None)
+    for name in _GUARDED_WITH_CLASSES:
+        if name in sys.modules:
+            _guard_namespace(sys.modules[name], name, name)
     for owner in (torch.Tensor, torch.nn.Module, builtins, sys, *extra):
         _guard_namespace(owner, getattr(owner, "__qualname__", getattr(owner, "__name__", "?")), None)
     return len(_GUARD)
@@ -150,6 +163,35 @@ def _tampered() -> list[tuple]:
                                           or (entry[4].__defaults__, entry[4].__kwdefaults__) != entry[6]))]
 
 
+
+
+def sealed() -> tuple:
+    """(tampered, restore): tampered_internals and restore_internals bound to a private copy of the record, for a
+    process that runs learner code (the class grader's child). Learner code that replaces this module's functions or
+    empties _GUARD blinds the module-level pair, not these: the copy is reachable only through their closures (the
+    sandbox refuses learner code the frames and gc that would find them)."""
+    entries, missing = tuple(_GUARD.values()), _MISSING
+
+    def changed() -> list:
+        return [e for e in entries if e[0].get(e[2], missing) is not e[4]
+                or (e[5] is not None and (e[4].__code__ is not e[5]
+                                          or (e[4].__defaults__, e[4].__kwdefaults__) != e[6]))]
+
+    def tampered() -> str:
+        return "; ".join(f"{entry[3]} was replaced" for entry in changed())
+
+    def restore(setattr=setattr, vars=vars) -> None:
+        for _, owner, attr, _, value, code, defaults in changed():
+            try:
+                if code is not None:
+                    value.__code__ = code
+                    value.__defaults__, value.__kwdefaults__ = defaults
+                if vars(owner).get(attr, missing) is not value:
+                    setattr(owner, attr, value)
+            except (AttributeError, TypeError):
+                pass
+
+    return tampered, restore
 
 
 def tampered_internals() -> str:
