@@ -24,7 +24,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from coursekit.gradescope import RESULTS_KEYS, TEST_KEYS, build_zip
+from coursekit.gradescope import RESULTS_KEYS, TEST_KEYS, build_zip, student_text
 from tests.grading import KIT_ROOT
 
 CLEAN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"  # the system's python3, as on Gradescope
@@ -123,8 +123,8 @@ def assert_by_the_spec(results: dict, text: str) -> None:
         assert set(test) <= set(TEST_KEYS) and {"name", "score", "max_score", "status"} <= set(test)
         assert test["status"] in SPEC_STATUSES and test["visibility"] == "after_published"
     assert results["score"] == sum(t["score"] for t in results["tests"])
-    assert "/tmp" not in text and "/autograder" not in text and "coursekit" not in text.lower().replace(
-        "coursekit-", "")
+    assert "/tmp" not in text and "/autograder" not in text and "pytest autograder" not in text
+    assert "coursekit" not in text.lower()
 
 
 def zip_of(entries: dict[str, bytes]) -> bytes:
@@ -191,3 +191,35 @@ def test_an_upload_with_no_chapter_file_still_gets_results(autograder):
     results, text = submit(autograder, {"homework.pdf": b"%PDF-1.4"})
     assert_by_the_spec(results, text)
     assert results["score"] == 0 and "Files graded: none" in results["output"]
+
+
+def test_the_zip_is_laid_out_as_the_spec_says_and_setup_never_breaks_system_packages(tmp_path):
+    """Checks that need no image: the layout, what setup.sh does in which order, and that the same kit gives the same
+    zip (fixed dates and modes)."""
+    first = build_zip(tmp_path / "a.zip", chapters=["ch02_autograd", "ch01_tensors"])
+    second = build_zip(tmp_path / "b.zip", chapters=["ch02_autograd", "ch01_tensors"])
+    assert first.read_bytes() == second.read_bytes()
+    with zipfile.ZipFile(first) as zipped:
+        names = zipped.namelist()
+        setup, run = zipped.read("setup.sh").decode(), zipped.read("run_autograder").decode()
+        modes = {info.filename: info.external_attr >> 16 & 0o777 for info in zipped.infolist()}
+    assert names[:2] == ["setup.sh", "run_autograder"] and not any(n.startswith("source/") for n in names)
+    assert modes["setup.sh"] == modes["run_autograder"] == 0o755
+    assert "--break-system-packages" not in setup and 'python3 -m venv "$VENV"' in setup
+    assert setup.index('"torch==2.13.0" --index-url "$TORCH_INDEX"') < setup.index("nbformat")
+    assert 'TORCH_INDEX="https://download.pytorch.org/whl/cpu"' in setup
+    assert "--chapters ch01_tensors ch02_autograd" in run and "/autograder/venv/bin/python -m coursekit" in run
+    assert not any(n.startswith(("tests/", "docs/", ".git")) for n in names)
+
+
+def test_feedback_names_no_kit_command_and_links_to_the_course_site():
+    report = ("  1.1   add_bias_column   failed   0 / 4\n"
+              "        Hint 1 of 3: join the ones first. (next hint: coursekit hint 1.1)\n"
+              "Next: exercise 1.1 in submission/ch01_tensors.py: `pytest autograder --exercise 1.1` grades just it.\n"
+              "Start with exercise 1.1: read http://127.0.0.1:8000/chapters/ch01-tensors/#ex-1-1 first.\n")
+    plain = student_text(report)
+    assert "coursekit" not in plain and "pytest autograder" not in plain and "127.0.0.1" not in plain
+    assert "Hint 1 of 3: join the ones first." in plain
+    assert "the course guide, chapters/ch01-tensors#ex-1-1" in plain
+    linked = student_text(report, site_url="https://course.example.edu/pytorch/")
+    assert "https://course.example.edu/pytorch/chapters/ch01-tensors/#ex-1-1" in linked
