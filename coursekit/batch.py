@@ -315,6 +315,10 @@ class _Scheduler:
                     break
                 except InterruptedError:
                     continue
+            if not job.contained:  # descendants outside a PID namespace: everything of the child's uid goes too
+                from coursekit import sandbox
+
+                sandbox.sweep(job.uid)
             os.close(job.read_fd)
         self.running.clear()
 
