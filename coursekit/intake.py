@@ -16,6 +16,7 @@ with the reason, so the instructor and the student see what was graded.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import re
@@ -136,6 +137,7 @@ def notebook_code(raw: bytes) -> str:
     return "\n\n".join(cells) + "\n"
 
 
+@functools.lru_cache(maxsize=None)
 def _stub_text(chapter: str) -> str:
     return (KIT_ROOT / "exercises" / f"{chapter}.py").read_text(encoding="utf-8")
 
@@ -151,12 +153,17 @@ class _Upload:
         self.files: list[tuple[str, bytes]] = []
         self.ignored: list[tuple[str, str]] = []
 
-    def add_folder(self, folder: Path, shown: str = "") -> None:
+    def add_folder(self, folder: Path) -> None:
         for path in sorted(folder.rglob("*")):
             if not path.is_file() or path.is_symlink():
-                continue
-            relative = path.relative_to(folder).as_posix()
-            self.add_file(f"{shown}{relative}", path.read_bytes() if path.stat().st_size <= ZIP_BYTES_LIMIT else b"")
+                continue  # a link could point anywhere on the grader's machine
+            shown = path.relative_to(folder).as_posix()
+            if not (chapter_of(path.name) or path.name.lower().endswith(".zip")):
+                self.add_file(shown, b"")  # listed as not graded; never read
+            elif path.stat().st_size > ZIP_BYTES_LIMIT:
+                self.ignored.append((shown, "too large to read"))
+            else:
+                self.add_file(shown, path.read_bytes())
 
     def add_file(self, shown: str, data: bytes) -> None:
         parts = PurePosixPath(shown).parts
