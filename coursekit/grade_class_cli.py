@@ -27,9 +27,9 @@ def _assignment_chapters(chapters: list[str] | None) -> list[str]:
     return sorted(chosen)
 
 
-def fingerprint(submission: intake.Submission, chapters: list[str], check_timeout: float) -> str:
-    """What a grade depends on besides the checks: the files graded, the assignment's chapters, the check timeout."""
-    key = f"{submission.fingerprint()}|{','.join(chapters)}|{check_timeout:g}"
+def fingerprint(submission: intake.Submission, chapters: list[str], check_timeout: float, checks: str) -> str:
+    """What a grade depends on: the files graded, the assignment's chapters, the check timeout, the checks."""
+    key = f"{submission.fingerprint()}|{','.join(chapters)}|{check_timeout:g}|{checks}"
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
@@ -60,7 +60,10 @@ def main(args) -> int:
     out = args.out.resolve()
     submissions, unclaimed = intake.read_class(args.submissions, chapters)
     staged = out / "submissions"
-    keys = {s.name: fingerprint(s, chapters, args.check_timeout) for s in submissions}
+    from autograder.engine import integrity
+
+    checks = integrity.digest()  # the autograder's files: edited checks regrade everyone on --resume
+    keys = {s.name: fingerprint(s, chapters, args.check_timeout, checks) for s in submissions}
     done = {}
     if args.resume:
         for submission in submissions:
@@ -79,7 +82,7 @@ def main(args) -> int:
         records[student.name] = record
 
     students = [Student(s.name, s.write(staged / s.name)) for s in to_grade]
-    for path in [staged, *(s.folder for s in students)]:
+    for path in [staged, *(s.folder for s in students)] if students else []:
         os.chmod(path, 0o755)  # a grading child that runs as another user reads the folder it grades
     options = Options(workers=args.workers, timeout=args.timeout, memory_mb=args.memory,
                       check_timeout=args.check_timeout, chapters=chapters, visibility=args.visibility,
@@ -142,7 +145,8 @@ def add_parser(commands) -> None:
     grade.add_argument("--assignment", default="PyTorch course kit",
                        help="the assignment's name in canvas.csv (Canvas matches the column by name)")
     grade.add_argument("--resume", action="store_true",
-                       help="keep the students already graded in DIR (same files, chapters and check timeout)")
+                       help="keep the students already graded in DIR (same files, chapters, check timeout and "
+                            "checks)")
     grade.add_argument("--visibility", default="visible",
                        choices=["visible", "hidden", "after_due_date", "after_published"])
     grade.add_argument("--no-progress", action="store_true", help="no progress bar")
