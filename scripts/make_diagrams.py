@@ -53,7 +53,7 @@ TEXT = {
         "loader": "DataLoader", "batch": "batch {k}: indices {idx}\n-> x {xs}, y {ys}",
         "mlp_title": "An MLP's forward and backward pass (batch of {n})",
         "forward": "forward: activations", "backward": "backward: gradients (same shapes)",
-        "param_grad": "{name}.grad {shape}",
+        "param_grad": "{name}.grad {shape}", "mse_loss": "MSE loss",
         "drop_title": "Inverted dropout (p = {p}) on one batch",
         "drop_in": "input x", "drop_train": "model.train():\nzeros, survivors x / (1 - p)",
         "drop_eval": "model.eval():\nthe identity", "rows": "sample", "cols": "unit",
@@ -74,7 +74,7 @@ TEXT = {
         "loader": "DataLoader", "batch": "批次 {k}：下标 {idx}\n-> x {xs}，y {ys}",
         "mlp_title": "MLP 的前向传播与反向传播（批大小 {n}）",
         "forward": "前向：激活值", "backward": "反向：梯度（形状相同）",
-        "param_grad": "{name}.grad {shape}",
+        "param_grad": "{name}.grad {shape}", "mse_loss": "MSE 损失",
         "drop_title": "倒置 dropout（p = {p}）作用于一个批次",
         "drop_in": "输入 x", "drop_train": "model.train()：\n置零，保留的乘以 1 / (1 - p)",
         "drop_eval": "model.eval()：\n恒等映射", "rows": "样本", "cols": "单元",
@@ -302,7 +302,7 @@ def draw_mlp_flow(data: dict, t: dict):
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8.6, 3.4))
-    labels = ["x"] + data["layers"] + ["MSE loss"]
+    labels = ["x"] + data["layers"] + [t["mse_loss"]]
     xs = [0.6 + 2.0 * i for i in range(len(labels))]
     for x, label in zip(xs, labels):
         _box(ax, x, 1.0, label.replace("(in_features=", "(").replace(", out_features=", ", ").replace(", bias=True", ""),
