@@ -4,8 +4,8 @@ The report is the learner's tutor: a line per exercise with its status and point
 failing check (one that names a known mistake, if any does), its message within a length limit that says when it
 cuts, the learner's own line when their code raised, how many other checks failed, what their code printed, the
 hint at the learner's current level and the guide section; a progress bar per chapter and for the course; and at
-the end where to start (untouched stubs) or which exercise is next. Colour only where the terminal supports it (the caller decides),
-plain characters otherwise (pipes, CI, Gradescope). English or Chinese (i18n.py).
+the end where to start (untouched stubs) or which exercise is next. Colour only where the terminal supports it (the
+caller decides), plain characters otherwise (pipes, CI, Gradescope). English or Chinese (i18n.py).
 """
 from __future__ import annotations
 
@@ -106,12 +106,19 @@ def next_step_lines(exercises: list[ExerciseResult], target: str, style: ReportS
         return [i18n.t("all done", lang)]
     upcoming = ahead[0]
     path = f"{target}{upcoming.chapter}.py"
-    if all(e.status == NOT_ATTEMPTED for e in exercises):
+    if all(_untouched(e) for e in exercises):
         guide = i18n.guide_link(upcoming.guide, lang)
         return [i18n.t("start here", lang, id=upcoming.id, function=upcoming.function, path=path, guide=guide,
                        url=site_url(upcoming.guide, lang))]
     return [i18n.t("next", lang, id=upcoming.id, function=upcoming.function, path=path,
                    status=i18n.status_word(upcoming.status, lang))]
+
+
+def _untouched(exercise: ExerciseResult) -> bool:
+    """Not started: every check that did not pass met the stub's NotImplementedError (a check may pass on a stub,
+    e.g. one that only asks for the class to exist)."""
+    failing = exercise.failing()
+    return bool(failing) and all(c.status == NOT_ATTEMPTED for c in failing)
 
 
 def site_url(guide: str, lang: str = "en") -> str:
