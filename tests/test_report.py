@@ -130,6 +130,11 @@ def test_untouched_stubs_say_where_to_start_and_later_runs_what_is_next():
     later = text_report([result("8.1", "passed"), result("8.2", "not attempted", "Not attempted yet")],
                         target="exercises/", devices="cpu").splitlines()[-1]
     assert later.startswith("Next: exercise 8.2 `train_one_epoch` (not attempted) in exercises/ch08_training_loop.py")
+    half = result("8.1", "not attempted", "Not attempted yet")  # a check that passes even on the stub
+    trivial = Check("test_exists", "Is it a class?", 1)
+    trivial.runs.append(("test_exists", "passed", ""))
+    half.checks["test_exists"] = trivial
+    assert text_report([half], target="exercises/", devices="cpu").splitlines()[-1].startswith("Start here:")
     done = text_report([result("8.1", "passed")], target="exercises/", devices="cpu").splitlines()[-1]
     assert done == "Every exercise graded here passed."
     assert site_url("docs/en/chapters/ch01-tensors.md#ex-1-1", "zh") == \
