@@ -2,8 +2,8 @@
 
 Status of one test run: passed, failed, timeout (probably an infinite loop), not attempted (the stub still raises
 NotImplementedError) or broken (the chapter's file does not import). A check (one test function, possibly run on
-several devices) scores its points only when every run passes. An exercise is "not attempted" when nothing passed
-and every failure was the stub's NotImplementedError.
+several devices) scores its points only when every run passes. An exercise is "not attempted" when every check that
+did not pass met the stub's NotImplementedError.
 
 Each run keeps (run id, status, message) as text, which is what crosses a pipe from a grading child; where the run
 happened in this process its failure also keeps its fields (feedback.Failure: named mistakes, the learner's line)
@@ -133,8 +133,8 @@ class ExerciseResult:
             return BROKEN
         if all(s == PASSED for s in statuses):
             return PASSED
-        if all(s == NOT_ATTEMPTED for s in statuses):
-            return NOT_ATTEMPTED
+        if NOT_ATTEMPTED in statuses and all(s in (NOT_ATTEMPTED, PASSED) for s in statuses):
+            return NOT_ATTEMPTED  # what did not pass met the stub's NotImplementedError (a check may pass on a stub)
         return TIMEOUT if TIMEOUT in statuses else FAILED
 
     @property
