@@ -129,7 +129,7 @@ def numpy_least_squares(x, y):
 
 
 @least_squares.check(points=2, clauses=["fit", "shapes", "dtype", "minimizes", "normal-equations", "method"])
-@generated.examples(problem=regression_problems(), max_examples=15)
+@generated.examples(problem=regression_problems(), max_examples=12)
 def test_9_1_matches_numpy(learner, problem):
     """Does least_squares return w (D,) and b () equal to numpy's least-squares fit, in float32 and float64, for
     every N >= D + 1?"""

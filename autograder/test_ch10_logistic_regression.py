@@ -141,7 +141,7 @@ def with_old_gradients(*models):
                                                     "optimizer", "before-update"])
 @generated.examples(samples=st.integers(2, 12), optimizer=st.sampled_from(sorted(OPTIMIZERS)),
                     steps=st.integers(1, 4), scale=st.sampled_from([1.0, 4.0]), seed=st.integers(0, 1000),
-                    max_examples=10)
+                    max_examples=8)
 def test_10_1_steps_equal_reference(learner, reference, samples, optimizer, steps, scale, seed):
     """From a model holding old gradients, do a few steps with the given optimizer (SGD with and without momentum,
     Adam) give the reference's losses and parameters, step for step?"""
@@ -259,7 +259,7 @@ def expect_labels(got, logits, threshold, context):
 @predict_labels.check(points=2, clauses=["rule", "dtypes", "labels", "threshold", "default", "tie", "unchanged"])
 @generated.examples(logits=strategies.tensors(strategies.shapes(1, max_size=9), dtype=strategies.float_dtypes(),
                                               elements=LOGITS),
-                    threshold=st.one_of(st.none(), THRESHOLDS), max_examples=25)
+                    threshold=st.one_of(st.none(), THRESHOLDS), max_examples=20)
 def test_10_2_matches_the_rule(learner, logits, threshold):
     """For logits of every floating dtype (ties at 0, |z| past 88) and thresholds in (0, 1) (or the default), is the
     label int64, 1 exactly where sigmoid(z) >= threshold, and are the logits left as they were?"""
@@ -308,7 +308,7 @@ def accuracy_cases(draw):
 
 @accuracy.check(points=2, clauses=["fraction", "shapes", "dtypes", "targets", "threshold", "default", "float",
                                    "unchanged", "broadcast"])
-@generated.examples(case=accuracy_cases(), max_examples=25)
+@generated.examples(case=accuracy_cases(), max_examples=20)
 def test_10_3_matches_the_rule(learner, reference, monkeypatch, case):
     """For (N,) and (N, 1) logits of every floating dtype, float and integer targets, and any threshold (or the
     default), is the accuracy the fraction of right labels, as a Python float, with the inputs left alone?"""
