@@ -69,7 +69,8 @@ set -uo pipefail
 mkdir -p /autograder/results
 cd /autograder/source
 exec /autograder/venv/bin/python -m coursekit grade-submission /autograder/submission \\
-    --results /autograder/results/results.json --visibility {visibility} --check-timeout {check_timeout:g}{chapters}{site}
+    --results /autograder/results/results.json \\
+    --visibility {visibility} --check-timeout {check_timeout:g}{chapters}{site}
 """
 
 

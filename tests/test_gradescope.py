@@ -25,7 +25,6 @@ import nbformat
 import pytest
 
 from coursekit.gradescope import RESULTS_KEYS, TEST_KEYS, build_zip, student_text
-from tests.grading import KIT_ROOT
 
 CLEAN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"  # the system's python3, as on Gradescope
 SPEC_STATUSES = {"passed", "failed"}
@@ -100,12 +99,14 @@ def submit(root: Path, files: dict[str, bytes], run_autograder: str = "/autograd
     return json.loads(text), text
 
 
-def solution(chapter: str) -> bytes:
-    return (KIT_ROOT / "solutions" / f"{chapter}.py").read_bytes()
+def solution(chapter: str, root: Path) -> bytes:
+    """The reference the image was built with (its checks are from the same moment)."""
+    return (root / "source" / "solutions" / f"{chapter}.py").read_bytes()
 
 
-def stub(chapter: str) -> bytes:
-    return (KIT_ROOT / "exercises" / f"{chapter}.py").read_bytes()
+def stub(chapter: str, root: Path) -> bytes:
+    """The stub as released with this autograder (the kit may have changed since the image was built)."""
+    return (root / "source" / "exercises" / f"{chapter}.py").read_bytes()
 
 
 def chapter_points(results: dict, number: str) -> float:
@@ -137,10 +138,10 @@ def zip_of(entries: dict[str, bytes]) -> bytes:
 
 def test_a_zip_of_the_folder_with_macosx_and_a_backup_of_stubs(autograder):
     """The upload that scored 0: backup/ (stubs) beside exercises/ (the work), and macOS's __MACOSX/ folder."""
-    chapters = sorted(p.stem for p in (KIT_ROOT / "exercises").glob("ch[0-9][0-9]_*.py"))
-    entries = {f"my-work/backup/{c}.py": stub(c) for c in chapters}
-    entries |= {f"my-work/exercises/{c}.py": stub(c) for c in chapters}
-    entries["my-work/exercises/ch01_tensors.py"] = solution("ch01_tensors")
+    chapters = sorted(p.stem for p in (autograder / "source" / "exercises").glob("ch[0-9][0-9]_*.py"))
+    entries = {f"my-work/backup/{c}.py": stub(c, autograder) for c in chapters}
+    entries |= {f"my-work/exercises/{c}.py": stub(c, autograder) for c in chapters}
+    entries["my-work/exercises/ch01_tensors.py"] = solution("ch01_tensors", autograder)
     entries["__MACOSX/my-work/exercises/._ch01_tensors.py"] = b"\x00\x05\x16\x07 resource fork"
     upload = {"my-work.zip": zip_of(entries)}
     results, text = submit(autograder, upload)
@@ -158,9 +159,11 @@ def test_a_zip_of_the_folder_with_macosx_and_a_backup_of_stubs(autograder):
 
 def test_files_at_the_top_renamed_by_a_browser_and_a_notebook(autograder):
     """ch01 renamed by a browser, ch02 as `Ch02_Autograd.py`, ch04 as a notebook, an unrelated file beside them."""
+    code = solution("ch04_modules", autograder).decode()
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("my notes"),
-                                               nbformat.v4.new_code_cell(solution("ch04_modules").decode())])
-    upload = {"ch01_tensors (1).py": solution("ch01_tensors"), "Ch02_Autograd.py": solution("ch02_autograd"),
+                                               nbformat.v4.new_code_cell(code)])
+    upload = {"ch01_tensors (1).py": solution("ch01_tensors", autograder),
+              "Ch02_Autograd.py": solution("ch02_autograd", autograder),
               "ch04_modules.ipynb": nbformat.writes(notebook).encode(), "notes.docx": b"PK\x03\x04 not a zip"}
     results, text = submit(autograder, upload)
     assert_by_the_spec(results, text)
@@ -178,7 +181,8 @@ def test_a_one_chapter_assignment_with_chapters_split_across_folders(autograder,
     with zipfile.ZipFile(archive) as zipped:  # the same kit: only the script that names the chapters differs
         (autograder / "run_autograder_ch01").write_bytes(zipped.read("run_autograder"))
     (autograder / "run_autograder_ch01").chmod(0o755)
-    upload = {"part1/ch01_tensors.py": solution("ch01_tensors"), "part2/ch02_autograd.py": solution("ch02_autograd")}
+    upload = {"part1/ch01_tensors.py": solution("ch01_tensors", autograder),
+              "part2/ch02_autograd.py": solution("ch02_autograd", autograder)}
     results, text = submit(autograder, upload, "/autograder/run_autograder_ch01")
     assert_by_the_spec(results, text)
     assert sum(t["max_score"] for t in results["tests"]) == chapter_max(results, "1") == results["score"] > 0, \
