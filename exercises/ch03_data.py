@@ -1,4 +1,4 @@
-# Generated from solutions/ch03_data.py by `coursekit stubs` (stub 49e541a6f021). This file is yours: fill in each exercise, then run `pytest autograder`.
+# Generated from solutions/ch03_data.py by `coursekit stubs` (stub 1059345dffa1). This file is yours: fill in each exercise, then run `pytest autograder`.
 """Chapter 03: data. A Dataset says what one sample is; a DataLoader turns samples into shuffled, seeded batches.
 
 Guide: docs/en/chapters/ch03-data.md
@@ -16,8 +16,9 @@ class ArrayDataset(Dataset):
     """Exercise 3.1: a map-style Dataset over features and targets, with an optional transform of the features.
 
     features: (N, D) tensor or numpy array; targets: (N,) tensor or numpy array.
-    Both are converted with torch.as_tensor; floating-point ones become float32 (scikit-learn and numpy give float64,
-    layers want float32); integer targets stay int64. Different lengths raise ValueError.
+    Both are converted with torch.as_tensor; floating-point ones (float16, float32, float64) become float32
+    (scikit-learn and numpy give float64, layers want float32); int64 targets stay int64.
+    Different lengths raise ValueError.
     len(dataset) == N and dataset[i] == (transform(features[i]), targets[i]): the transform is applied lazily, to the
     features only, once each time an item is read (so a random augmentation differs from epoch to epoch).
     """
@@ -48,8 +49,8 @@ def train_val_split(dataset: Dataset, val_fraction: float, seed: int) -> tuple[S
 
     n_val = round(val_fraction * N), n_train = N - n_val. Shuffle the indices 0..N-1 with a torch.Generator seeded with
     `seed` (never by reseeding the global RNG: that would change every later random number), then take the first
-    n_train for training and the rest for validation. Returns (Subset(dataset, train), Subset(dataset, val)):
-    disjoint, together covering every sample exactly once.
+    n_train for training and the rest for validation. Returns the tuple (Subset(dataset, train), Subset(dataset, val)):
+    disjoint, together covering every sample exactly once. round is Python's: round(2.5) == 2.
     """
     # YOUR CODE HERE
     raise NotImplementedError("Exercise 3.2 is not written yet. Guide: docs/en/chapters/ch03-data.md#ex-3-2")
@@ -60,8 +61,9 @@ def make_loaders(train_set: Dataset, val_set: Dataset, batch_size: int, seed: in
 
     train loader: batches of `batch_size`, reshuffled every epoch by a torch.Generator seeded with `seed` (same seed,
     same order; each epoch a new order), the last smaller batch kept.
-    validation loader: the samples in their stored order, the last smaller batch kept: no sample may be dropped.
-    Neither may touch the global RNG when it is made.
+    validation loader: batches of `batch_size` too, the samples in their stored order, the last smaller batch
+    kept: no sample may be dropped.
+    Neither may touch the global RNG when it is made. Returns the tuple (train_loader, val_loader).
     """
     # YOUR CODE HERE
     raise NotImplementedError("Exercise 3.3 is not written yet. Guide: docs/en/chapters/ch03-data.md#ex-3-3")
@@ -70,12 +72,16 @@ def make_loaders(train_set: Dataset, val_set: Dataset, batch_size: int, seed: in
 def pad_collate(batch: Sequence[tuple[Tensor, int]]) -> tuple[Tensor, Tensor, Tensor]:
     """Exercise 3.4: a collate_fn that batches variable-length sequences by padding them with zeros.
 
-    batch: B pairs (sequence, label); sequence i has shape (T_i,) or (T_i, F), all of one dtype; label an int.
-    Returns (padded, lengths, labels), in the batch's order (no sorting):
-      padded:  (B, T_max) or (B, T_max, F), the sequences' dtype, padded[i, :T_i] == sequence i, zeros after it
+    batch: B pairs (sequence, label); sequence i has shape (T_i,) or (T_i, F), T_i >= 1, all of one dtype (any:
+    int64 tokens, float16 to float64 features) and on one device; label an int.
+    Returns the tuple (padded, lengths, labels), in the batch's order (no sorting):
+      padded:  (B, T_max) or (B, T_max, F), the sequences' dtype and device, padded[i, :T_i] == sequence i, zeros
+               after it
       lengths: (B,) int64 on the cpu, lengths[i] == T_i (what pack_padded_sequence expects)
       labels:  (B,) int64
     PyTorch's default collate cannot do this: torch.stack refuses tensors of different lengths.
+    It must be picklable (a function defined at the top level of its file, not a lambda or a nested function), so
+    that DataLoader worker processes can import it.
     """
     # YOUR CODE HERE
     raise NotImplementedError("Exercise 3.4 is not written yet. Guide: docs/en/chapters/ch03-data.md#ex-3-4")
