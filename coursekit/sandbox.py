@@ -161,11 +161,14 @@ def enter(walls: Walls) -> str:
     applied = []
     namespaces = mode(walls.namespaces) == "namespaces"
     if namespaces:
+        libc = _libc()
         try:
-            _namespaces(walls)
-            applied.append("mount+net+ipc namespaces" + (", pid namespace" if os.getpid() == 1 else ""))
-        except OSError:
+            _check(libc.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC), "unshare")
+        except OSError:  # the kernel (a container's seccomp profile) refuses namespaces: the fallback below
             namespaces = False
+    if namespaces:  # from here a failure ends the child (half-built walls are no walls): the parent says so
+        _namespaces(walls, libc)
+        applied.append("mount+net+ipc namespaces" + (", pid namespace" if os.getpid() == 1 else ""))
     _scrub_environment()
     _audit_hook(walls, block_processes=not namespaces)
     sys.meta_path.insert(0, _RefuseImports())
@@ -218,9 +221,7 @@ def _mounts() -> list[tuple[str, int]]:
     return sorted(set(found), key=lambda entry: len(Path(entry[0]).parts))
 
 
-def _namespaces(walls: Walls) -> None:
-    libc = _libc()
-    _check(libc.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC), "unshare")
+def _namespaces(walls: Walls, libc) -> None:
     _mount(libc, None, "/", None, MS_REC | MS_PRIVATE)
     own = walls.own_folder.resolve()
     keep = {p.resolve() for p in walls.read_only if p.is_dir()}
