@@ -109,7 +109,7 @@ def test_browser_renamed_and_lms_names_map_to_chapters():
 
 def run_grade_class(subs: Path, out: Path, *extra: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "coursekit", "grade-class", str(subs), "--out", str(out),
-                           "--workers", "2", "--chapters", *CHAPTERS, "--check-timeout", "3", *extra],
+                           "--workers", "2", "--chapters", *CHAPTERS, "--check-timeout", "10", *extra],
                           cwd=KIT_ROOT, capture_output=True, text=True, timeout=900, env=env)
 
 
@@ -175,7 +175,7 @@ def test_ctrl_c_keeps_finished_students_kills_every_child_and_resume_grades_the_
     marker = f"COURSEKIT_TEST_RUN={uuid.uuid4().hex}"
     env = {**os.environ, marker.split("=")[0]: marker.split("=")[1]}
     grader = subprocess.Popen([sys.executable, "-m", "coursekit", "grade-class", str(subs), "--out", str(out),
-                               "--workers", "1", "--chapters", *CHAPTERS, "--check-timeout", "3", "--no-progress"],
+                               "--workers", "1", "--chapters", *CHAPTERS, "--check-timeout", "10", "--no-progress"],
                               cwd=KIT_ROOT, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 300
