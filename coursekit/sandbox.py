@@ -177,6 +177,10 @@ def enter(walls: Walls) -> str:
                                                                     "coursekit.child"):
             del sys.modules[name]
     uid = walls.uid if walls.uid is not None and (namespaces or _readable_by_others(walls)) else None
+    if uid is not None:  # counted per real uid, so only for a uid of the child's own (root has hundreds)
+        hard = resource.getrlimit(resource.RLIMIT_NPROC)[1]
+        count = walls.processes if hard == resource.RLIM_INFINITY else min(walls.processes, hard)
+        resource.setrlimit(resource.RLIMIT_NPROC, (count, count))
     _drop_privileges(uid)
     if uid is not None:
         applied.append(f"uid {uid}")
@@ -195,8 +199,6 @@ def _limit(walls: Walls) -> None:
         resource.RLIMIT_CORE: 0,
         resource.RLIMIT_NOFILE: 4096,
     }
-    if walls.uid is not None:  # counted per uid: only meaningful for a uid of the child's own
-        limits[resource.RLIMIT_NPROC] = walls.processes
     for kind, value in limits.items():
         _, hard = resource.getrlimit(kind)
         new_hard = value + 5 if kind == resource.RLIMIT_CPU else value  # SIGXCPU first, SIGKILL 5 s later
@@ -437,6 +439,9 @@ def _audit_hook(walls: Walls, block_processes: bool) -> None:
             raise PermissionError("grading sandbox: no network while grading")
         elif block_processes and event.startswith(_PROCESS_EVENTS):
             raise PermissionError("grading sandbox: starting other programs is not allowed while grading")
+        elif block_processes and event in ("os.kill", "os.killpg", "signal.pthread_kill") and from_learner(event):
+            # Without a PID namespace and a uid of its own the child could signal the grader: never from its code.
+            raise PermissionError("grading sandbox: exercise code may not send signals while grading")
         elif (event in _INTROSPECTION_EVENTS or event.startswith("ctypes.")
               or (event == "object.__getattr__" and len(args) > 1 and args[1] in _FRAME_ATTRIBUTES)
               or (event == "compile" and len(args) > 1 and isinstance(args[1], str)
