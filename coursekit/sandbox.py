@@ -226,7 +226,10 @@ def _mounts() -> list[tuple[str, int]]:
 def _namespaces(walls: Walls, libc) -> None:
     _mount(libc, None, "/", None, MS_REC | MS_PRIVATE)
     own = walls.own_folder.resolve()
+    hidden = [h.resolve() for h in walls.hidden]
+    # What must stay hidden wins over what is kept (sys.path may name a folder inside tests/, say).
     keep = {p.resolve() for p in walls.read_only if p.is_dir()}
+    keep = {p for p in keep if not any(p.is_relative_to(h) for h in hidden)}
     handles = {path: os.open(path, os.O_PATH | os.O_DIRECTORY) for path in keep | {own}}
     try:
         for point, flags in _mounts():  # nothing that exists can be changed from here on
@@ -235,7 +238,7 @@ def _namespaces(walls: Walls, libc) -> None:
             except OSError:
                 pass  # a mount the kernel will not remount (some /proc and /sys entries): read-only for a uid anyway
         writable = {Path("/tmp"), Path("/dev/shm")}
-        covers = {p.resolve() for p in [*walls.hidden, *(Path(h) for h in HOST_PRIVATE), Path.home(), *writable]
+        covers = {p.resolve() for p in [*hidden, *(Path(h) for h in HOST_PRIVATE), Path.home(), *writable]
                   if p.is_dir() and not p.is_symlink()}
         covers = {c for c in covers if c not in keep and c != own and c != Path("/")}
         applied: dict[Path, str] = {}
