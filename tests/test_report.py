@@ -126,7 +126,7 @@ def test_untouched_stubs_say_where_to_start_and_later_runs_what_is_next():
     start = text_report(stubs, target="exercises/", devices="cpu").splitlines()[-1]
     assert start.startswith("Start here: exercise 8.1 `train_one_epoch` in exercises/ch08_training_loop.py.")
     assert "docs/en/chapters/ch08-training-loop.md#ex-8-1" in start and "--exercise 8.1" in start
-    assert "http://127.0.0.1:8000/chapters/ch08-training-loop/#ex-8-1" in start
+    assert "http://127.0.0.1:8000/chapters/ch08-training-loop.html#ex-8-1" in start
     later = text_report([result("8.1", "passed"), result("8.2", "not attempted", "Not attempted yet")],
                         target="exercises/", devices="cpu").splitlines()[-1]
     assert later.startswith("Next: exercise 8.2 `train_one_epoch` (not attempted) in exercises/ch08_training_loop.py")
@@ -137,8 +137,10 @@ def test_untouched_stubs_say_where_to_start_and_later_runs_what_is_next():
     assert text_report([half], target="exercises/", devices="cpu").splitlines()[-1].startswith("Start here:")
     done = text_report([result("8.1", "passed")], target="exercises/", devices="cpu").splitlines()[-1]
     assert done == "Every exercise graded here passed."
+    site = KIT_ROOT / "mkdocs.yml"  # the pages are .html files, not folders (use_directory_urls: false)
+    assert "use_directory_urls: false" in site.read_text()
     assert site_url("docs/en/chapters/ch01-tensors.md#ex-1-1", "zh") == \
-        "http://127.0.0.1:8000/zh/chapters/ch01-tensors/#ex-1-1"
+        "http://127.0.0.1:8000/zh/chapters/ch01-tensors.html#ex-1-1"
 
 
 def test_a_real_run_shows_the_learners_line_and_print_output(tmp_path):

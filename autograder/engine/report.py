@@ -122,10 +122,10 @@ def _untouched(exercise: ExerciseResult) -> bool:
 
 
 def site_url(guide: str, lang: str = "en") -> str:
-    """docs/en/chapters/ch01-tensors.md#ex-1-1 -> http://127.0.0.1:8000/chapters/ch01-tensors/#ex-1-1 (the page
-    `mkdocs serve` shows; Chinese under /zh/)."""
+    """docs/en/chapters/ch01-tensors.md#ex-1-1 -> http://127.0.0.1:8000/chapters/ch01-tensors.html#ex-1-1 (the page
+    `mkdocs serve` shows: mkdocs.yml has use_directory_urls: false; Chinese under /zh/)."""
     page, _, anchor = guide.partition("#")
-    page = page.removeprefix("docs/en/").removesuffix(".md") + "/"
+    page = page.removeprefix("docs/en/").removesuffix(".md") + ".html"
     return f"{SITE}/{'zh/' if lang == 'zh' else ''}{page}" + (f"#{anchor}" if anchor else "")
 
 
