@@ -1,15 +1,25 @@
 """Can a submission raise its own score? The adversarial set: each attack scores no more than an empty stub on what
 it attacks, and the honest exercises of the same submission keep their points. Graded the way a class is graded
-(`coursekit grade-class`: forked, sandboxed children), all attackers in one parallel run."""
+(`coursekit grade-class`: forked, sandboxed children), all attackers in one parallel run, which must end with a
+gradebook.
+
+ATTACKS are the first set; WALLED_ATTACKS are the attacks of issue 11, each with the wall that defeats it today
+(sandbox.py, child.py, global_state.py, loading.py). An attack marked "in-process" is defeated by a wall inside the
+learner's own process (an audit hook, a sealed guard): code that found a way around that wall would still win, which
+only verdicts made outside the learner's process (observe here, decide elsewhere) rule out."""
 from __future__ import annotations
 
+import importlib.util
+import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 
 from coursekit.batch import Options, Student, grade_class
 from tests.grading import KIT_ROOT
+from tests.test_sandbox import namespaces_available
 
 REFERENCE_CH01 = (KIT_ROOT / "solutions/ch01_tensors.py").read_text()
 WRONG_1_1 = "def add_bias_column(x):\n    {attack}\n    return torch.zeros(x.shape[0], x.shape[1] + 1)\n"
@@ -71,20 +81,233 @@ ATTACKS = {  # name: (ch01 source, exercises attacked; "ch01" = the whole chapte
     "blows up memory": (in_1_1("hog = bytearray(64 * 2**30)"), {"1.1"}),
     "crashes the interpreter": (in_1_1("import ctypes\nctypes.string_at(0)"), {"1.1"}),
 }
+CORRECT = "torch.cat([torch.ones(x.shape[0], 1, dtype=x.dtype, device=x.device), x], 1)"
+CANARY = "coursekit-grader-secret-7d41"
+ETC_FILE = Path("/etc/coursekit-attack-was-here")
+SURVIVOR = "ck-survivor"
+# name: (ch01 source, exercises attacked, the wall that defeats it)
+WALLED_ATTACKS = {
+    "reads the reference from the caller's frame": (in_1_1(
+        "import sys\nf = sys._getframe(1)\nwhile f is not None:\n    ref = f.f_locals.get('reference')\n"
+        "    if ref is not None and hasattr(ref, 'add_bias_column'):\n        return ref.add_bias_column(x)\n"
+        "    f = f.f_back"), {"1.1"}, "in-process: the audit hook refuses sys._getframe to exercise code"),
+    "walks inspect.stack() for the reference": (in_1_1(
+        "import inspect\nfor info in inspect.stack():\n    ref = info.frame.f_locals.get('reference')\n"
+        "    if ref is not None:\n        return ref.add_bias_column(x)"), {"1.1"},
+        "in-process: the audit hook refuses sys._getframe, also through inspect"),
+    "climbs from a traceback's frame": (in_1_1(
+        "try:\n    1 / 0\nexcept ZeroDivisionError as error:\n    f = error.__traceback__.tb_frame\n"
+        "while f is not None:\n    if 'reference' in f.f_locals:\n        return f.f_locals['reference'].add_bias_column(x)\n"
+        "    f = f.f_back"), {"1.1"}, "in-process: the audit hook refuses tb_frame to exercise code"),
+    "takes the interrupted frame in a signal handler": (in_1_1(
+        "import signal\nframes = []\nsignal.signal(signal.SIGUSR1, lambda number, frame: frames.append(frame))\n"
+        "signal.raise_signal(signal.SIGUSR1)\nf = frames[0] if frames else None\nwhile f is not None:\n"
+        "    if 'reference' in f.f_locals:\n        return f.f_locals['reference'].add_bias_column(x)\n"
+        "    f = f.f_back"), {"1.1"}, "in-process: signal handlers from exercise code are refused"),
+    "finds the reference with gc.get_objects": (in_1_1(
+        "import gc\nfor o in gc.get_objects():\n"
+        "    code = getattr(o, '__code__', None)\n"
+        "    if getattr(o, '__name__', '') == 'add_bias_column' and code and 'solutions' in code.co_filename:\n"
+        "        return o(x)"), {"1.1"}, "in-process: the audit hook refuses gc.get_objects to exercise code"),
+    "finds the reference with gc.get_referrers": (in_1_1(
+        "import gc\nfor holder in gc.get_referrers(torch):\n"
+        "    if isinstance(holder, dict) and 'add_bias_column' in holder and 'solutions' in str(holder.get('__file__')):\n"
+        "        return holder['add_bias_column'](x)"), {"1.1"}, "in-process: the audit hook refuses gc.get_referrers"),
+    "reads the interpreter's frames with ctypes": (in_1_1(
+        "import ctypes\nget = ctypes.pythonapi.PyEval_GetFrame\nget.restype = ctypes.py_object\nf = get()\n"
+        "while f is not None:\n    if 'reference' in f.f_locals:\n        return f.f_locals['reference'].add_bias_column(x)\n"
+        "    f = f.f_back"), {"1.1"}, "in-process: the audit hook refuses ctypes to exercise code"),
+    "fakes a torch file name to look like torch": (in_1_1(
+        "code = compile('import sys\\nframe = sys._getframe(2)', torch.__file__, 'exec')\nns = {}\nexec(code, ns)\n"
+        "f = ns['frame']\nwhile f is not None:\n    if 'reference' in f.f_locals:\n"
+        "        return f.f_locals['reference'].add_bias_column(x)\n    f = f.f_back"), {"1.1"},
+        "in-process: the audit hook refuses compile() under another file's name"),
+    "a tensor subclass whose __torch_function__ makes every comparison pass": (in_1_1(
+        "class Agreeable(torch.Tensor):\n"
+        "    @classmethod\n"
+        "    def __torch_function__(cls, func, types, args=(), kwargs=None):\n"
+        "        kwargs = kwargs or {}\n"
+        "        others = [a for a in args if isinstance(a, torch.Tensor) and not isinstance(a, Agreeable)]\n"
+        "        args = [others[0] if isinstance(a, Agreeable) and others else a for a in args]\n"
+        "        with torch._C.DisableTorchFunctionSubclass():\n"
+        "            return func(*args, **kwargs)\n"
+        "return torch.zeros(x.shape[0], x.shape[1] + 1, dtype=x.dtype, device=x.device).as_subclass(Agreeable)"),
+        {"1.1"}, "in-process: the child runs every check with __torch_function__ of subclasses disabled"),
+    "a tensor subclass whose Python operators agree with everything": (in_1_1(
+        "class Agreeable(torch.Tensor):\n"
+        "    def __sub__(self, other):\n        return torch.zeros_like(torch.Tensor.as_subclass(self, torch.Tensor))\n"
+        "    def __eq__(self, other):\n        return torch.ones(self.shape, dtype=torch.bool)\n"
+        "    def __ne__(self, other):\n        return torch.zeros(self.shape, dtype=torch.bool)\n"
+        "    def allclose(self, *args, **kwargs):\n        return True\n"
+        "    def equal(self, *args, **kwargs):\n        return True\n"
+        "    def isclose(self, other, *args, **kwargs):\n        return torch.ones(self.shape, dtype=torch.bool)\n"
+        "return torch.zeros(x.shape[0], x.shape[1] + 1, dtype=x.dtype, device=x.device).as_subclass(Agreeable)"),
+        {"1.1"}, "isolation.plain: what learner code returns is looked at as a plain tensor (calls.call)"),
+    "switches __torch_function__ back on": (in_1_1(
+        "torch._C._set_torch_function_state(torch._C._TorchFunctionState.ENABLED)\n"
+        "class Agreeable(torch.Tensor):\n"
+        "    @classmethod\n"
+        "    def __torch_function__(cls, func, types, args=(), kwargs=None):\n"
+        "        kwargs = kwargs or {}\n"
+        "        others = [a for a in args if isinstance(a, torch.Tensor) and not isinstance(a, Agreeable)]\n"
+        "        args = [others[0] if isinstance(a, Agreeable) and others else a for a in args]\n"
+        "        with torch._C.DisableTorchFunctionSubclass():\n"
+        "            return func(*args, **kwargs)\n"
+        "return torch.zeros(x.shape[0], x.shape[1] + 1, dtype=x.dtype, device=x.device).as_subclass(Agreeable)"),
+        {"1.1"}, "in-process: the child names a re-enabled __torch_function__ as tampering"),
+    "leaves a TorchFunctionMode pushed that agrees with everything": (in_1_1(
+        "from torch.overrides import TorchFunctionMode\n"
+        "class Agree(TorchFunctionMode):\n"
+        "    def __torch_function__(self, func, types, args=(), kwargs=None):\n"
+        "        kwargs = kwargs or {}\n"
+        "        if func in (torch.isclose, torch.eq, torch.Tensor.eq, torch.Tensor.__eq__):\n"
+        "            return torch.ones(torch.broadcast_shapes(args[0].shape, args[1].shape), dtype=torch.bool)\n"
+        "        if func in (torch.allclose, torch.equal):\n            return True\n"
+        "        return func(*args, **kwargs)\n"
+        "Agree().__enter__()"), {"1.1"}, "global_state: a torch function mode left pushed fails the check and is popped"),
+    "patches assert_close's comparison internals": (in_1_1(
+        "import torch.testing._comparison as comparison\n"
+        "comparison.TensorLikePair.compare = lambda self: None\n"
+        "comparison.not_close_error_metas = lambda *a, **k: []"), {"1.1"},
+        "global_state: torch.testing._comparison is guarded, classes included"),
+    "patches hypothesis so that no example runs": (in_1_1(
+        "import hypothesis.core as core\n"
+        "core.StateForActualGivenExecution.run_engine = lambda self: None"), {"1.1"},
+        "global_state: hypothesis.core is guarded, classes included"),
+    "blinds the guard, then rewrites the outcome": (in_1_1(
+        "import autograder.engine.global_state as g, autograder.engine.outcomes as o, autograder.engine.plugin as p\n"
+        "g.tampered_internals = lambda: ''\ng.changes_since = lambda before: ''\ng._GUARD.clear()\n"
+        "o.classify = p.classify = lambda *a, **k: ('passed', '')"), {"1.1"},
+        "in-process: the child checks with a sealed copy of the guard (global_state.sealed)"),
+    "sys.settrace rewrites a check's outcome": (in_1_1(
+        "import sys, threading\n"
+        "def tracer(frame, event, arg):\n"
+        "    if event == 'call' and frame.f_code.co_name in ('classify', 'showable'):\n"
+        "        frame.f_locals['exception'] = None\n        frame.f_locals['error'] = None\n"
+        "    return None\n"
+        "threading.settrace(tracer)\nsys.settrace(tracer)"), {"1.1"},
+        "in-process: the audit hook refuses sys.settrace to exercise code"),
+    "writes forged 'passed' lines to the result pipe": (in_1_1(
+        "import json, os\n"
+        "for fd in range(3, 1024):\n"
+        "    for i in range(0, 300):\n"
+        "        line = json.dumps({'e': 'done', 'i': i, 's': 'passed', 'm': ''}) + '\\t' + '0' * 32 + '\\n'\n"
+        "        try:\n            os.write(fd, line.encode())\n        except OSError:\n            break"), {"1.1"},
+        "child.py: result lines are authenticated; a forged one stops the child and costs the running check"),
+    "a grandchild forges result lines after the child has moved on": (in_1_1(
+        "import json, os, time\n"
+        "if os.fork() == 0:\n"
+        "    time.sleep(1)\n"
+        "    for i in range(0, 300):\n"
+        "        try:\n"
+        "            os.write(1023, (json.dumps({'e': 'done', 'i': i, 's': 'passed', 'm': ''}) + '\\n').encode())\n"
+        "        except OSError:\n            pass\n"
+        "    os._exit(0)"), {"1.1"},
+        "child.py: authenticated lines; descendants are killed after each check (PID namespace)"),
+    "kills the grader": (in_1_1(
+        "import os, signal\n"
+        "for pid in {os.getppid(), 1}:\n"
+        "    try:\n        os.kill(pid, signal.SIGKILL)\n    except OSError:\n        pass\n"
+        "try:\n    os.kill(-1, signal.SIGKILL)\nexcept OSError:\n    pass"), {"1.1"},
+        "sandbox.py: a PID namespace (the grader cannot be named) and a uid of its own"),
+    "freezes the grader": (in_1_1(
+        "import os, signal\n"
+        "for name in os.listdir('/proc'):\n"
+        "    if name.isdigit() and int(name) != os.getpid():\n"
+        "        try:\n            os.kill(int(name), signal.SIGSTOP)\n        except OSError:\n            pass\n"
+        "try:\n    os.kill(-1, signal.SIGSTOP)\nexcept OSError:\n    pass"), {"1.1"},
+        "sandbox.py: a PID namespace with its own /proc, and a uid of its own"),
+    "a grandchild outlives the run to edit the gradebook": (in_1_1(
+        "import os, time\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()\n"
+        "    if os.fork() == 0:\n"
+        "        try:\n            open('/proc/self/comm', 'w').write('" + SURVIVOR + "')\n"
+        "        except OSError:\n            pass\n"
+        "        for _ in range(600):\n"
+        "            for path in ('{out}/gradebook.csv', '/proc/1/root{out}/gradebook.csv'):\n"
+        "                try:\n                    open(path, 'a').write('survivor,999\\n')\n"
+        "                except OSError:\n                    pass\n"
+        "            time.sleep(0.1)\n"
+        "    os._exit(0)"), {"1.1"},
+        "sandbox.py and child.py: PID namespace, descendants killed after every check, read-only file systems"),
+    "writes /etc": (in_1_1(
+        "try:\n    open('" + str(ETC_FILE) + "', 'w').write('x')\n    return " + CORRECT + "\n"
+        "except OSError:\n    pass"), {"1.1"}, "sandbox.py: every file system read-only, and an unprivileged uid"),
+    "reads the grader's environment": (in_1_1(
+        "import os, posix\nseen = repr(dict(os.environ)) + repr(posix.environ)\n"
+        "for path in ('/proc/self/environ', '/proc/1/environ', f'/proc/{os.getppid()}/environ'):\n"
+        "    try:\n        seen += open(path, 'rb').read().decode(errors='replace')\n    except OSError:\n        pass\n"
+        "if '" + CANARY + "' in seen:\n    return " + CORRECT), {"1.1"},
+        "sandbox.py: the environment (mapping, posix's copy, the process's environment block) is erased"),
+    "reads root's files": (in_1_1(
+        "import os\nfound = []\n"
+        "for path in ('/etc/shadow', '/root/.bash_history', '/root/.profile'):\n"
+        "    try:\n        found.append(open(path, 'rb').read())\n    except OSError:\n        pass\n"
+        "if found:\n    return " + CORRECT), {"1.1"}, "sandbox.py: an unprivileged uid; /root is covered"),
+    "symlinks the reference into its folder": (in_1_1(
+        "import os\nns = {}\n"
+        "exec(open(os.path.join(os.path.dirname(__file__), 'reference_link.py')).read(), ns)\n"
+        "return ns['add_bias_column'](x)"), {"1.1"},
+        "sandbox.py: solutions/ is covered inside the walls, where the link resolves"),
+    "floods the result pipe": (in_1_1(
+        "import os\nfor _ in range(64):\n    try:\n        os.write(1023, b'x' * (1 << 20))\n"
+        "    except OSError:\n        break"), {"1.1"}, "child.py: line and stream limits stop the child"),
+    "raises a BaseException whose __str__ raises": (in_1_1(
+        "class Sneaky(BaseException):\n    def __str__(self):\n        raise RuntimeError('no message')\n"
+        "raise Sneaky()"), {"1.1"}, "loading.showable: the report says what was raised"),
+    "recurses without end under a raised recursion limit": (in_1_1(
+        "import sys\nsys.setrecursionlimit(10 ** 8)\ndef down(n):\n    return down(n + 1) + 1\ndown(0)"), {"1.1"},
+        "global_state: the recursion limit is capped while grading; RLIMIT_AS"),
+    "loops inside C with the GIL held": (in_1_1(
+        "import re\nre.match(r'(a+)+$', 'a' * 40 + 'b')"), {"1.1"},
+        "batch.py: the child is killed at the check's deadline, a fresh one grades the rest"),
+    "starts a fork bomb": (in_1_1(
+        "import os, time\nfor _ in range(5000):\n    try:\n        if os.fork() == 0:\n            time.sleep(30)\n"
+        "            os._exit(0)\n    except OSError:\n        break"), {"1.1"},
+        "sandbox.py: RLIMIT_NPROC per uid of its own; descendants killed after the check"),
+}
+PLANTED_PYC = "plants a .pyc of the reference next to its stub"  # defeated by loading.py: compiled from source
 CONFTEST = ("import pytest\n@pytest.hookimpl(wrapper=True)\ndef pytest_runtest_makereport(item, call):\n"
             "    report = yield\n    report.outcome = 'passed'\n    return report\n")
+
+
+ROOT_ONLY = {"kills the grader", "freezes the grader"}  # without the walls they would hit the test run itself
+
+
+def walled_attacks() -> dict:
+    walls_up = namespaces_available()
+    return {name: attack for name, attack in WALLED_ATTACKS.items() if walls_up or name not in ROOT_ONLY}
+
+
+def folder_name(name: str) -> str:
+    return "".join(c if c.isalnum() or c == "-" else "-" for c in name.replace(" ", "-")).strip("-")
+
+
+def plant_reference_bytecode(folder: Path) -> None:
+    """A __pycache__ entry whose header matches the stub beside it and whose code is the reference's: what Python's
+    own loader would run instead of the stub."""
+    stub = folder / "ch01_tensors.py"
+    code = compile(REFERENCE_CH01, str(stub), "exec")
+    info = stub.stat()
+    data = importlib._bootstrap_external._code_to_timestamp_pyc(code, int(info.st_mtime), info.st_size)
+    cache = Path(importlib.util.cache_from_source(str(stub)))
+    cache.parent.mkdir(exist_ok=True)
+    cache.write_bytes(data)
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     root = tmp_path_factory.mktemp("class")
     subs, out = root / "submissions", root / "out"
+    stub_source = (KIT_ROOT / "exercises/ch01_tensors.py").read_text()
     folders = {}
-    for name, (source, _) in {**ATTACKS, "honest": (REFERENCE_CH01, set()),
-                              "stub": ((KIT_ROOT / "exercises/ch01_tensors.py").read_text(), set()),
-                              "plants conftest.py and a plugin": (
-                                  (KIT_ROOT / "exercises/ch01_tensors.py").read_text(), {"ch01"})}.items():
-        folder = subs / name.replace(" ", "-").replace("'", "").replace(".", "").replace("(", "").replace(")", "")
+    sources = {**{name: (source, attacked) for name, (source, attacked) in ATTACKS.items()},
+               **{name: (source, attacked) for name, (source, attacked, _) in walled_attacks().items()},
+               "honest": (REFERENCE_CH01, set()), "stub": (stub_source, set()), "wrong": (in_1_1("pass"), set()),
+               "plants conftest.py and a plugin": (stub_source, {"ch01"}), PLANTED_PYC: (stub_source, {"ch01"})}
+    for name, (source, _) in sources.items():
+        folder = subs / folder_name(name)
         folder.mkdir(parents=True)
         shutil.copy(KIT_ROOT / "solutions/ch02_autograd.py", folder / "ch02_autograd.py")
         (folder / "ch01_tensors.py").write_text(source.replace("{out}", str(out)).replace("{subs}", str(subs)))
@@ -93,41 +316,127 @@ def graded(tmp_path_factory):
     (planted / "conftest.py").write_text(CONFTEST)
     (planted / "pytest.ini").write_text("[pytest]\naddopts = -p conftest\n")
     (planted / "sitecustomize.py").write_text(CONFTEST)
+    plant_reference_bytecode(folders[PLANTED_PYC])
+    (folders["symlinks the reference into its folder"] / "reference_link.py").symlink_to(
+        KIT_ROOT / "solutions/ch01_tensors.py")
     students = [Student(f.name, f) for f in folders.values()]
-    outcome = grade_class(students, out, Options(workers=2, timeout=90, memory_mb=1024, check_timeout=3,
-                                                 chapters=["ch01_tensors", "ch02_autograd"], progress=False))
+    os.environ["COURSEKIT_GRADER_SECRET"] = CANARY  # what "reads the grader's environment" looks for
+    try:
+        outcome = grade_class(students, out, Options(workers=2, timeout=120, memory_mb=1024, check_timeout=8,
+                                                     chapters=["ch01_tensors", "ch02_autograd"], progress=False))
+    finally:
+        del os.environ["COURSEKIT_GRADER_SECRET"]
     return outcome, folders, out
 
 
-CASES = [*ATTACKS, "plants conftest.py and a plugin"]
+CASES = [*ATTACKS, *walled_attacks(), "plants conftest.py and a plugin", PLANTED_PYC]
+
+
+def attacked_exercises(attack: str) -> set[str]:
+    if attack in ATTACKS:
+        return ATTACKS[attack][1]
+    if attack in WALLED_ATTACKS:
+        return WALLED_ATTACKS[attack][1]
+    return {"ch01"}
 
 
 @pytest.mark.parametrize("attack", CASES, ids=str)
 def test_attack_gains_nothing_and_costs_only_what_it_attacks(graded, attack):
     outcome, folders, _ = graded
-    attacked = ATTACKS[attack][1] if attack in ATTACKS else {"ch01"}
+    attacked = attacked_exercises(attack)
     scores = outcome.scores[folders[attack].name]
-    stub, honest = outcome.scores[folders["stub"].name], outcome.scores[folders["honest"].name]
+    honest = outcome.scores[folders["honest"].name]
+    # What the attacker's code earns without attacking: the stub's points, or the plain wrong answer's (zeros leave
+    # the input unchanged, which one check rewards).
+    baseline = {e: max(outcome.scores[folders["stub"].name][e], outcome.scores[folders["wrong"].name][e])
+                for e in honest}
     report = outcome.results[folders[attack].name]["output"]
     for exercise, score in scores.items():
         hit = exercise in attacked or ("ch01" in attacked and exercise.startswith("1."))
         if hit:
-            assert score <= stub[exercise], f"{attack}: {exercise} scored {score}\n{report}"
+            assert score <= baseline[exercise], f"{attack}: {exercise} scored {score}\n{report}"
         else:
             assert score == honest[exercise] == outcome.max_points[exercise], f"{attack}: {exercise}\n{report}"
+
+
+def test_every_walled_attack_names_its_wall():
+    """The attacks of issue 11, at least 20, each saying which wall defeats it."""
+    assert len(WALLED_ATTACKS) >= 20
+    assert all(wall.strip() for _, _, wall in WALLED_ATTACKS.values())
+
+
+def test_the_run_ends_with_a_result_for_every_student(graded):
+    outcome, folders, out = graded
+    assert sorted(outcome.students) == sorted(f.name for f in folders.values())
+    for folder in folders.values():
+        assert (out / "results" / f"{folder.name}.json").is_file(), folder.name
+        assert outcome.results[folder.name]["max_score"] == sum(outcome.max_points.values())
 
 
 def test_results_files_come_only_from_the_grader(graded):
     outcome, folders, out = graded
     name = folders["writes results files"].name
     assert outcome.results[name]["score"] == outcome.total(name) < 999
-    assert "999" not in (out / "gradebook.csv").read_text()
+    assert not (out / "gradebook.csv").exists() or "999" not in (out / "gradebook.csv").read_text()
     assert not (folders["writes results files"] / "results.json").exists()
+
+
+def test_nothing_outlives_the_run_or_touches_the_host(graded):
+    """The survivor attack's grandchild is gone, the gradebook and results untouched, /etc unwritten."""
+    _, folders, out = graded
+    time.sleep(1.0)  # the survivor writes every 0.1 s for a minute if it lives
+    survivors = [p for p in os.listdir("/proc") if p.isdigit() and _comm(p) == SURVIVOR]
+    assert not survivors, f"processes outlived the run: {survivors}"
+    for path in out.rglob("*"):
+        if path.is_file():
+            assert "survivor,999" not in path.read_text(errors="replace"), path
+    assert not ETC_FILE.exists()
 
 
 def test_the_sandbox_was_up(graded):
     """Namespaces as root (where the kernel allows them: a container may not), the audit hook alone otherwise."""
     outcome, _, _ = graded
-    import os
+    if namespaces_available():
+        assert outcome.sandbox.startswith("mount+net+ipc namespaces, pid namespace, uid "), outcome.sandbox
+    else:
+        assert outcome.sandbox.startswith("audit hook only"), outcome.sandbox
 
-    assert outcome.sandbox in (("namespaces", "audit hook only") if os.geteuid() == 0 else ("audit hook only",))
+
+def _comm(pid: str) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+FALLBACK_ATTACKS = {  # safe probes: each would gain points if the audit-hook fallback let it through
+    "signals the grader": in_1_1("import os\ntry:\n    os.kill(os.getppid(), 0)\n    return " + CORRECT
+                                 + "\nexcept OSError:\n    pass"),
+    "reads the reference from the caller's frame": WALLED_ATTACKS["reads the reference from the caller's frame"][0],
+    "finds the reference with gc.get_objects": WALLED_ATTACKS["finds the reference with gc.get_objects"][0],
+    "writes forged 'passed' lines to the result pipe":
+        WALLED_ATTACKS["writes forged 'passed' lines to the result pipe"][0],
+    "blinds the guard, then rewrites the outcome": WALLED_ATTACKS["blinds the guard, then rewrites the outcome"][0],
+    "sys.settrace rewrites a check's outcome": WALLED_ATTACKS["sys.settrace rewrites a check's outcome"][0],
+}
+
+
+def test_without_namespaces_the_in_process_walls_still_hold(tmp_path):
+    """What a grader without root gets (Options(namespaces=False)): the audit hook, the sealed guard and the
+    authenticated pipe alone. None of these attacks gains a point there either."""
+    subs, out = tmp_path / "submissions", tmp_path / "out"
+    folders = {}
+    for name, source in {**FALLBACK_ATTACKS, "wrong": in_1_1("pass"), "stub": (
+            KIT_ROOT / "exercises/ch01_tensors.py").read_text()}.items():
+        folders[name] = subs / folder_name(name)
+        folders[name].mkdir(parents=True)
+        (folders[name] / "ch01_tensors.py").write_text(source)
+    outcome = grade_class([Student(f.name, f) for f in folders.values()], out,
+                          Options(workers=2, timeout=120, memory_mb=1024, check_timeout=8, namespaces=False,
+                                  chapters=["ch01_tensors"], progress=False))
+    assert outcome.sandbox.startswith("audit hook only")
+    baseline = {e: max(outcome.scores[folders["stub"].name][e], outcome.scores[folders["wrong"].name][e])
+                for e in outcome.max_points}
+    for name in FALLBACK_ATTACKS:
+        score = outcome.scores[folders[name].name]["1.1"]
+        assert score <= baseline["1.1"], f"{name}: 1.1 scored {score}\n{outcome.results[folders[name].name]['output']}"

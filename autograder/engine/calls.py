@@ -8,6 +8,7 @@ from typing import Any, Callable
 import torch
 
 from autograder.engine.devices import DeviceFailure, MixedDevicesError, SameDeviceChecker
+from autograder.engine.isolation import plain
 
 
 @dataclass
@@ -83,7 +84,7 @@ def call(function: Callable, *args, **kwargs) -> Called:
     except Exception as error:  # noqa: BLE001 - any learner error becomes feedback
         raise AssertionError(f"Called {text}: it raised {type(error).__name__}: {error}"
                              f"{meta_note(error, (args, kwargs))}") from error
-    return Called(value, text, _dtypes((args, kwargs)))
+    return Called(plain(value), text, _dtypes((args, kwargs)))  # a tensor subclass answers for itself: not here
 
 
 def _dtypes(values) -> tuple:
