@@ -102,6 +102,7 @@ def _compiled_from(pyc: Path, source: Path, data: bytes, config=None) -> bool:
 def untrusted_bytecode(config=None, roots=BYTECODE_ROOTS, trusted_file: Path = TRUSTED_BYTECODE) -> list[Path]:
     """The .pyc files under `roots` that Python would run and that are not the compiled form of their source."""
     import json
+    import os
 
     try:
         trusted = json.loads(trusted_file.read_text(encoding="utf-8"))
@@ -125,9 +126,11 @@ def untrusted_bytecode(config=None, roots=BYTECODE_ROOTS, trusted_file: Path = T
             except OSError:
                 continue
     if changed:
-        try:
+        try:  # written whole, then renamed: a grading run beside this one never reads half a file
             trusted_file.parent.mkdir(exist_ok=True)
-            trusted_file.write_text(json.dumps(trusted, indent=0, sort_keys=True), encoding="utf-8")
+            partial = trusted_file.with_name(f"{trusted_file.name}.{os.getpid()}")
+            partial.write_text(json.dumps(trusted, indent=0, sort_keys=True), encoding="utf-8")
+            os.replace(partial, trusted_file)
         except OSError:
             pass  # a read-only kit: the check runs in full every time
     return untrusted
