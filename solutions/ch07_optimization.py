@@ -17,8 +17,9 @@ def full_batch_gradient_descent(model: nn.Module, loss_fn: Callable[[Tensor, Ten
 
     For each of `steps` steps:   loss = loss_fn(model(x), y)             (x: (N, D), y: (N, ...))
                                  theta <- theta - lr * d loss / d theta   for every parameter of the model
-    Update the parameters in place (they must stay the model's own leaf tensors) and zero their gradients,
-    without torch.optim. Returns the loss before each step, as Python floats: a list of length `steps`.
+    Update the parameters in place (they must stay the model's own leaf tensors) and zero their gradients
+    before each backward() (the model may arrive with stale ones), without torch.optim.
+    Returns the loss before each step, as Python floats: a list of length `steps`.
     """
     ### BEGIN SOLUTION
     losses = []
@@ -74,6 +75,12 @@ class SGD(torch.optim.Optimizer):
         d = d + momentum * b    if nesterov, else  d = b      (only when momentum != 0)
         p <- p - lr * d
     Parameters whose .grad is None are skipped (their buffer is left as it is).
+    The buffer is a tensor of its own (d.clone() on the first step), never p.grad itself: zero_grad(set_to_none=False)
+    and backward() overwrite p.grad in place, and would overwrite the buffer with it.
+    Parameters of any floating dtype (float16 and bfloat16 included), on any device: the state tensors (a 0-dim
+    step counter aside) have the parameter's shape, dtype and device. p.grad is read, never changed.
+    Defaults: lr=1e-3, momentum=0, weight_decay=0, nesterov=False. Raise ValueError for a negative lr, momentum or
+    weight_decay, and for nesterov=True with momentum=0 (as torch.optim.SGD does).
     """
 
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, weight_decay: float = 0.0,
@@ -121,6 +128,10 @@ class RMSprop(torch.optim.Optimizer):
         s = alpha * s + (1 - alpha) * g^2              (moving average of squared gradients, self.state[p])
         p <- p - lr * g / (sqrt(s) + eps)              (eps added AFTER the square root)
     Parameters whose .grad is None are skipped.
+    Parameters of any floating dtype (float16 and bfloat16 included), on any device: the state tensors (a 0-dim
+    step counter aside) have the parameter's shape, dtype and device. p.grad is read, never changed.
+    Defaults: lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0. Raise ValueError for a negative lr, eps or
+    weight_decay, or an alpha outside [0, 1).
     """
 
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0.0):
@@ -162,6 +173,10 @@ class Adam(torch.optim.Optimizer):
         m_hat = m / (1 - beta1^t)                      v_hat = v / (1 - beta2^t)       (bias correction)
         p <- p - lr * m_hat / (sqrt(v_hat) + eps)
     Keep t, m and v per parameter in self.state[p]. Parameters whose .grad is None are skipped.
+    Parameters of any floating dtype (float16 and bfloat16 included), on any device: the state tensors (a 0-dim
+    step counter aside) have the parameter's shape, dtype and device. p.grad is read, never changed.
+    Defaults: lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0. Raise ValueError for a negative lr, eps or
+    weight_decay, or a beta outside [0, 1).
     """
 
     def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
@@ -210,7 +225,11 @@ class AdamW(torch.optim.Optimizer):
     then take the Adam step of Exercise 7.5 on the raw gradient g (no weight_decay * p added to g):
         m = beta1 * m + (1 - beta1) * g   v = beta2 * v + (1 - beta2) * g^2   (t, m, v per parameter)
         p <- p - lr * (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps)
-    Parameters whose .grad is None are skipped.
+    Parameters whose .grad is None are skipped (neither decayed nor stepped).
+    Parameters of any floating dtype (float16 and bfloat16 included), on any device: the state tensors (a 0-dim
+    step counter aside) have the parameter's shape, dtype and device. p.grad is read, never changed.
+    Defaults: lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2 (AdamW decays by default). Raise ValueError
+    for a negative lr, eps or weight_decay, or a beta outside [0, 1).
     """
 
     def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
@@ -257,7 +276,8 @@ def warmup_cosine(step: int, base_lr: float, warmup_steps: int, total_steps: int
     warmup_steps <= step < total_steps:  progress = (step - warmup_steps) / (total_steps - warmup_steps)
                                          lr = min_lr + (base_lr - min_lr) * (1 + cos(pi * progress)) / 2
     step >= total_steps:                 lr = min_lr
-    Returns a Python float. So the first step after warmup uses base_lr, and the rate falls to min_lr along a cosine.
+    Returns a Python float; min_lr defaults to 0. So the first step after warmup uses base_lr, and the rate falls to
+    min_lr along a cosine.
     """
     ### BEGIN SOLUTION
     if step < warmup_steps:

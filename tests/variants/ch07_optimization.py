@@ -8,7 +8,7 @@ from tests.variants import correct, wrong
 
 # --- 7.1 full-batch gradient descent -------------------------------------------------------------------------------
 
-@wrong("7.1", "never zeroes the gradients: each step uses the sum of all gradients so far")
+@wrong("7.1", "never zeroes the gradients: each step uses the sum of all gradients so far", breaks="zero-grad")
 def full_batch_gradient_descent(model, loss_fn, x, y, lr, steps):
     losses = []
     for _ in range(steps):
@@ -21,7 +21,7 @@ def full_batch_gradient_descent(model, loss_fn, x, y, lr, steps):
     return losses
 
 
-@wrong("7.1", "p = p - lr * p.grad rebinds a local name: the model never changes")
+@wrong("7.1", "p = p - lr * p.grad rebinds a local name: the model never changes", breaks="update")
 def full_batch_gradient_descent(model, loss_fn, x, y, lr, steps):
     losses = []
     for _ in range(steps):
@@ -35,7 +35,7 @@ def full_batch_gradient_descent(model, loss_fn, x, y, lr, steps):
     return losses
 
 
-@wrong("7.1", "returns the loss tensors (with their graphs) instead of floats")
+@wrong("7.1", "returns the loss tensors (with their graphs) instead of floats", breaks="returns-floats")
 def full_batch_gradient_descent(model, loss_fn, x, y, lr, steps):
     losses = []
     for _ in range(steps):
@@ -78,7 +78,7 @@ def full_batch_gradient_descent(model, loss_fn, x, y, lr, steps):
 
 # --- 7.2 minibatch SGD ---------------------------------------------------------------------------------------------
 
-@wrong("7.2", "drops the last, shorter batch")
+@wrong("7.2", "drops the last, shorter batch", breaks="slices")
 def minibatch_sgd(model, loss_fn, x, y, lr, epochs, batch_size, generator):
     losses = []
     n = x.shape[0]
@@ -96,7 +96,7 @@ def minibatch_sgd(model, loss_fn, x, y, lr, epochs, batch_size, generator):
     return losses
 
 
-@wrong("7.2", "one permutation drawn before the epochs: every epoch in the same order")
+@wrong("7.2", "one permutation drawn before the epochs: every epoch in the same order", breaks="fresh-permutation")
 def minibatch_sgd(model, loss_fn, x, y, lr, epochs, batch_size, generator):
     losses = []
     n = x.shape[0]
@@ -114,7 +114,7 @@ def minibatch_sgd(model, loss_fn, x, y, lr, epochs, batch_size, generator):
     return losses
 
 
-@wrong("7.2", "shuffles with the global RNG instead of the generator")
+@wrong("7.2", "shuffles with the global RNG instead of the generator", breaks="generator-only")
 def minibatch_sgd(model, loss_fn, x, y, lr, epochs, batch_size, generator):
     losses = []
     n = x.shape[0]
@@ -180,7 +180,7 @@ def minibatch_sgd(model, loss_fn, x, y, lr, epochs, batch_size, generator):
 
 # --- 7.3 SGD with momentum -----------------------------------------------------------------------------------------
 
-@wrong("7.3", "momentum buffer created anew every step (no state kept)")
+@wrong("7.3", "momentum buffer created anew every step (no state kept)", breaks="buffer")
 class SGD(torch.optim.Optimizer):
     def __init__(self, params, lr=1e-3, momentum=0.0, weight_decay=0.0, nesterov=False):
         super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=nesterov))
@@ -198,7 +198,8 @@ class SGD(torch.optim.Optimizer):
                 p.add_(d, alpha=-group["lr"])
 
 
-@wrong("7.3", "momentum buffer kept by position in the group: shared between parameters of different groups")
+@wrong("7.3", "momentum buffer kept by position in the group: shared between parameters of different groups",
+       breaks="buffer")
 class SGD(torch.optim.Optimizer):
     def __init__(self, params, lr=1e-3, momentum=0.0, weight_decay=0.0, nesterov=False):
         super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=nesterov))
@@ -221,7 +222,7 @@ class SGD(torch.optim.Optimizer):
                 p.add_(d, alpha=-group["lr"])
 
 
-@wrong("7.3", "weight decay added after the momentum, to the update")
+@wrong("7.3", "weight decay added after the momentum, to the update", breaks="weight-decay")
 class SGD(torch.optim.Optimizer):
     def __init__(self, params, lr=1e-3, momentum=0.0, weight_decay=0.0, nesterov=False):
         super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=nesterov))
@@ -243,7 +244,7 @@ class SGD(torch.optim.Optimizer):
                 p.add_(d + group["weight_decay"] * p, alpha=-group["lr"])
 
 
-@wrong("7.3", "reads lr and momentum from self.defaults, ignoring the parameter group's own")
+@wrong("7.3", "reads lr and momentum from self.defaults, ignoring the parameter group's own", breaks="own-group")
 class SGD(torch.optim.Optimizer):
     def __init__(self, params, lr=1e-3, momentum=0.0, weight_decay=0.0, nesterov=False):
         super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=nesterov))
@@ -266,7 +267,8 @@ class SGD(torch.optim.Optimizer):
                 p.add_(d, alpha=-lr)
 
 
-@wrong("7.3", "buffer created with torch.zeros(p.shape): on the default device, not the parameter's")
+@wrong("7.3", "buffer created with torch.zeros(p.shape): on the default device, not the parameter's",
+       breaks="dtype-device")
 class SGD(torch.optim.Optimizer):
     def __init__(self, params, lr=1e-3, momentum=0.0, weight_decay=0.0, nesterov=False):
         super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=nesterov))
@@ -290,6 +292,8 @@ class SGD(torch.optim.Optimizer):
 @correct("7.3", "buffer from zeros_like via setdefault, then mul_ and add_; p.sub_ and a closure")
 class SGD(torch.optim.Optimizer):
     def __init__(self, params, lr=1e-3, momentum=0.0, weight_decay=0.0, nesterov=False):
+        if lr < 0 or momentum < 0 or weight_decay < 0 or (nesterov and momentum <= 0):
+            raise ValueError(f"bad SGD settings: lr={lr}, momentum={momentum}, weight_decay={weight_decay}")
         super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=nesterov))
 
     @torch.no_grad()
@@ -312,7 +316,7 @@ class SGD(torch.optim.Optimizer):
 
 # --- 7.4 RMSprop ---------------------------------------------------------------------------------------------------
 
-@wrong("7.4", "eps inside the square root")
+@wrong("7.4", "eps inside the square root", breaks="eps-outside")
 class RMSprop(torch.optim.Optimizer):
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay))
@@ -329,7 +333,7 @@ class RMSprop(torch.optim.Optimizer):
                 p.sub_(group["lr"] * g / torch.sqrt(s + group["eps"]))
 
 
-@wrong("7.4", "average started at g^2 instead of zeros")
+@wrong("7.4", "average started at g^2 instead of zeros", breaks="average")
 class RMSprop(torch.optim.Optimizer):
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay))
@@ -349,7 +353,7 @@ class RMSprop(torch.optim.Optimizer):
                 p.sub_(group["lr"] * g / (state["s"].sqrt() + group["eps"]))
 
 
-@wrong("7.4", "Adagrad's running sum instead of RMSprop's moving average")
+@wrong("7.4", "Adagrad's running sum instead of RMSprop's moving average", breaks="equal-to-torch")
 class RMSprop(torch.optim.Optimizer):
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay))
@@ -369,6 +373,8 @@ class RMSprop(torch.optim.Optimizer):
 @correct("7.4", "out-of-place arithmetic, state replaced each step")
 class RMSprop(torch.optim.Optimizer):
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0):
+        if min(lr, eps, weight_decay) < 0 or not 0 <= alpha < 1:
+            raise ValueError("invalid RMSprop hyperparameters")
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay))
 
     @torch.no_grad()
@@ -387,7 +393,7 @@ class RMSprop(torch.optim.Optimizer):
 
 # --- 7.5 Adam ------------------------------------------------------------------------------------------------------
 
-@wrong("7.5", "no bias correction")
+@wrong("7.5", "no bias correction", breaks="bias-correction")
 class Adam(torch.optim.Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
@@ -408,7 +414,7 @@ class Adam(torch.optim.Optimizer):
                 p.sub_(group["lr"] * state["m"] / (state["v"].sqrt() + group["eps"]))
 
 
-@wrong("7.5", "one step counter for the whole optimizer, increased once per parameter")
+@wrong("7.5", "one step counter for the whole optimizer, increased once per parameter", breaks="own-steps")
 class Adam(torch.optim.Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
@@ -433,7 +439,7 @@ class Adam(torch.optim.Optimizer):
                 p.sub_(group["lr"] * m_hat / (v_hat.sqrt() + group["eps"]))
 
 
-@wrong("7.5", "decoupled (AdamW) weight decay where Adam's L2 decay is asked for")
+@wrong("7.5", "decoupled (AdamW) weight decay where Adam's L2 decay is asked for", breaks="l2")
 class Adam(torch.optim.Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
@@ -458,7 +464,7 @@ class Adam(torch.optim.Optimizer):
                 p.sub_(group["lr"] * m_hat / (v_hat.sqrt() + group["eps"]))
 
 
-@wrong("7.5", "eps inside the square root")
+@wrong("7.5", "eps inside the square root", breaks="update")
 class Adam(torch.optim.Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
@@ -485,6 +491,8 @@ class Adam(torch.optim.Optimizer):
 @correct("7.5", "bias correction folded into the step size, as torch writes it; lerp_ for the first moment")
 class Adam(torch.optim.Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        if min(lr, eps, weight_decay) < 0 or not (0 <= betas[0] < 1 and 0 <= betas[1] < 1):
+            raise ValueError("invalid Adam hyperparameters")
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
 
     @torch.no_grad()
@@ -511,7 +519,7 @@ class Adam(torch.optim.Optimizer):
 
 # --- 7.6 AdamW -----------------------------------------------------------------------------------------------------
 
-@wrong("7.6", "L2 weight decay in the gradient (this is Adam, not AdamW)")
+@wrong("7.6", "L2 weight decay in the gradient (this is Adam, not AdamW)", breaks="raw-gradient")
 class AdamW(torch.optim.Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
@@ -535,7 +543,7 @@ class AdamW(torch.optim.Optimizer):
                 p.sub_(group["lr"] * m_hat / (v_hat.sqrt() + group["eps"]))
 
 
-@wrong("7.6", "decay not scaled by the learning rate: p *= 1 - weight_decay")
+@wrong("7.6", "decay not scaled by the learning rate: p *= 1 - weight_decay", breaks="decoupled")
 class AdamW(torch.optim.Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
@@ -559,7 +567,7 @@ class AdamW(torch.optim.Optimizer):
                 p.sub_(group["lr"] * m_hat / (v_hat.sqrt() + group["eps"]))
 
 
-@wrong("7.6", "no bias correction")
+@wrong("7.6", "no bias correction", breaks="adam-step")
 class AdamW(torch.optim.Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
@@ -583,6 +591,8 @@ class AdamW(torch.optim.Optimizer):
 @correct("7.6", "one Adam update function, decay applied before it; state as a tuple")
 class AdamW(torch.optim.Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+        if min(lr, eps, weight_decay) < 0 or not (0 <= betas[0] < 1 and 0 <= betas[1] < 1):
+            raise ValueError("invalid Adam hyperparameters")
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
 
     @staticmethod
@@ -606,7 +616,7 @@ class AdamW(torch.optim.Optimizer):
 
 # --- 7.7 warmup + cosine -------------------------------------------------------------------------------------------
 
-@wrong("7.7", "warmup off by one: the first step gets lr 0")
+@wrong("7.7", "warmup off by one: the first step gets lr 0", breaks="warmup")
 def warmup_cosine(step, base_lr, warmup_steps, total_steps, min_lr=0.0):
     if step < warmup_steps:
         return base_lr * step / warmup_steps
@@ -616,7 +626,7 @@ def warmup_cosine(step, base_lr, warmup_steps, total_steps, min_lr=0.0):
     return min_lr + (base_lr - min_lr) * (1 + math.cos(math.pi * progress)) / 2
 
 
-@wrong("7.7", "cosine measured over total_steps instead of the steps after warmup")
+@wrong("7.7", "cosine measured over total_steps instead of the steps after warmup", breaks="cosine")
 def warmup_cosine(step, base_lr, warmup_steps, total_steps, min_lr=0.0):
     if step < warmup_steps:
         return base_lr * (step + 1) / warmup_steps
@@ -625,7 +635,7 @@ def warmup_cosine(step, base_lr, warmup_steps, total_steps, min_lr=0.0):
     return min_lr + (base_lr - min_lr) * (1 + math.cos(math.pi * step / total_steps)) / 2
 
 
-@wrong("7.7", "no special case for warmup_steps == 0 or the end: divides by zero")
+@wrong("7.7", "no special case for warmup_steps == 0 or the end: divides by zero", breaks="end")
 def warmup_cosine(step, base_lr, warmup_steps, total_steps, min_lr=0.0):
     if step <= warmup_steps - 1:
         return base_lr * (step + 1) / warmup_steps
@@ -644,7 +654,7 @@ def warmup_cosine(step, base_lr, warmup_steps, total_steps, min_lr=0.0):
 
 # --- 7.8 training under a scheduler --------------------------------------------------------------------------------
 
-@wrong("7.8", "scheduler.step() before optimizer.step(): the first rate is skipped")
+@wrong("7.8", "scheduler.step() before optimizer.step(): the first rate is skipped", breaks="order")
 def train_with_schedule(model, loss_fn, x, y, optimizer, scheduler, steps):
     losses, lrs = [], []
     for _ in range(steps):
@@ -658,7 +668,7 @@ def train_with_schedule(model, loss_fn, x, y, optimizer, scheduler, steps):
     return losses, lrs
 
 
-@wrong("7.8", "rate recorded after scheduler.step(): each entry is the next step's")
+@wrong("7.8", "rate recorded after scheduler.step(): each entry is the next step's", breaks="rate-used")
 def train_with_schedule(model, loss_fn, x, y, optimizer, scheduler, steps):
     losses, lrs = [], []
     for _ in range(steps):
@@ -697,3 +707,1161 @@ def train_with_schedule(model, loss_fn, x, y, optimizer, scheduler, steps):
         optimizer.step()
         scheduler.step()
     return losses, lrs
+
+
+# --- fresh wrong implementations, one clause each, and more correct styles ------------------------------------------
+
+@wrong("7.1", "one random sample per step instead of the whole dataset", breaks="whole-dataset")
+def full_batch_gradient_descent(model, loss_fn, x, y, lr, steps):
+    losses = []
+    for step in range(steps):
+        i = step % x.shape[0]
+        loss = loss_fn(model(x[i:i + 1]), y[i:i + 1])
+        model.zero_grad()
+        loss.backward()
+        with torch.no_grad():
+            for p in model.parameters():
+                p -= lr * p.grad
+        losses.append(loss.item())
+    return losses
+
+
+@wrong("7.1", "a new nn.Parameter put on the model every step", breaks="in-place-leaves")
+def full_batch_gradient_descent(model, loss_fn, x, y, lr, steps):
+    losses = []
+    for _ in range(steps):
+        loss = loss_fn(model(x), y)
+        model.zero_grad()
+        loss.backward()
+        with torch.no_grad():
+            for name, p in list(model.named_parameters()):
+                setattr(model, name, torch.nn.Parameter(p - lr * p.grad))
+        losses.append(loss.item())
+    return losses
+
+
+@wrong("7.1", "gradients zeroed after each update, not before the first backward", breaks="zero-grad")
+def full_batch_gradient_descent(model, loss_fn, x, y, lr, steps):
+    losses = []
+    for _ in range(steps):
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        with torch.no_grad():
+            for p in model.parameters():
+                p -= lr * p.grad
+                p.grad.zero_()
+        losses.append(loss.item())
+    return losses
+
+
+@wrong("7.1", "records the loss after each update instead of before it", breaks="returns-floats")
+def full_batch_gradient_descent(model, loss_fn, x, y, lr, steps):
+    losses = []
+    for _ in range(steps):
+        model.zero_grad()
+        loss_fn(model(x), y).backward()
+        with torch.no_grad():
+            for p in model.parameters():
+                p -= lr * p.grad
+            losses.append(loss_fn(model(x), y).item())
+    return losses
+
+
+@correct("7.1", "p.grad = None before backward, p.data updated, float(loss)")
+def full_batch_gradient_descent(model, loss_fn, x, y, lr, steps):
+    params = [p for p in model.parameters()]
+    history = []
+    for _ in range(steps):
+        for p in params:
+            p.grad = None
+        loss = loss_fn(model(x), y)
+        history.append(float(loss))
+        loss.backward()
+        for p in params:
+            p.data.add_(p.grad.data, alpha=-lr)
+    return history
+
+
+@wrong("7.2", "one update per epoch on the gradients summed over its batches", breaks="one-update-per-batch")
+def minibatch_sgd(model, loss_fn, x, y, lr, epochs, batch_size, generator):
+    losses, n = [], x.shape[0]
+    for _ in range(epochs):
+        order = torch.randperm(n, generator=generator)
+        model.zero_grad()
+        for start in range(0, n, batch_size):
+            batch = order[start:start + batch_size]
+            loss = loss_fn(model(x[batch]), y[batch])
+            loss.backward()
+            losses.append(loss.item())
+        with torch.no_grad():
+            for p in model.parameters():
+                p -= lr * p.grad
+    return losses
+
+
+@wrong("7.2", "learning rate scaled by the batch's share of N", breaks="update")
+def minibatch_sgd(model, loss_fn, x, y, lr, epochs, batch_size, generator):
+    losses, n = [], x.shape[0]
+    for _ in range(epochs):
+        order = torch.randperm(n, generator=generator)
+        for start in range(0, n, batch_size):
+            batch = order[start:start + batch_size]
+            loss = loss_fn(model(x[batch]), y[batch])
+            model.zero_grad()
+            loss.backward()
+            with torch.no_grad():
+                for p in model.parameters():
+                    p -= lr * len(batch) / n * p.grad
+            losses.append(loss.item())
+    return losses
+
+
+@wrong("7.2", "parameters replaced by new nn.Parameters after each batch", breaks="in-place")
+def minibatch_sgd(model, loss_fn, x, y, lr, epochs, batch_size, generator):
+    losses, n = [], x.shape[0]
+    for _ in range(epochs):
+        order = torch.randperm(n, generator=generator)
+        for start in range(0, n, batch_size):
+            batch = order[start:start + batch_size]
+            loss = loss_fn(model(x[batch]), y[batch])
+            model.zero_grad()
+            loss.backward()
+            with torch.no_grad():
+                for name, p in list(model.named_parameters()):
+                    setattr(model, name, torch.nn.Parameter(p - lr * p.grad))
+            losses.append(loss.item())
+    return losses
+
+
+@wrong("7.2", "returns one mean loss per epoch", breaks="returns-floats")
+def minibatch_sgd(model, loss_fn, x, y, lr, epochs, batch_size, generator):
+    losses, n = [], x.shape[0]
+    for _ in range(epochs):
+        order = torch.randperm(n, generator=generator)
+        epoch = []
+        for start in range(0, n, batch_size):
+            batch = order[start:start + batch_size]
+            loss = loss_fn(model(x[batch]), y[batch])
+            model.zero_grad()
+            loss.backward()
+            with torch.no_grad():
+                for p in model.parameters():
+                    p -= lr * p.grad
+            epoch.append(loss.item())
+        losses.append(sum(epoch) / len(epoch))
+    return losses
+
+
+@wrong("7.2", "x and y shuffled with two different permutations")
+def minibatch_sgd(model, loss_fn, x, y, lr, epochs, batch_size, generator):
+    losses, n = [], x.shape[0]
+    for _ in range(epochs):
+        xs, ys = x[torch.randperm(n, generator=generator)], y[torch.randperm(n, generator=generator)]
+        for start in range(0, n, batch_size):
+            loss = loss_fn(model(xs[start:start + batch_size]), ys[start:start + batch_size])
+            model.zero_grad()
+            loss.backward()
+            with torch.no_grad():
+                for p in model.parameters():
+                    p -= lr * p.grad
+            losses.append(loss.item())
+    return losses
+
+
+@wrong("7.2", "batches counted as N // batch_size, then one extra of the remainder even when none is left")
+def minibatch_sgd(model, loss_fn, x, y, lr, epochs, batch_size, generator):
+    losses, n = [], x.shape[0]
+    for _ in range(epochs):
+        order = torch.randperm(n, generator=generator)
+        for k in range(n // batch_size + 1):
+            batch = order[k * batch_size:(k + 1) * batch_size]
+            loss = loss_fn(model(x[batch]), y[batch])
+            model.zero_grad()
+            loss.backward()
+            with torch.no_grad():
+                for p in model.parameters():
+                    p -= lr * p.grad
+            losses.append(loss.item())
+    return losses
+
+
+@wrong("7.3", "momentum buffer aliases p.grad: stored without .clone()", breaks="buffer-own-tensor")
+class SGD(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-3, momentum=0.0, weight_decay=0.0, nesterov=False):
+        if lr < 0 or momentum < 0 or weight_decay < 0 or (nesterov and momentum == 0):
+            raise ValueError("invalid SGD hyperparameters")
+        super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=nesterov))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                d = p.grad
+                if group["weight_decay"] != 0:
+                    d = d + group["weight_decay"] * p
+                if group["momentum"] != 0:
+                    state = self.state[p]
+                    if "momentum_buffer" not in state:
+                        state["momentum_buffer"] = d
+                    else:
+                        state["momentum_buffer"].mul_(group["momentum"]).add_(d)
+                    buf = state["momentum_buffer"]
+                    d = d + group["momentum"] * buf if group["nesterov"] else buf
+                p.add_(d, alpha=-group["lr"])
+
+
+@wrong("7.3", "weight decay added to p.grad in place", breaks="grad-unchanged")
+class SGD(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-3, momentum=0.0, weight_decay=0.0, nesterov=False):
+        if lr < 0 or momentum < 0 or weight_decay < 0 or (nesterov and momentum == 0):
+            raise ValueError("invalid SGD hyperparameters")
+        super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=nesterov))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                d = p.grad.add_(p, alpha=group["weight_decay"])
+                if group["momentum"] != 0:
+                    state = self.state[p]
+                    if "momentum_buffer" not in state:
+                        state["momentum_buffer"] = d.clone()
+                    else:
+                        state["momentum_buffer"].mul_(group["momentum"]).add_(d)
+                    buf = state["momentum_buffer"]
+                    d = d + group["momentum"] * buf if group["nesterov"] else buf
+                p.add_(d, alpha=-group["lr"])
+
+
+@wrong("7.3", "weight decay applied only inside the momentum branch: ignored when momentum is 0", breaks="weight-decay")
+class SGD(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-3, momentum=0.0, weight_decay=0.0, nesterov=False):
+        if lr < 0 or momentum < 0 or weight_decay < 0 or (nesterov and momentum == 0):
+            raise ValueError("invalid SGD hyperparameters")
+        super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=nesterov))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                d = p.grad
+                if group["momentum"] != 0:
+                    d = d + group["weight_decay"] * p
+                    state = self.state[p]
+                    if "momentum_buffer" not in state:
+                        state["momentum_buffer"] = d.clone()
+                    else:
+                        state["momentum_buffer"].mul_(group["momentum"]).add_(d)
+                    buf = state["momentum_buffer"]
+                    d = d + group["momentum"] * buf if group["nesterov"] else buf
+                p.add_(d, alpha=-group["lr"])
+
+
+@wrong("7.3", "nesterov flag ignored: always plain momentum", breaks="nesterov")
+class SGD(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-3, momentum=0.0, weight_decay=0.0, nesterov=False):
+        if lr < 0 or momentum < 0 or weight_decay < 0 or (nesterov and momentum == 0):
+            raise ValueError("invalid SGD hyperparameters")
+        super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=nesterov))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                d = p.grad + group["weight_decay"] * p
+                if group["momentum"] != 0:
+                    state = self.state[p]
+                    if "momentum_buffer" not in state:
+                        state["momentum_buffer"] = d.clone()
+                    else:
+                        state["momentum_buffer"].mul_(group["momentum"]).add_(d)
+                    d = state["momentum_buffer"]
+                p.add_(d, alpha=-group["lr"])
+
+
+@wrong("7.3", "a missing gradient treated as zeros: the buffer keeps moving the parameter", breaks="skip-none")
+class SGD(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-3, momentum=0.0, weight_decay=0.0, nesterov=False):
+        if lr < 0 or momentum < 0 or weight_decay < 0 or (nesterov and momentum == 0):
+            raise ValueError("invalid SGD hyperparameters")
+        super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=nesterov))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                g = p.grad if p.grad is not None else torch.zeros_like(p)
+                d = g + group["weight_decay"] * p
+                if group["momentum"] != 0:
+                    state = self.state[p]
+                    if "momentum_buffer" not in state:
+                        state["momentum_buffer"] = d.clone()
+                    else:
+                        state["momentum_buffer"].mul_(group["momentum"]).add_(d)
+                    buf = state["momentum_buffer"]
+                    d = d + group["momentum"] * buf if group["nesterov"] else buf
+                p.add_(d, alpha=-group["lr"])
+
+
+@wrong("7.3", "buffer kept in float32 whatever the parameter's dtype", breaks="dtype-device")
+class SGD(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-3, momentum=0.0, weight_decay=0.0, nesterov=False):
+        if lr < 0 or momentum < 0 or weight_decay < 0 or (nesterov and momentum == 0):
+            raise ValueError("invalid SGD hyperparameters")
+        super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=nesterov))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                d = p.grad + group["weight_decay"] * p
+                if group["momentum"] != 0:
+                    state = self.state[p]
+                    if "momentum_buffer" not in state:
+                        state["momentum_buffer"] = d.float().clone()
+                    else:
+                        state["momentum_buffer"].mul_(group["momentum"]).add_(d.float())
+                    buf = state["momentum_buffer"].to(p.dtype)
+                    d = d + group["momentum"] * buf if group["nesterov"] else buf
+                p.add_(d, alpha=-group["lr"])
+
+
+@wrong("7.3", "default learning rate 0.01 instead of 1e-3", breaks="defaults")
+class SGD(torch.optim.Optimizer):
+    def __init__(self, params, lr=0.01, momentum=0.0, weight_decay=0.0, nesterov=False):
+        if lr < 0 or momentum < 0 or weight_decay < 0 or (nesterov and momentum == 0):
+            raise ValueError("invalid SGD hyperparameters")
+        super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=nesterov))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                d = p.grad + group["weight_decay"] * p
+                if group["momentum"] != 0:
+                    state = self.state[p]
+                    if "momentum_buffer" not in state:
+                        state["momentum_buffer"] = d.clone()
+                    else:
+                        state["momentum_buffer"].mul_(group["momentum"]).add_(d)
+                    buf = state["momentum_buffer"]
+                    d = d + group["momentum"] * buf if group["nesterov"] else buf
+                p.add_(d, alpha=-group["lr"])
+
+
+@wrong("7.3", "no checks in __init__: a negative lr trains backwards", breaks="errors")
+class SGD(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-3, momentum=0.0, weight_decay=0.0, nesterov=False):
+        super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=nesterov))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                d = p.grad + group["weight_decay"] * p
+                if group["momentum"] != 0:
+                    state = self.state[p]
+                    if "momentum_buffer" not in state:
+                        state["momentum_buffer"] = d.clone()
+                    else:
+                        state["momentum_buffer"].mul_(group["momentum"]).add_(d)
+                    buf = state["momentum_buffer"]
+                    d = d + group["momentum"] * buf if group["nesterov"] else buf
+                p.add_(d, alpha=-group["lr"])
+
+
+@wrong("7.3", "momentum as a moving average: buf = momentum * buf + (1 - momentum) * d", breaks="equal-to-torch")
+class SGD(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-3, momentum=0.0, weight_decay=0.0, nesterov=False):
+        if lr < 0 or momentum < 0 or weight_decay < 0 or (nesterov and momentum == 0):
+            raise ValueError("invalid SGD hyperparameters")
+        super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=nesterov))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            m = group["momentum"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                d = p.grad + group["weight_decay"] * p
+                if m != 0:
+                    state = self.state[p]
+                    if "momentum_buffer" not in state:
+                        state["momentum_buffer"] = d.clone()
+                    else:
+                        state["momentum_buffer"].mul_(m).add_(d, alpha=1 - m)
+                    buf = state["momentum_buffer"]
+                    d = d + m * buf if group["nesterov"] else buf
+                p.add_(d, alpha=-group["lr"])
+
+
+@correct("7.3", "torch.clone(d).detach() buffer, hyperparameters unpacked per group, p.data.sub_")
+class SGD(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-3, momentum=0.0, weight_decay=0.0, nesterov=False):
+        for name, value in (("lr", lr), ("momentum", momentum), ("weight_decay", weight_decay)):
+            if value < 0:
+                raise ValueError(f"{name} must be >= 0, got {value}")
+        if nesterov and not momentum > 0:
+            raise ValueError("nesterov needs momentum")
+        super().__init__(params, {"lr": lr, "momentum": momentum, "weight_decay": weight_decay,
+                                  "nesterov": nesterov})
+
+    def step(self, closure=None):
+        loss = closure() if closure is not None else None
+        with torch.no_grad():
+            for group in self.param_groups:
+                lr, mu, wd, nesterov = (group[k] for k in ("lr", "momentum", "weight_decay", "nesterov"))
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    d = p.grad.detach()
+                    if wd:
+                        d = d.add(p.detach(), alpha=wd)
+                    if mu:
+                        state = self.state[p]
+                        buf = state.get("momentum_buffer")
+                        if buf is None:
+                            buf = state["momentum_buffer"] = torch.clone(d).detach()
+                        else:
+                            buf.mul_(mu).add_(d)
+                        d = d.add(buf, alpha=mu) if nesterov else buf
+                    p.data.sub_(lr * d)
+        return loss
+
+
+@wrong("7.4", "alpha read from self.defaults, not from the parameter's group", breaks="own-group")
+class RMSprop(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0):
+        if min(lr, eps, weight_decay) < 0 or not 0 <= alpha < 1:
+            raise ValueError("invalid RMSprop hyperparameters")
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        alpha = self.defaults["alpha"]
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = p.grad + group["weight_decay"] * p
+                s = self.state[p].setdefault("square_avg", torch.zeros_like(p))
+                s.mul_(alpha).addcmul_(g, g, value=1 - alpha)
+                p.addcdiv_(g, s.sqrt().add_(group["eps"]), value=-group["lr"])
+
+
+@wrong("7.4", "weight decay ignored", breaks="weight-decay")
+class RMSprop(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0):
+        if min(lr, eps, weight_decay) < 0 or not 0 <= alpha < 1:
+            raise ValueError("invalid RMSprop hyperparameters")
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = p.grad
+                s = self.state[p].setdefault("square_avg", torch.zeros_like(p))
+                s.mul_(group["alpha"]).addcmul_(g, g, value=1 - group["alpha"])
+                p.addcdiv_(g, s.sqrt().add_(group["eps"]), value=-group["lr"])
+
+
+@wrong("7.4", "a missing gradient treated as zeros: the average decays anyway", breaks="skip-none")
+class RMSprop(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0):
+        if min(lr, eps, weight_decay) < 0 or not 0 <= alpha < 1:
+            raise ValueError("invalid RMSprop hyperparameters")
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                g = (p.grad if p.grad is not None else torch.zeros_like(p)) + group["weight_decay"] * p
+                s = self.state[p].setdefault("square_avg", torch.zeros_like(p))
+                s.mul_(group["alpha"]).addcmul_(g, g, value=1 - group["alpha"])
+                p.addcdiv_(g, s.sqrt().add_(group["eps"]), value=-group["lr"])
+
+
+@wrong("7.4", "average kept in float64 whatever the parameter's dtype", breaks="dtype-device")
+class RMSprop(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0):
+        if min(lr, eps, weight_decay) < 0 or not 0 <= alpha < 1:
+            raise ValueError("invalid RMSprop hyperparameters")
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = (p.grad + group["weight_decay"] * p).double()
+                s = self.state[p].setdefault("square_avg", torch.zeros_like(p, dtype=torch.float64))
+                s.mul_(group["alpha"]).addcmul_(g, g, value=1 - group["alpha"])
+                p.sub_((group["lr"] * g / (s.sqrt() + group["eps"])).to(p.dtype))
+
+
+@wrong("7.4", "weight decay added to p.grad in place", breaks="grad-unchanged")
+class RMSprop(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0):
+        if min(lr, eps, weight_decay) < 0 or not 0 <= alpha < 1:
+            raise ValueError("invalid RMSprop hyperparameters")
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = p.grad
+                g += group["weight_decay"] * p
+                s = self.state[p].setdefault("square_avg", torch.zeros_like(p))
+                s.mul_(group["alpha"]).addcmul_(g, g, value=1 - group["alpha"])
+                p.addcdiv_(g, s.sqrt().add_(group["eps"]), value=-group["lr"])
+
+
+@wrong("7.4", "default alpha 0.9 instead of 0.99", breaks="defaults")
+class RMSprop(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-2, alpha=0.9, eps=1e-8, weight_decay=0.0):
+        if min(lr, eps, weight_decay) < 0 or not 0 <= alpha < 1:
+            raise ValueError("invalid RMSprop hyperparameters")
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = p.grad + group["weight_decay"] * p
+                s = self.state[p].setdefault("square_avg", torch.zeros_like(p))
+                s.mul_(group["alpha"]).addcmul_(g, g, value=1 - group["alpha"])
+                p.addcdiv_(g, s.sqrt().add_(group["eps"]), value=-group["lr"])
+
+
+@wrong("7.4", "no checks in __init__", breaks="errors")
+class RMSprop(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0):
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = p.grad + group["weight_decay"] * p
+                s = self.state[p].setdefault("square_avg", torch.zeros_like(p))
+                s.mul_(group["alpha"]).addcmul_(g, g, value=1 - group["alpha"])
+                p.addcdiv_(g, s.sqrt().add_(group["eps"]), value=-group["lr"])
+
+
+@correct("7.4", "torch.where-free arithmetic with .item() hyperparameters and a dict of state")
+class RMSprop(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0):
+        if lr < 0 or eps < 0 or weight_decay < 0:
+            raise ValueError("lr, eps and weight_decay must be >= 0")
+        if not (0 <= alpha < 1):
+            raise ValueError("alpha must be in [0, 1)")
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            alpha = torch.tensor(group["alpha"], dtype=torch.float64).item()
+            for p in filter(lambda q: q.grad is not None, group["params"]):
+                g = torch.add(p.grad, p, alpha=group["weight_decay"])
+                state = self.state[p]
+                if "square_avg" not in state:
+                    state["square_avg"] = p.new_zeros(p.shape)
+                state["square_avg"].mul_(alpha).add_((1 - alpha) * g * g)
+                p.sub_(group["lr"] * g / (state["square_avg"].sqrt() + group["eps"]))
+
+
+@wrong("7.5", "beta1 and beta2 swapped in the moving averages", breaks="moments")
+class Adam(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        if min(lr, eps, weight_decay) < 0 or not all(0 <= b < 1 for b in betas):
+            raise ValueError("invalid Adam hyperparameters")
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = p.grad + group["weight_decay"] * p
+                state = self.state[p]
+                if not state:
+                    state.update(step=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
+                state["step"] += 1
+                t = state["step"]
+                state["m"].mul_(beta2).add_(g, alpha=1 - beta2)
+                state["v"].mul_(beta1).addcmul_(g, g, value=1 - beta1)
+                m_hat, v_hat = state["m"] / (1 - beta1 ** t), state["v"] / (1 - beta2 ** t)
+                p.sub_(group["lr"] * m_hat / (v_hat.sqrt() + group["eps"]))
+
+
+@wrong("7.5", "t, m and v kept in a dict of the optimizer keyed by id(p), not in self.state[p]", breaks="state")
+class Adam(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        if min(lr, eps, weight_decay) < 0 or not all(0 <= b < 1 for b in betas):
+            raise ValueError("invalid Adam hyperparameters")
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+        self.moments = {}
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = p.grad + group["weight_decay"] * p
+                t, m, v = self.moments.get(id(p), (0, torch.zeros_like(p), torch.zeros_like(p)))
+                t, m, v = t + 1, beta1 * m + (1 - beta1) * g, beta2 * v + (1 - beta2) * g * g
+                self.moments[id(p)] = (t, m, v)
+                p.sub_(group["lr"] * (m / (1 - beta1 ** t)) / ((v / (1 - beta2 ** t)).sqrt() + group["eps"]))
+
+
+@wrong("7.5", "a missing gradient treated as zeros: t, m and v move on anyway", breaks="skip-none")
+class Adam(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        if min(lr, eps, weight_decay) < 0 or not all(0 <= b < 1 for b in betas):
+            raise ValueError("invalid Adam hyperparameters")
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for p in group["params"]:
+                g = (p.grad if p.grad is not None else torch.zeros_like(p)) + group["weight_decay"] * p
+                state = self.state[p]
+                if not state:
+                    state.update(step=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
+                state["step"] += 1
+                t = state["step"]
+                state["m"].mul_(beta1).add_(g, alpha=1 - beta1)
+                state["v"].mul_(beta2).addcmul_(g, g, value=1 - beta2)
+                p.sub_(group["lr"] * (state["m"] / (1 - beta1 ** t)) / ((state["v"] / (1 - beta2 ** t)).sqrt()
+                                                                        + group["eps"]))
+
+
+@wrong("7.5", "m and v kept in float32 whatever the parameter's dtype", breaks="dtype-device")
+class Adam(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        if min(lr, eps, weight_decay) < 0 or not all(0 <= b < 1 for b in betas):
+            raise ValueError("invalid Adam hyperparameters")
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = (p.grad + group["weight_decay"] * p).float()
+                state = self.state[p]
+                if not state:
+                    state.update(step=0, m=torch.zeros_like(p, dtype=torch.float32),
+                                 v=torch.zeros_like(p, dtype=torch.float32))
+                state["step"] += 1
+                t = state["step"]
+                state["m"].mul_(beta1).add_(g, alpha=1 - beta1)
+                state["v"].mul_(beta2).addcmul_(g, g, value=1 - beta2)
+                update = (state["m"] / (1 - beta1 ** t)) / ((state["v"] / (1 - beta2 ** t)).sqrt() + group["eps"])
+                p.sub_(group["lr"] * update.to(p.dtype))
+
+
+@wrong("7.5", "weight decay added to p.grad in place", breaks="grad-unchanged")
+class Adam(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        if min(lr, eps, weight_decay) < 0 or not all(0 <= b < 1 for b in betas):
+            raise ValueError("invalid Adam hyperparameters")
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = p.grad.add_(p, alpha=group["weight_decay"])
+                state = self.state[p]
+                if not state:
+                    state.update(step=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
+                state["step"] += 1
+                t = state["step"]
+                state["m"].mul_(beta1).add_(g, alpha=1 - beta1)
+                state["v"].mul_(beta2).addcmul_(g, g, value=1 - beta2)
+                p.sub_(group["lr"] * (state["m"] / (1 - beta1 ** t)) / ((state["v"] / (1 - beta2 ** t)).sqrt()
+                                                                        + group["eps"]))
+
+
+@wrong("7.5", "default betas (0.9, 0.99)", breaks="defaults")
+class Adam(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.99), eps=1e-8, weight_decay=0.0):
+        if min(lr, eps, weight_decay) < 0 or not all(0 <= b < 1 for b in betas):
+            raise ValueError("invalid Adam hyperparameters")
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = p.grad + group["weight_decay"] * p
+                state = self.state[p]
+                if not state:
+                    state.update(step=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
+                state["step"] += 1
+                t = state["step"]
+                state["m"].mul_(beta1).add_(g, alpha=1 - beta1)
+                state["v"].mul_(beta2).addcmul_(g, g, value=1 - beta2)
+                p.sub_(group["lr"] * (state["m"] / (1 - beta1 ** t)) / ((state["v"] / (1 - beta2 ** t)).sqrt()
+                                                                        + group["eps"]))
+
+
+@wrong("7.5", "no checks in __init__", breaks="errors")
+class Adam(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = p.grad + group["weight_decay"] * p
+                state = self.state[p]
+                if not state:
+                    state.update(step=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
+                state["step"] += 1
+                t = state["step"]
+                state["m"].mul_(beta1).add_(g, alpha=1 - beta1)
+                state["v"].mul_(beta2).addcmul_(g, g, value=1 - beta2)
+                p.sub_(group["lr"] * (state["m"] / (1 - beta1 ** t)) / ((state["v"] / (1 - beta2 ** t)).sqrt()
+                                                                        + group["eps"]))
+
+
+@wrong("7.5", "bias correction with beta1 for both moments", breaks="bias-correction")
+class Adam(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        if min(lr, eps, weight_decay) < 0 or not all(0 <= b < 1 for b in betas):
+            raise ValueError("invalid Adam hyperparameters")
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = p.grad + group["weight_decay"] * p
+                state = self.state[p]
+                if not state:
+                    state.update(step=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
+                state["step"] += 1
+                t = state["step"]
+                state["m"].mul_(beta1).add_(g, alpha=1 - beta1)
+                state["v"].mul_(beta2).addcmul_(g, g, value=1 - beta2)
+                p.sub_(group["lr"] * (state["m"] / (1 - beta1 ** t)) / ((state["v"] / (1 - beta1 ** t)).sqrt()
+                                                                        + group["eps"]))
+
+
+@correct("7.5", "torch.tensor step counter, addcdiv_ with math.sqrt of the corrections, numpy-free")
+class Adam(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        if lr < 0 or eps < 0 or weight_decay < 0:
+            raise ValueError("negative hyperparameter")
+        if not (0.0 <= betas[0] < 1.0 and 0.0 <= betas[1] < 1.0):
+            raise ValueError(f"betas {betas} must lie in [0, 1)")
+        super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay})
+
+    def step(self, closure=None):
+        with torch.no_grad():
+            for group in self.param_groups:
+                b1, b2 = group["betas"]
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    g = p.grad.add(p, alpha=group["weight_decay"]) if group["weight_decay"] else p.grad
+                    st = self.state[p]
+                    if "step" not in st:
+                        st["step"] = torch.zeros(())
+                        st["exp_avg"], st["exp_avg_sq"] = torch.zeros_like(p), torch.zeros_like(p)
+                    st["step"] += 1
+                    t = int(st["step"].item())
+                    st["exp_avg"].mul_(b1).add_(g, alpha=1 - b1)
+                    st["exp_avg_sq"].mul_(b2).addcmul_(g, g, value=1 - b2)
+                    denom = st["exp_avg_sq"].sqrt().div_(math.sqrt(1 - b2 ** t)).add_(group["eps"])
+                    p.addcdiv_(st["exp_avg"], denom, value=-group["lr"] / (1 - b1 ** t))
+
+
+@wrong("7.6", "parameters without a gradient are decayed too", breaks="skip-none")
+class AdamW(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+        if min(lr, eps, weight_decay) < 0 or not all(0 <= b < 1 for b in betas):
+            raise ValueError("invalid AdamW hyperparameters")
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for p in group["params"]:
+                p.mul_(1 - group["lr"] * group["weight_decay"])
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state.update(step=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
+                state["step"] += 1
+                t, g = state["step"], p.grad
+                state["m"].mul_(beta1).add_(g, alpha=1 - beta1)
+                state["v"].mul_(beta2).addcmul_(g, g, value=1 - beta2)
+                p.sub_(group["lr"] * (state["m"] / (1 - beta1 ** t)) / ((state["v"] / (1 - beta2 ** t)).sqrt()
+                                                                        + group["eps"]))
+
+
+@wrong("7.6", "m and v kept in float64 whatever the parameter's dtype", breaks="dtype-device")
+class AdamW(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+        if min(lr, eps, weight_decay) < 0 or not all(0 <= b < 1 for b in betas):
+            raise ValueError("invalid AdamW hyperparameters")
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                p.mul_(1 - group["lr"] * group["weight_decay"])
+                state = self.state[p]
+                if not state:
+                    state.update(step=0, m=torch.zeros_like(p, dtype=torch.float64),
+                                 v=torch.zeros_like(p, dtype=torch.float64))
+                state["step"] += 1
+                t, g = state["step"], p.grad.double()
+                state["m"].mul_(beta1).add_(g, alpha=1 - beta1)
+                state["v"].mul_(beta2).addcmul_(g, g, value=1 - beta2)
+                update = (state["m"] / (1 - beta1 ** t)) / ((state["v"] / (1 - beta2 ** t)).sqrt() + group["eps"])
+                p.sub_((group["lr"] * update).to(p.dtype))
+
+
+@wrong("7.6", "p.grad zeroed after the step, to be helpful", breaks="grad-unchanged")
+class AdamW(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+        if min(lr, eps, weight_decay) < 0 or not all(0 <= b < 1 for b in betas):
+            raise ValueError("invalid AdamW hyperparameters")
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                p.mul_(1 - group["lr"] * group["weight_decay"])
+                state = self.state[p]
+                if not state:
+                    state.update(step=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
+                state["step"] += 1
+                t, g = state["step"], p.grad
+                state["m"].mul_(beta1).add_(g, alpha=1 - beta1)
+                state["v"].mul_(beta2).addcmul_(g, g, value=1 - beta2)
+                p.sub_(group["lr"] * (state["m"] / (1 - beta1 ** t)) / ((state["v"] / (1 - beta2 ** t)).sqrt()
+                                                                        + group["eps"]))
+                p.grad.zero_()
+
+
+@wrong("7.6", "default weight_decay 0: no decay unless asked", breaks="defaults")
+class AdamW(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        if min(lr, eps, weight_decay) < 0 or not all(0 <= b < 1 for b in betas):
+            raise ValueError("invalid AdamW hyperparameters")
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                p.mul_(1 - group["lr"] * group["weight_decay"])
+                state = self.state[p]
+                if not state:
+                    state.update(step=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
+                state["step"] += 1
+                t, g = state["step"], p.grad
+                state["m"].mul_(beta1).add_(g, alpha=1 - beta1)
+                state["v"].mul_(beta2).addcmul_(g, g, value=1 - beta2)
+                p.sub_(group["lr"] * (state["m"] / (1 - beta1 ** t)) / ((state["v"] / (1 - beta2 ** t)).sqrt()
+                                                                        + group["eps"]))
+
+
+@wrong("7.6", "no checks in __init__", breaks="errors")
+class AdamW(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                p.mul_(1 - group["lr"] * group["weight_decay"])
+                state = self.state[p]
+                if not state:
+                    state.update(step=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
+                state["step"] += 1
+                t, g = state["step"], p.grad
+                state["m"].mul_(beta1).add_(g, alpha=1 - beta1)
+                state["v"].mul_(beta2).addcmul_(g, g, value=1 - beta2)
+                p.sub_(group["lr"] * (state["m"] / (1 - beta1 ** t)) / ((state["v"] / (1 - beta2 ** t)).sqrt()
+                                                                        + group["eps"]))
+
+
+@wrong("7.6", "decay applied after the Adam step instead of before", breaks="decoupled")
+class AdamW(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+        if min(lr, eps, weight_decay) < 0 or not all(0 <= b < 1 for b in betas):
+            raise ValueError("invalid AdamW hyperparameters")
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state.update(step=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
+                state["step"] += 1
+                t, g = state["step"], p.grad
+                state["m"].mul_(beta1).add_(g, alpha=1 - beta1)
+                state["v"].mul_(beta2).addcmul_(g, g, value=1 - beta2)
+                p.sub_(group["lr"] * (state["m"] / (1 - beta1 ** t)) / ((state["v"] / (1 - beta2 ** t)).sqrt()
+                                                                        + group["eps"]))
+                p.mul_(1 - group["lr"] * group["weight_decay"])
+
+
+@correct("7.6", "torch.optim.Adam's formula by hand: decay by p.data.mul_, lerp_ and addcdiv_")
+class AdamW(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+        if any(v < 0 for v in (lr, eps, weight_decay)) or any(not 0 <= b < 1 for b in betas):
+            raise ValueError("bad AdamW hyperparameters")
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                p.data.mul_(1 - lr * wd)
+                state = self.state[p]
+                state["step"] = state.get("step", 0) + 1
+                m = state.setdefault("exp_avg", torch.zeros_like(p))
+                v = state.setdefault("exp_avg_sq", torch.zeros_like(p))
+                m.lerp_(p.grad, 1 - b1)
+                v.mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
+                t = state["step"]
+                p.addcdiv_(m / (1 - b1 ** t), (v / (1 - b2 ** t)).sqrt() + eps, value=-lr)
+
+
+@wrong("7.7", "numpy.cos: returns numpy.float64, not a Python float", breaks="returns-float")
+def warmup_cosine(step, base_lr, warmup_steps, total_steps, min_lr=0.0):
+    import numpy
+
+    if step < warmup_steps:
+        return base_lr * (step + 1) / warmup_steps
+    if step >= total_steps:
+        return min_lr
+    progress = (step - warmup_steps) / (total_steps - warmup_steps)
+    return min_lr + (base_lr - min_lr) * (1 + numpy.cos(numpy.pi * progress)) / 2
+
+
+@wrong("7.7", "min_lr defaults to 1e-5", breaks="default-min-lr")
+def warmup_cosine(step, base_lr, warmup_steps, total_steps, min_lr=1e-5):
+    if step < warmup_steps:
+        return base_lr * (step + 1) / warmup_steps
+    if step >= total_steps:
+        return min_lr
+    progress = (step - warmup_steps) / (total_steps - warmup_steps)
+    return min_lr + (base_lr - min_lr) * (1 + math.cos(math.pi * progress)) / 2
+
+
+@wrong("7.7", "the cosine phase counts steps from 1", breaks="step-numbering")
+def warmup_cosine(step, base_lr, warmup_steps, total_steps, min_lr=0.0):
+    if step < warmup_steps:
+        return base_lr * (step + 1) / warmup_steps
+    if step >= total_steps:
+        return min_lr
+    progress = (step + 1 - warmup_steps) / (total_steps - warmup_steps)
+    return min_lr + (base_lr - min_lr) * (1 + math.cos(math.pi * progress)) / 2
+
+
+@wrong("7.7", "the cosine falls to 0 and min_lr is added on top", breaks="summary")
+def warmup_cosine(step, base_lr, warmup_steps, total_steps, min_lr=0.0):
+    if step < warmup_steps:
+        return base_lr * (step + 1) / warmup_steps
+    if step >= total_steps:
+        return min_lr
+    progress = (step - warmup_steps) / (total_steps - warmup_steps)
+    return min_lr + base_lr * (1 + math.cos(math.pi * progress)) / 2
+
+
+@wrong("7.7", "the end returns 0.0 instead of min_lr")
+def warmup_cosine(step, base_lr, warmup_steps, total_steps, min_lr=0.0):
+    if step < warmup_steps:
+        return base_lr * (step + 1) / warmup_steps
+    if step >= total_steps:
+        return 0.0
+    progress = (step - warmup_steps) / (total_steps - warmup_steps)
+    return min_lr + (base_lr - min_lr) * (1 + math.cos(math.pi * progress)) / 2
+
+
+@correct("7.7", "a lookup of phases with float() on the way out")
+def warmup_cosine(step, base_lr, warmup_steps, total_steps, min_lr=0.0):
+    if step >= total_steps:
+        return float(min_lr)
+    if step < warmup_steps:
+        return float(base_lr * (step + 1) / warmup_steps)
+    cosine = math.cos(math.pi * (step - warmup_steps) / (total_steps - warmup_steps))
+    return float(min_lr + (base_lr - min_lr) * 0.5 * (1.0 + cosine))
+
+
+@wrong("7.8", "each step on the first half of the data only", breaks="full-batch")
+def train_with_schedule(model, loss_fn, x, y, optimizer, scheduler, steps):
+    losses, lrs = [], []
+    half = x.shape[0] // 2
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss = loss_fn(model(x[:half]), y[:half])
+        loss.backward()
+        lrs.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+        losses.append(loss.item())
+    return losses, lrs
+
+
+@wrong("7.8", "returns (lrs, losses) in the wrong order", breaks="returns")
+def train_with_schedule(model, loss_fn, x, y, optimizer, scheduler, steps):
+    losses, lrs = [], []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        lrs.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+        losses.append(loss.item())
+    return lrs, losses
+
+
+@wrong("7.8", "losses kept as tensors")
+def train_with_schedule(model, loss_fn, x, y, optimizer, scheduler, steps):
+    losses, lrs = [], []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        lrs.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+        losses.append(loss.detach())
+    return losses, lrs
+
+
+@wrong("7.5", "AMSGrad: the running maximum of v in the denominator", breaks="equal-to-torch")
+class Adam(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        if min(lr, eps, weight_decay) < 0 or not all(0 <= b < 1 for b in betas):
+            raise ValueError("invalid Adam hyperparameters")
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = p.grad + group["weight_decay"] * p
+                state = self.state[p]
+                if not state:
+                    state.update(step=0, m=torch.zeros_like(p), v=torch.zeros_like(p), v_max=torch.zeros_like(p))
+                state["step"] += 1
+                t = state["step"]
+                state["m"].mul_(beta1).add_(g, alpha=1 - beta1)
+                state["v"].mul_(beta2).addcmul_(g, g, value=1 - beta2)
+                torch.maximum(state["v_max"], state["v"], out=state["v_max"])
+                p.sub_(group["lr"] * (state["m"] / (1 - beta1 ** t)) / ((state["v_max"] / (1 - beta2 ** t)).sqrt()
+                                                                        + group["eps"]))
+
+
+@wrong("7.6", "AMSGrad: the running maximum of v in the denominator", breaks="equal-to-torch")
+class AdamW(torch.optim.Optimizer):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+        if min(lr, eps, weight_decay) < 0 or not all(0 <= b < 1 for b in betas):
+            raise ValueError("invalid AdamW hyperparameters")
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                p.mul_(1 - group["lr"] * group["weight_decay"])
+                state = self.state[p]
+                if not state:
+                    state.update(step=0, m=torch.zeros_like(p), v=torch.zeros_like(p), v_max=torch.zeros_like(p))
+                state["step"] += 1
+                t, g = state["step"], p.grad
+                state["m"].mul_(beta1).add_(g, alpha=1 - beta1)
+                state["v"].mul_(beta2).addcmul_(g, g, value=1 - beta2)
+                torch.maximum(state["v_max"], state["v"], out=state["v_max"])
+                p.sub_(group["lr"] * (state["m"] / (1 - beta1 ** t)) / ((state["v_max"] / (1 - beta2 ** t)).sqrt()
+                                                                        + group["eps"]))
