@@ -5,11 +5,25 @@ import contextlib
 import torch
 import torch.nn.functional as F
 
-from autograder.engine import Exercise, call, expect
-from autograder.engine.calls import is_unwritten_stub
-from autograder.engine.devices import MixedDevicesError, SameDeviceChecker
+from hypothesis import strategies as st
 
-mlp_forward = Exercise("5.1", "mlp_forward", hints=[
+from autograder.engine import Exercise, call, expect, generated, strategies
+from autograder.engine.calls import is_unwritten_stub
+from autograder.engine.devices import DeviceFailure, MixedDevicesError, SameDeviceChecker
+
+mlp_forward = Exercise("5.1", "mlp_forward", clauses={
+    "two-layer": "the forward pass of a two-layer MLP (linear, ReLU, linear) from raw tensors, with a cache.",
+    "layout": "Weights are stored as nn.Linear stores them, (out_features, in_features): x: (N, D), w1: (H, D), "
+              "b1: (H,), w2: (O, H), b2: (O,)",
+    "formula": "z1 = x @ w1.T + b1 (N, H) pre-activation of the hidden layer h = relu(z1) = max(z1, 0) (N, H) hidden "
+               "activations out = h @ w2.T + b2 (N, O)",
+    "cache": 'Returns (out, cache) where cache = {"x": x, "z1": z1, "h": h, "w2": w2}: everything the backward pass '
+             "(Exercise 5.2) needs.",
+    "autograd": "Use torch operations only, so autograd can still differentiate `out`.",
+    "dtype-device": "Any floating dtype (float16 and bfloat16 included) and device: out and the cache have x's dtype "
+                    "and device.",
+    "inputs-unchanged": "Leave the inputs unchanged.",
+}, hints=[
     "Three lines: the hidden pre-activation z1 = x @ w1.T + b1, the activation h = relu(z1), then out = h @ w2.T + b2. "
     "The weights are (out_features, in_features), as in nn.Linear, hence the transposes.",
     "Return a tuple (out, cache) with cache = {'x': x, 'z1': z1, 'h': h, 'w2': w2}. Keep z1 as it was before the "
@@ -18,7 +32,19 @@ mlp_forward = Exercise("5.1", "mlp_forward", hints=[
     "三行：隐藏层的激活前值 z1 = x @ w1.T + b1，激活 h = relu(z1)，然后 out = h @ w2.T + b2。权重的形状是 (out_features, in_features)，与 nn.Linear 相同，所以需要转置。",
     "返回元组 (out, cache)，其中 cache = {'x': x, 'z1': z1, 'h': h, 'w2': w2}。保留 ReLU 之前的 z1（不要用 relu_ 或 z1[z1 < 0] = 0 原地修改），并且全程使用 torch 运算，让 autograd 能够跟踪。",
 ])
-mlp_backward = Exercise("5.2", "mlp_backward", hints=[
+mlp_backward = Exercise("5.2", "mlp_backward", clauses={
+    "by-hand": "the backward pass of the MLP of Exercise 5.1 by hand, from the cache (no autograd).",
+    "inputs": "grad_out = dL/d(out): (N, O), the gradient of some loss L with respect to the network's output. "
+              'cache = {"x": (N, D), "z1": (N, H), "h": (N, H), "w2": (O, H)} from mlp_forward.',
+    "output-layer": "dL/dw2 = grad_out.T @ h (O, H) dL/db2 = sum over the batch of grad_out (O,) dL/dh = grad_out @ "
+                    "w2 (N, H)",
+    "relu-mask": "dL/dz1 = dL/dh * 1[z1 > 0] (N, H) the ReLU passes gradient only where it was active",
+    "hidden-layer": "dL/dw1 = dL/dz1.T @ x (H, D) dL/db1 = sum over the batch of dL/dz1 (H,)",
+    "returns": 'Returns {"w1": dL/dw1, "b1": dL/db1, "w2": dL/dw2, "b2": dL/db2}, each shaped like its parameter.',
+    "dtype-device": "Any floating dtype (float16 and bfloat16 included) and device: the gradients have grad_out's "
+                    "dtype and device.",
+    "inputs-unchanged": "Leave grad_out and the cache unchanged.",
+}, hints=[
     "Walk the forward pass backwards, one line per step: output layer (w2, b2), then h, then through the ReLU to z1, "
     "then the hidden layer (w1, b1). Every gradient has the shape of the tensor it belongs to.",
     "grad_w2 = grad_out.T @ h; grad_b2 = grad_out.sum(0); grad_h = grad_out @ w2; grad_z1 = grad_h * (z1 > 0); "
@@ -28,7 +54,16 @@ mlp_backward = Exercise("5.2", "mlp_backward", hints=[
     "把前向过程倒着走一遍，每步一行：输出层 (w2, b2)，然后 h，再穿过 ReLU 到 z1，最后是隐藏层 (w1, b1)。每个梯度的形状都与它所属的张量相同。",
     "grad_w2 = grad_out.T @ h；grad_b2 = grad_out.sum(0)；grad_h = grad_out @ w2；grad_z1 = grad_h * (z1 > 0)；grad_w1 = grad_z1.T @ x；grad_b1 = grad_z1.sum(0)。偏置加到每一行上，所以它的梯度是求和而不是求均值。",
 ])
-silu_function = Exercise("5.3", "SiLUFunction", hints=[
+silu_function = Exercise("5.3", "SiLUFunction", clauses={
+    "custom-function": "the SiLU (swish) activation as a custom torch.autograd.Function, with its own backward.",
+    "forward": "forward: y = x * sigmoid(x)",
+    "backward": "backward: dL/dx = dL/dy * dy/dx, dy/dx = s + x * s * (1 - s) with s = sigmoid(x)",
+    "usage": "Use it as SiLUFunction.apply(x). forward gets a context `ctx` to save what backward needs "
+             "(ctx.save_for_backward(...), read back as ctx.saved_tensors); backward gets dL/dy and returns one "
+             "gradient per input of forward.",
+    "dtype-device": "Any floating dtype (float16 and bfloat16 included) and device: y and dL/dx have x's shape, "
+                    "dtype and device.",
+}, hints=[
     "In forward, save the input with ctx.save_for_backward(x) and return x * torch.sigmoid(x). In backward, read it "
     "back with (x,) = ctx.saved_tensors.",
     "backward must return grad_output * dy/dx with dy/dx = s + x * s * (1 - s), s = sigmoid(x): the product rule on "
@@ -37,7 +72,16 @@ silu_function = Exercise("5.3", "SiLUFunction", hints=[
     "在 forward 中用 ctx.save_for_backward(x) 保存输入，并返回 x * torch.sigmoid(x)。在 backward 中用 (x,) = ctx.saved_tensors 取回它。",
     "backward 必须返回 grad_output * dy/dx，其中 dy/dx = s + x * s * (1 - s)，s = sigmoid(x)：对 x * s 用乘积法则，再乘以传入的梯度（链式法则）。只返回一个梯度：forward 只有一个输入。",
 ])
-linear_function = Exercise("5.4", "LinearFunction", hints=[
+linear_function = Exercise("5.4", "LinearFunction", clauses={
+    "forward": "a linear layer y = x @ weight.T + bias as a custom torch.autograd.Function. x: (N, D), weight: (O, D), "
+               "bias: (O,) or None -> y: (N, O)",
+    "backward": "backward gets dL/dy (N, O) and returns one gradient per input of forward, in order: dL/dx = dL/dy @ "
+                "weight (N, D) dL/dweight = dL/dy.T @ x (O, D)",
+    "bias-gradient": "dL/dbias = dL/dy summed over the batch (O,), or None when bias is None",
+    "usage": "Use it as LinearFunction.apply(x, weight, bias).",
+    "dtype-device": "Any floating dtype (float16 and bfloat16 included) and device: every result has the inputs' "
+                    "dtype and device.",
+}, hints=[
     "forward: ctx.save_for_backward(x, weight), remember whether there is a bias (ctx.has_bias = bias is not None), "
     "and return x @ weight.T, plus the bias when there is one.",
     "backward returns three things, one per input of forward: grad_output @ weight (N, D), grad_output.T @ x (O, D), "
@@ -85,7 +129,7 @@ def forward_pair(learner, parameters):
     return got
 
 
-@mlp_forward.check(points=2)
+@mlp_forward.check(points=2, clauses=["two-layer", "layout", "formula", "dtype-device"])
 def test_5_1_output_matches_reference(learner, reference, device):
     """Does mlp_forward return the (N, O) output of linear, ReLU, linear?"""
     p = mlp_parameters(device)
@@ -94,7 +138,7 @@ def test_5_1_output_matches_reference(learner, reference, device):
     expect.close(got.value[0], expected, what=f"Called {got.text}.\nThe output (item 0):", rtol=1e-5, atol=1e-5)
 
 
-@mlp_forward.check(points=2)
+@mlp_forward.check(points=2, clauses=["cache", "dtype-device"])
 def test_5_1_cache(learner, reference, device):
     """Does the cache hold x, the pre-activation z1, the activation h and w2?"""
     p = mlp_parameters(device)
@@ -103,7 +147,7 @@ def test_5_1_cache(learner, reference, device):
     expect_cache(got.value[1], expected, what=f"Called {got.text}.")
 
 
-@mlp_forward.check(points=2)
+@mlp_forward.check(points=2, clauses=["autograd"])
 def test_5_1_autograd_can_differentiate(learner):
     """Can autograd differentiate the output with respect to x and every parameter (float64 gradcheck)?"""
     p = mlp_parameters(dtype=torch.float64, requires_grad=True, seed=1)
@@ -159,7 +203,7 @@ def expect_gradients(got, expected: dict, grad_out, cache, *, text: str) -> None
                      rtol=1e-4, atol=1e-5)
 
 
-@mlp_backward.check(points=3)
+@mlp_backward.check(points=3, clauses=["by-hand", "inputs", "output-layer", "relu-mask", "hidden-layer", "returns"])
 def test_5_2_matches_autograd(learner, reference):
     """Does mlp_backward give the same gradient as autograd for every parameter?"""
     grad_out, cache, expected = autograd_gradients(reference)
@@ -167,7 +211,7 @@ def test_5_2_matches_autograd(learner, reference):
     expect_gradients(got.value, expected, grad_out, cache, text=got.text)
 
 
-@mlp_backward.check(points=1)
+@mlp_backward.check(points=1, clauses=["output-layer", "relu-mask", "hidden-layer"])
 def test_5_2_mse_loss_gradients(learner, reference):
     """Starting from the gradient of a mean squared error, are the hand gradients autograd's (float64)?"""
     p = mlp_parameters(dtype=torch.float64, requires_grad=True, seed=3)
@@ -181,7 +225,7 @@ def test_5_2_mse_loss_gradients(learner, reference):
     expect_gradients(got.value, dict(zip(names, grads[1:])), grad_out, cache, text=got.text)
 
 
-@mlp_backward.check(points=1)
+@mlp_backward.check(points=1, clauses=["returns", "dtype-device"])
 def test_5_2_shapes_and_devices(learner, reference, device):
     """Is every gradient shaped like its parameter, with the input's dtype and device?"""
     p = mlp_parameters(device)
@@ -192,7 +236,7 @@ def test_5_2_shapes_and_devices(learner, reference, device):
     expect_gradients(got.value, expected, grad_out, cache, text=got.text)
 
 
-@mlp_backward.check(points=1)
+@mlp_backward.check(points=1, clauses=["by-hand", "inputs-unchanged"])
 def test_5_2_works_without_autograd_and_leaves_inputs(learner, reference):
     """Does mlp_backward work from a detached cache under torch.no_grad(), leaving grad_out and the cache unchanged?"""
     grad_out, cache, expected = autograd_gradients(reference, grad_out_seed=5)
@@ -217,7 +261,7 @@ def backward_of(called, inputs: list, upstream: torch.Tensor) -> tuple:
             raise
         raise AssertionError(f"Called {called.text}, then backward: it raised NotImplementedError: {error}") from None
     except MixedDevicesError as error:
-        raise AssertionError(f"Called {called.text}, then backward: {error}") from None
+        raise DeviceFailure(f"Called {called.text}, then backward: {error}") from None
     except Exception as error:  # noqa: BLE001 - the learner's backward may raise anything
         raise AssertionError(f"Called {called.text}, then backward with an upstream gradient of shape "
                              f"{tuple(upstream.shape)}: it raised {type(error).__name__}: {error}\n"
@@ -246,14 +290,14 @@ def smooth_inputs(shape=(N, D), device="cpu", dtype=torch.float32, seed=0, scale
     return (torch.randn(*shape, generator=generator, dtype=dtype) * scale).to(device)
 
 
-@silu_function.check(points=1)
+@silu_function.check(points=1, clauses=["forward", "dtype-device", "usage"])
 def test_5_3_forward(learner, device):
     """Does SiLUFunction.apply(x) return x * sigmoid(x) with x's shape, dtype and device?"""
     x = smooth_inputs(device=device)
     expect.close(call(silu_apply(learner), x), F.silu(x))
 
 
-@silu_function.check(points=2)
+@silu_function.check(points=2, clauses=["backward", "custom-function", "usage", "dtype-device"])
 def test_5_3_backward_matches_autograd(learner, device):
     """Does the backward of SiLUFunction give autograd's gradient of F.silu, for an uneven upstream gradient?"""
     x = smooth_inputs(device=device, seed=1).requires_grad_(True)
@@ -273,7 +317,7 @@ def test_5_3_backward_matches_autograd(learner, device):
                  rtol=1e-4, atol=1e-5)
 
 
-@silu_function.check(points=2)
+@silu_function.check(points=2, clauses=["backward", "custom-function"])
 def test_5_3_gradcheck(learner):
     """Does SiLUFunction pass torch.autograd.gradcheck in float64?"""
     x = smooth_inputs(dtype=torch.float64, seed=3).requires_grad_(True)
@@ -289,7 +333,7 @@ def linear_inputs(device="cpu", dtype=torch.float32, seed=0):
     return {"x": x, "weight": weight, "bias": bias}
 
 
-@linear_function.check(points=1)
+@linear_function.check(points=1, clauses=["forward", "usage", "dtype-device"])
 def test_5_4_forward(learner, device):
     """Does LinearFunction.apply(x, weight, bias) return x @ weight.T + bias, shaped (N, O)?"""
     p = linear_inputs(device)
@@ -297,7 +341,7 @@ def test_5_4_forward(learner, device):
                  F.linear(p["x"], p["weight"], p["bias"]), rtol=1e-5, atol=1e-5)
 
 
-@linear_function.check(points=2)
+@linear_function.check(points=2, clauses=["backward", "bias-gradient", "dtype-device"])
 def test_5_4_backward_matches_autograd(learner, device):
     """Does the backward of LinearFunction give autograd's gradients for x, weight and bias?"""
     p = {name: t.requires_grad_(True) for name, t in linear_inputs(device, seed=1).items()}
@@ -314,7 +358,7 @@ def test_5_4_backward_matches_autograd(learner, device):
                                         f"{mistake}", rtol=1e-4, atol=1e-5)
 
 
-@linear_function.check(points=2)
+@linear_function.check(points=2, clauses=["backward", "bias-gradient"])
 def test_5_4_gradcheck(learner):
     """Does LinearFunction pass torch.autograd.gradcheck in float64 for x, weight and bias?"""
     p = {name: t.requires_grad_(True) for name, t in linear_inputs(dtype=torch.float64, seed=3).items()}
@@ -322,7 +366,7 @@ def test_5_4_gradcheck(learner):
                              what="Called LinearFunction.apply(x, weight, bias) on float64 inputs under gradcheck.")
 
 
-@linear_function.check(points=1)
+@linear_function.check(points=1, clauses=["bias-gradient", "forward"])
 def test_5_4_without_bias(learner):
     """Does LinearFunction work without a bias (bias=None), returning None as the bias gradient?"""
     p = {name: t.requires_grad_(True) for name, t in linear_inputs(dtype=torch.float64, seed=4).items()}
@@ -331,3 +375,166 @@ def test_5_4_without_bias(learner):
     expect.gradients_correct(linear_apply(learner), {"x": p["x"], "weight": p["weight"]},
                              what=f"Called {got.text} under float64 gradcheck. Without a bias, backward returns "
                                   "(grad_x, grad_weight, None).")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Drawn inputs: every float dtype the docstrings allow, sizes from 1 up, exact zeros (ReLU's kink: 1[z1 > 0] is 0 at
+# z1 = 0 exactly, as autograd's relu says), and |x| past 88 for the sigmoid. torch is the oracle (F.linear, F.relu,
+# F.silu and autograd through them); in float16 and bfloat16 the tolerance grows with the size of the sums.
+
+LOW_PRECISION = (torch.float16, torch.bfloat16)
+
+
+def tolerance(dtype, scale: float = 1.0) -> dict:
+    if dtype in LOW_PRECISION:
+        eps = torch.finfo(dtype).eps
+        return dict(rtol=8 * eps, atol=8 * eps * scale)
+    return dict(rtol=1e-4, atol=1e-5 * scale) if dtype is torch.float32 else dict(rtol=1e-7, atol=1e-9 * scale)
+
+
+def moderate(dtype):
+    return strategies.values(3.0, (0.0, 1.0, -1.0))
+
+
+@st.composite
+def mlp_inputs(draw):
+    dtype = draw(strategies.float_dtypes())
+    n, d, h, o = (draw(strategies.sizes(1, 6)) for _ in range(4))
+    shapes = {"x": (n, d), "w1": (h, d), "b1": (h,), "w2": (o, h), "b2": (o,)}
+    return {name: draw(strategies.tensors(shape, dtype, moderate(dtype))) for name, shape in shapes.items()}
+
+
+def scale_of(*tensors) -> float:
+    return float(max(t.detach().abs().max() for t in tensors if t.numel())) ** 2 * max(t.shape[-1] for t in tensors)
+
+
+@mlp_forward.check(points=1, clauses=["formula", "layout", "cache", "dtype-device"])
+@generated.examples(p=mlp_inputs(), max_examples=12)
+def test_5_1_drawn_matches_functional(learner, p):
+    """For drawn sizes, dtypes and values (exact zeros included), do out and the cache equal F.linear and F.relu's?"""
+    got = forward_pair(learner, p)
+    z1 = F.linear(p["x"], p["w1"], p["b1"])
+    h = F.relu(z1)
+    out = F.linear(h, p["w2"], p["b2"])
+    tol = tolerance(p["x"].dtype, scale_of(*p.values()) ** 1.5)
+    expect.close(got.value[0], out, what=f"Called {got.text}.\nThe output (item 0), compared with "
+                                         "F.linear(F.relu(F.linear(x, w1, b1)), w2, b2):", **tol)
+    cache = got.value[1]
+    expect.that(isinstance(cache, dict) and all(k in cache for k in ("x", "z1", "h", "w2")),
+                f"Called {got.text}.\nThe cache is {type(cache).__name__} with keys "
+                f"{sorted(cache) if isinstance(cache, dict) else '-'}; expected x, z1, h and w2.")
+    for key, want in (("x", p["x"]), ("z1", z1), ("h", h), ("w2", p["w2"])):
+        expect.close(cache[key], want, what=f"Called {got.text}.\ncache[{key!r}]:", **tol)
+
+
+@mlp_forward.check(points=1, clauses=["inputs-unchanged"])
+def test_5_1_inputs_unchanged(learner):
+    """Does mlp_forward leave x and every parameter exactly as they were (values, version, requires_grad)?"""
+    for requires_grad in (False, True):
+        p = mlp_parameters(seed=4, requires_grad=requires_grad)
+        originals = {k: (t.detach().clone(), t._version, t.requires_grad) for k, t in p.items()}
+        got = call(learner.mlp_forward, **p)
+        for key, (values, version, grad) in originals.items():
+            expect.unchanged(p[key].detach(), values, version, what=f"Called {got.text}.\nIt changed {key}.")
+            expect.that(p[key].requires_grad == grad, f"Called {got.text}.\nIt changed {key}.requires_grad to "
+                        f"{p[key].requires_grad}: leave the caller's tensors as they came.")
+
+
+def autograd_oracle(grad_out, cache, b2_shape):
+    """dL/d(w1, b1, w2, b2) by autograd through F.relu and F.linear, for this cache and upstream gradient."""
+    x, w2 = cache["x"], cache["w2"].detach().clone().requires_grad_(True)
+    z1 = cache["z1"].detach().clone().requires_grad_(True)
+    b2 = torch.zeros(b2_shape, dtype=grad_out.dtype).requires_grad_(True)
+    grad_z1, grad_w2, grad_b2 = torch.autograd.grad(F.linear(F.relu(z1), w2, b2), [z1, w2, b2], grad_out)
+    w1 = torch.zeros(z1.shape[1], x.shape[1], dtype=x.dtype, requires_grad=True)  # dL/dw1 does not depend on w1
+    b1 = torch.zeros(z1.shape[1], dtype=x.dtype, requires_grad=True)
+    grad_w1, grad_b1 = torch.autograd.grad(F.linear(x, w1, b1), [w1, b1], grad_z1)
+    return {"w1": grad_w1, "b1": grad_b1, "w2": grad_w2, "b2": grad_b2}
+
+
+@st.composite
+def backward_inputs(draw):
+    dtype = draw(strategies.float_dtypes())
+    n, d, h, o = (draw(strategies.sizes(1, 6)) for _ in range(4))
+    x = draw(strategies.tensors((n, d), dtype, moderate(dtype)))
+    z1 = draw(strategies.tensors((n, h), dtype, moderate(dtype)))  # exact zeros: the ReLU's kink
+    w2 = draw(strategies.tensors((o, h), dtype, moderate(dtype)))
+    grad_out = draw(strategies.tensors((n, o), dtype, moderate(dtype)))
+    return grad_out, {"x": x, "z1": z1, "h": torch.relu(z1), "w2": w2}
+
+
+@mlp_backward.check(points=2, clauses=["output-layer", "relu-mask", "hidden-layer", "returns", "dtype-device",
+                                       "inputs"])
+@generated.examples(drawn=backward_inputs(), max_examples=12)
+def test_5_2_drawn_matches_autograd(learner, drawn):
+    """For drawn sizes, dtypes and caches (z1 exactly 0 included), are the hand gradients autograd's?"""
+    grad_out, cache = drawn
+    expected = autograd_oracle(grad_out, cache, (cache["w2"].shape[0],))
+    got = call(learner.mlp_backward, grad_out, cache)
+    zeros = int((cache["z1"] == 0).sum())
+    text = got.text + (f" with {zeros} entries of z1 exactly 0 (1[z1 > 0] is 0 there, as in autograd's relu)"
+                       if zeros else "")
+    value = got.value
+    expect.that(isinstance(value, dict) and all(k in value for k in expected),
+                f"Called {text}.\nIt returned {type(value).__name__}; expected a dict with keys {sorted(expected)}.")
+    tol = tolerance(grad_out.dtype, scale_of(grad_out, *cache.values()))
+    for key, want in expected.items():
+        expect.close(value[key], want, what=f"Called {text}.\nThe gradient for {key!r} (compared with autograd's):",
+                     **tol)
+
+
+@st.composite
+def silu_inputs(draw):
+    dtype = draw(strategies.float_dtypes())
+    shape = draw(strategies.shapes(draw(st.integers(1, 2)), max_size=5))
+    special = (0.0, 1.0, -1.0, 20.0, -20.0) if dtype in LOW_PRECISION else (0.0, 89.0, -89.0, 100.0, -100.0, 1.0)
+    x = draw(strategies.tensors(shape, dtype, strategies.values(8.0, special)))
+    upstream = draw(strategies.tensors(shape, dtype, strategies.values(2.0, (0.0, 1.0))))
+    return x, upstream
+
+
+@silu_function.check(points=1, clauses=["forward", "backward", "dtype-device", "usage"])
+@generated.examples(drawn=silu_inputs(), max_examples=12)
+def test_5_3_drawn_matches_silu(learner, drawn):
+    """For drawn dtypes and inputs (0, +-89, +-100 included), do SiLUFunction's output and gradient equal F.silu's?"""
+    x, upstream = drawn
+    leaf = x.clone().requires_grad_(True)
+    got = call(silu_apply(learner), leaf)
+    twin = x.clone().requires_grad_(True)
+    expected = F.silu(twin)
+    tol = tolerance(x.dtype, 8.0)
+    expect.close(got, expected, what=f"Called {got.text}.\nCompared with F.silu:", **tol)
+    expect.connected(got, {"x": leaf})
+    (grad,) = backward_of(got, [leaf], upstream)
+    (want,) = torch.autograd.grad(expected, [twin], grad_outputs=upstream)
+    expect.close(grad, want, what=f"Called {got.text}, then backward with a drawn upstream gradient.\nThe gradient "
+                                  "with respect to x, compared with autograd's through F.silu:", **tol)
+
+
+@st.composite
+def linear_drawn(draw):
+    dtype = draw(strategies.float_dtypes())
+    n, d, o = (draw(strategies.sizes(1, 6)) for _ in range(3))
+    x = draw(strategies.tensors((n, d), dtype, moderate(dtype)))
+    weight = draw(strategies.tensors((o, d), dtype, moderate(dtype)))
+    bias = draw(st.one_of(st.none(), strategies.tensors((o,), dtype, moderate(dtype))))
+    upstream = draw(strategies.tensors((n, o), dtype, moderate(dtype)))
+    return x, weight, bias, upstream
+
+
+@linear_function.check(points=1, clauses=["forward", "backward", "bias-gradient", "dtype-device"])
+@generated.examples(drawn=linear_drawn(), max_examples=12)
+def test_5_4_drawn_matches_autograd(learner, drawn):
+    """For drawn sizes and dtypes, with and without a bias, are LinearFunction's output and gradients F.linear's?"""
+    x, weight, bias, upstream = drawn
+    inputs = [t.clone().requires_grad_(True) for t in (x, weight) + ((bias,) if bias is not None else ())]
+    twins = [t.detach().clone().requires_grad_(True) for t in inputs]
+    got = call(linear_apply(learner), *inputs, *(() if bias is not None else (None,)))
+    expected = F.linear(*twins)
+    tol = tolerance(x.dtype, scale_of(x, weight, upstream))
+    expect.close(got, expected, what=f"Called {got.text}.\nCompared with F.linear:", **tol)
+    grads = backward_of(got, inputs, upstream)
+    wants = torch.autograd.grad(expected, twins, grad_outputs=upstream)
+    for name, value, want in zip(("x", "weight", "bias"), grads, wants):
+        expect.close(value, want, what=f"Called {got.text}, then backward.\nThe gradient with respect to {name}:",
+                     **tol)

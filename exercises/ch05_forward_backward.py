@@ -1,4 +1,4 @@
-# Generated from solutions/ch05_forward_backward.py by `coursekit stubs` (stub 224a3515b1a6). This file is yours: fill in each exercise, then run `pytest autograder`.
+# Generated from solutions/ch05_forward_backward.py by `coursekit stubs` (stub bd56a0dde3e6). This file is yours: fill in each exercise, then run `pytest autograder`.
 """Chapter 05: forward and backward propagation. A forward pass, its chain rule by hand, and autograd.Function.
 
 Guide: docs/en/chapters/ch05-forward-backward.md
@@ -21,6 +21,8 @@ def mlp_forward(x: Tensor, w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor) -> tu
 
     Returns (out, cache) where cache = {"x": x, "z1": z1, "h": h, "w2": w2}: everything the backward pass
     (Exercise 5.2) needs. Use torch operations only, so autograd can still differentiate `out`.
+    Any floating dtype (float16 and bfloat16 included) and device: out and the cache have x's dtype and device.
+    Leave the inputs unchanged.
     """
     # YOUR CODE HERE
     raise NotImplementedError("Exercise 5.1 is not written yet. Guide: docs/en/chapters/ch05-forward-backward.md#ex-5-1")
@@ -38,6 +40,7 @@ def mlp_backward(grad_out: Tensor, cache: dict[str, Tensor]) -> dict[str, Tensor
     dL/dw1 = dL/dz1.T @ x            (H, D)      dL/db1 = sum over the batch of dL/dz1     (H,)
 
     Returns {"w1": dL/dw1, "b1": dL/db1, "w2": dL/dw2, "b2": dL/db2}, each shaped like its parameter.
+    Any floating dtype (float16 and bfloat16 included) and device: the gradients have grad_out's dtype and device.
     Leave grad_out and the cache unchanged.
     """
     # YOUR CODE HERE
@@ -53,6 +56,7 @@ class SiLUFunction(torch.autograd.Function):
     Use it as SiLUFunction.apply(x). forward gets a context `ctx` to save what backward needs
     (ctx.save_for_backward(...), read back as ctx.saved_tensors); backward gets dL/dy and returns one
     gradient per input of forward.
+    Any floating dtype (float16 and bfloat16 included) and device: y and dL/dx have x's shape, dtype and device.
     """
 
     @staticmethod
@@ -78,6 +82,7 @@ class LinearFunction(torch.autograd.Function):
         dL/dweight = dL/dy.T @ x         (O, D)
         dL/dbias   = dL/dy summed over the batch (O,), or None when bias is None
     Use it as LinearFunction.apply(x, weight, bias).
+    Any floating dtype (float16 and bfloat16 included) and device: every result has the inputs' dtype and device.
     """
 
     @staticmethod
