@@ -221,7 +221,7 @@ def test_6_1_matches_functional(learner, pair):
 
 @mse_loss.check(points=1, clauses=["dtype-device"])
 def test_6_1_device(learner, device):
-    """Is the loss on the inputs' device, with their dtype, for every reduction?"""
+    """Is the mean squared error on the inputs' device, with their dtype, for every reduction?"""
     generator = torch.Generator().manual_seed(1)
     pred, target = (torch.randn(5, 3, generator=generator).to(device) for _ in range(2))
     for reduction in REDUCTIONS:
@@ -309,7 +309,7 @@ def test_6_2_matches_functional(learner, pair):
 
 @bce_with_logits.check(points=1, clauses=["dtype-device"])
 def test_6_2_device(learner, device):
-    """Is the loss on the inputs' device, with their dtype, for every reduction?"""
+    """Is the binary cross-entropy on the inputs' device, with their dtype, for every reduction?"""
     generator = torch.Generator().manual_seed(1)
     logits = (torch.randn(6, 4, generator=generator) * 3).to(device)
     targets = torch.randint(0, 2, (6, 4), generator=generator).float().to(device)

@@ -270,7 +270,8 @@ def mse_loss(pred, target, reduction="mean"):
     return _reduce(loss, reduction)
 
 
-@wrong("6.1", "pred.requires_grad_() on the caller's tensor, to be sure the loss differentiates", breaks="inputs-unchanged")
+@wrong("6.1", "pred.requires_grad_() on the caller's tensor, to be sure the loss differentiates",
+       breaks="inputs-unchanged")
 def mse_loss(pred, target, reduction="mean"):
     def _reduce(loss, reduction):  # each variant stands alone: it is graded without this file's other names
         if reduction not in ("mean", "sum", "none"):
