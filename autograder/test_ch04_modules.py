@@ -1,11 +1,20 @@
 """Chapter 04, modules: are the learner's models registered nn.Modules that compute what the reference computes?"""
 import torch
+from hypothesis import strategies as st
 from torch import nn
 
-from autograder.engine import Exercise, call, expect, mistakes
+from autograder.engine import Exercise, call, expect, generated, mistakes, strategies
+from autograder.engine.raising import raises
 from autograder.engine.modules import copy_parameters, registration_hint
 
-linear_regression = Exercise("4.1", "LinearRegression", hints=[
+linear_regression = Exercise("4.1", "LinearRegression", clauses={
+    "one-linear": "linear regression as a module: one nn.Linear layer, nothing after it.",
+    "formula": "y_hat = x W^T + b,",
+    "shapes": "x: (N, in_features) -> (N, out_features), W: (out_features, in_features), b: (out_features,)",
+    "registered": "The layer is an attribute (self.linear = nn.Linear(...)), so its parameters are registered: "
+                  "model.parameters() finds them, model.to(...) moves them, state_dict() saves them.",
+    "default-out": "out_features defaults to 1: the output is then (N, 1), nothing squeezed.",
+}, hints=[
     "Make the layer an attribute in __init__ (after super().__init__()), and call it in forward.",
     "self.linear = nn.Linear(in_features, out_features) in __init__; forward returns self.linear(x), shape "
     "(N, out_features), with nothing squeezed or added.",
@@ -13,7 +22,14 @@ linear_regression = Exercise("4.1", "LinearRegression", hints=[
     "在 __init__ 中（super().__init__() 之后）把层设为属性，并在 forward 中调用它。",
     "在 __init__ 中写 self.linear = nn.Linear(in_features, out_features)；forward 返回 self.linear(x)，形状为 (N, out_features)，不要压缩或增加任何维度。",
 ])
-logistic_regression = Exercise("4.2", "LogisticRegression", hints=[
+logistic_regression = Exercise("4.2", "LogisticRegression", clauses={
+    "title": "binary logistic regression that returns logits, with probabilities on request.",
+    "logits": "forward: z = x w^T + b x: (N, in_features) -> (N,) raw scores (logits), no sigmoid",
+    "proba": "predict_proba: p = sigmoid(z) = 1 / (1 + exp(-z)) -> (N,) finite for any z",
+    "bce": "Training pairs the logits with nn.BCEWithLogitsLoss, which applies the sigmoid itself, stably.",
+    "registered": "Its one nn.Linear(in_features, 1) is registered: in_features + 1 parameters, which follow "
+                  "model.to(...).",
+}, hints=[
     "forward returns the raw scores z = linear(x), one per row: no sigmoid there. predict_proba turns them into "
     "probabilities.",
     "self.linear = nn.Linear(in_features, 1); forward: self.linear(x).squeeze(-1) (not .squeeze(), which turns a "
@@ -22,7 +38,21 @@ logistic_regression = Exercise("4.2", "LogisticRegression", hints=[
     "forward 返回原始得分 z = linear(x)，每行一个：这里不加 sigmoid。predict_proba 负责把它们变成概率。",
     "self.linear = nn.Linear(in_features, 1)；forward：self.linear(x).squeeze(-1)（不要用 .squeeze()，它会把只有一个样本的批次变成标量）；predict_proba：torch.sigmoid(self(x))。",
 ])
-mlp = Exercise("4.3", "MLP", hints=[
+mlp = Exercise("4.3", "MLP", clauses={
+    "registered": "a multilayer perceptron with every layer registered.",
+    "layers": "sizes = [d_0, d_1, ..., d_L]: L nn.Linear layers, layer k maps d_{k-1} -> d_k.",
+    "activation": "After every layer but the last: activation() (a new module made by calling `activation` for each "
+                  "such layer, e.g. nn.ReLU: an nn.PReLU then learns one slope per layer),",
+    "dropout": "then nn.Dropout(dropout).",
+    "raw-output": "The last layer's output is returned as it is.",
+    "shape": "x: (N, d_0) -> (N, d_L)",
+    "containers": "Keep the layers in nn.Sequential or nn.ModuleList (a plain Python list hides them from "
+                  ".parameters()),",
+    "init": "create them in __init__ (never in forward),",
+    "train-eval": "and let dropout follow self.training (identity after model.eval()).",
+    "defaults": "activation defaults to nn.ReLU and dropout to 0.0;",
+    "too-few": "fewer than two sizes raise ValueError.",
+}, hints=[
     "Build a list of modules in __init__: Linear(sizes[k], sizes[k + 1]) for each k, and after every Linear but the "
     "last, activation() and nn.Dropout(dropout). Then register the list.",
     "self.layers = nn.Sequential(*modules) registers them all (a plain Python list does not); forward is "
@@ -31,7 +61,13 @@ mlp = Exercise("4.3", "MLP", hints=[
     "在 __init__ 中构建模块列表：对每个 k 加入 Linear(sizes[k], sizes[k + 1])，除最后一个 Linear 外，每个 Linear 之后加入 activation() 和 nn.Dropout(dropout)。然后注册这个列表。",
     "self.layers = nn.Sequential(*modules) 会注册所有模块（普通的 Python 列表不会）；forward 就是 self.layers(x)。nn.Dropout 会自动跟随 model.train() / model.eval()。",
 ])
-count_parameters = Exercise("4.4", "count_parameters", hints=[
+count_parameters = Exercise("4.4", "count_parameters", clauses={
+    "python-int": "the number of parameter values (scalars) in a model, as a Python int.",
+    "sum": "count = sum of p.numel() over model.parameters(), only those with p.requires_grad when trainable_only.",
+    "buffers": "Buffers (BatchNorm's running statistics) are not parameters;",
+    "shared": "a parameter shared by two layers counts once.",
+    "default": "trainable_only defaults to True.",
+}, hints=[
     "model.parameters() yields every parameter tensor once; p.numel() is how many numbers one holds.",
     "sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only). state_dict() would also "
     "count buffers such as BatchNorm's running statistics.",
@@ -100,19 +136,37 @@ def expect_same_gradients(model, reference_model, x, text: str):
 
 # Exercise 4.1 -------------------------------------------------------------------------------------------------------
 
-@linear_regression.check(points=2)
-def test_4_1_forward_matches_reference(learner, reference, device):
+@st.composite
+def linear_problems(draw):
+    """(in_features, out_features, x): sizes from 1, rows from 1 (a batch of one), exact zeros among the inputs."""
+    in_features, out_features = draw(strategies.sizes(1, 5)), draw(strategies.sizes(1, 4))
+    x = draw(strategies.tensors((draw(strategies.sizes(1, 6)), in_features)))
+    return in_features, out_features, x
+
+
+@linear_regression.check(points=2, clauses=["one-linear", "formula", "shapes"])
+@generated.examples(problem=linear_problems(), max_examples=10)
+def test_4_1_forward_matches_reference(learner, reference, device, problem):
     """Does LinearRegression map (N, in_features) to (N, out_features) as x W^T + b, on the input's device?"""
-    for in_features, out_features in ((3, 1), (5, 2)):
-        model, expected_model, text = twin(learner.LinearRegression, reference.LinearRegression,
-                                           in_features, out_features)
-        x = inputs(7, in_features).to(device)
-        expect.close(forward(model.to(device), x), expected_model.to(device)(x),
-                     what=f"Built {text}, moved it to {device} and called it on a float32 tensor of shape "
-                          f"(7, {in_features}). Expected (7, {out_features}): x W^T + b, nothing squeezed or added.")
+    in_features, out_features, x = problem
+    model, expected_model, text = twin(learner.LinearRegression, reference.LinearRegression, in_features, out_features)
+    x = x.to(device)
+    expected = expected_model.to(device)(x)
+    expect.close(forward(model.to(device), x), expected,
+                 what=f"Built {text}, moved it to {device} and called it on a float32 tensor of shape "
+                      f"{tuple(x.shape)}. Expected {tuple(expected.shape)}: x W^T + b, nothing squeezed or added.")
 
 
-@linear_regression.check(points=2)
+@linear_regression.check(points=1, clauses=["default-out", "shapes"])
+def test_4_1_default_out_features(learner, reference):
+    """Without out_features, does LinearRegression(3) return (N, 1), nothing squeezed?"""
+    model, expected_model, text = twin(learner.LinearRegression, reference.LinearRegression, 3)
+    x = inputs(4, 3)
+    expect.close(forward(model, x), expected_model(x), what=f"Built {text} and called it on a float32 tensor of "
+                 "shape (4, 3). Expected (4, 1): out_features defaults to 1, and the output keeps its last dim.")
+
+
+@linear_regression.check(points=2, clauses=["registered"])
 def test_4_1_parameters_registered(learner):
     """Does LinearRegression register its weight and bias, so parameters(), state_dict() and .to() find them?"""
     torch.manual_seed(0)
@@ -121,14 +175,14 @@ def test_4_1_parameters_registered(learner):
     expect_float64(built.value, inputs(4, 5), built.text)
 
 
-@linear_regression.check(points=1)
+@linear_regression.check(points=1, clauses=["formula"])
 def test_4_1_gradients(learner, reference):
     """Does every parameter of LinearRegression get the gradient the reference's gets?"""
     model, expected_model, text = twin(learner.LinearRegression, reference.LinearRegression, 3, 2)
     expect_same_gradients(model, expected_model, inputs(6, 3), text)
 
 
-@linear_regression.check(points=1)
+@linear_regression.check(points=1, clauses=["registered"])
 def test_4_1_forward_is_repeatable(learner):
     """Does calling a LinearRegression twice on the same input give the same output?"""
     torch.manual_seed(0)
@@ -141,18 +195,19 @@ def test_4_1_forward_is_repeatable(learner):
 
 # Exercise 4.2 -------------------------------------------------------------------------------------------------------
 
-@logistic_regression.check(points=2)
-def test_4_2_logits_match_reference(learner, reference, device):
-    """Does LogisticRegression return one logit per row, shape (N,), even for a batch of one?"""
-    model, expected_model, text = twin(learner.LogisticRegression, reference.LogisticRegression, 4)
-    model, expected_model = model.to(device), expected_model.to(device)
-    for rows in (6, 1):
-        x = inputs(rows, 4).to(device)
-        got, expected = forward(model, x), expected_model(x)
-        if device.type != "meta":
-            expect_not_probabilities(got, expected)
-        expect.close(got, expected, what=f"Built {text}, moved it to {device} and called it on a float32 tensor of "
-                     f"shape ({rows}, 4). Expected one logit per row, shape ({rows},): squeeze(-1), not squeeze().")
+@logistic_regression.check(points=2, clauses=["title", "logits"])
+@generated.examples(problem=linear_problems(), max_examples=10)
+def test_4_2_logits_match_reference(learner, reference, device, problem):
+    """Does LogisticRegression return one logit per row, shape (N,), even for a batch of one, on x's device?"""
+    in_features, _, x = problem
+    model, expected_model, text = twin(learner.LogisticRegression, reference.LogisticRegression, in_features)
+    model, expected_model, x = model.to(device), expected_model.to(device), x.to(device)
+    expected = expected_model(x)
+    got = forward(model, x)
+    if device.type != "meta":
+        expect_not_probabilities(got, expected)
+    expect.close(got, expected, what=f"Built {text}, moved it to {device} and called it on a float32 tensor of "
+                 f"shape {tuple(x.shape)}. Expected one logit per row, shape ({len(x)},): squeeze(-1), not squeeze().")
 
 
 def expect_not_probabilities(got, expected):
@@ -164,7 +219,7 @@ def expect_not_probabilities(got, expected):
                     f"logits. {mistakes.describe('sigmoid_before_logits_loss')}")
 
 
-@logistic_regression.check(points=1)
+@logistic_regression.check(points=1, clauses=["logits", "bce"])
 def test_4_2_forward_returns_logits(learner, reference):
     """Does forward return raw logits (any real number), not probabilities, ready for BCEWithLogitsLoss?"""
     model, expected_model, text = twin(learner.LogisticRegression, reference.LogisticRegression, 4)
@@ -176,9 +231,13 @@ def test_4_2_forward_returns_logits(learner, reference):
     got, expected = forward(model, x), expected_model(x)
     expect_not_probabilities(got, expected)
     expect.close(got, expected)
+    targets = (x[:, 0] > 0).float()
+    loss = nn.BCEWithLogitsLoss()
+    expect.close(call(loss, got.value, targets), loss(expected, targets),
+                 what="nn.BCEWithLogitsLoss()(model(x), targets), on logits far outside [0, 1]:")
 
 
-@logistic_regression.check(points=2)
+@logistic_regression.check(points=2, clauses=["proba"])
 def test_4_2_predict_proba(learner, reference):
     """Does predict_proba return sigmoid(logits) of shape (N,), finite and in [0, 1] even for logits of +-1000?"""
     model, expected_model, text = twin(learner.LogisticRegression, reference.LogisticRegression, 2)
@@ -201,7 +260,7 @@ def test_4_2_predict_proba(learner, reference):
     expect.close(got, expected, what=f"Called {got.text} with weights that make logits of +-1000 and 0:")
 
 
-@logistic_regression.check(points=1)
+@logistic_regression.check(points=1, clauses=["registered"])
 def test_4_2_parameters_registered(learner):
     """Does LogisticRegression register in_features + 1 parameters that follow .to(torch.float64)?"""
     torch.manual_seed(0)
@@ -216,23 +275,82 @@ SIZES = [3, 5, 7, 2]
 SIZES_COUNT = 3 * 5 + 5 + 5 * 7 + 7 + 7 * 2 + 2  # 78
 
 
-@mlp.check(points=2)
-def test_4_3_forward_matches_reference(learner, reference, device):
-    """In eval mode, does MLP(sizes, activation) compute Linear, activation, ..., Linear like the reference?"""
-    for activation in (nn.ReLU, nn.Tanh):
-        model, expected_model, text = twin(learner.MLP, reference.MLP, SIZES, activation=activation, dropout=0.25)
-        model, expected_model = model.to(device).eval(), expected_model.to(device).eval()
-        x = inputs(6, 3, seed=2).to(device)
-        expect.close(forward(model, x), expected_model(x),
-                     what=f"Built {text}, moved it to {device}, called .eval(), then called it on a float32 tensor of "
-                          "shape (6, 3). (Is there an activation after the last layer? The output must be raw.)")
-    model, expected_model, text = twin(learner.MLP, reference.MLP, [4, 3])
-    x = inputs(5, 4).to(device)
-    expect.close(forward(model.to(device), x), expected_model.to(device)(x),
-                 what=f"Built {text} (one layer, no activation) and called it on a float32 tensor of shape (5, 4).")
+ACTIVATIONS = st.sampled_from([nn.ReLU, nn.Tanh, nn.Sigmoid, nn.GELU])
 
 
-@mlp.check(points=2)
+@st.composite
+def mlp_problems(draw):
+    """(sizes, activation, dropout, x): one to three layers of widths from 1, a batch from 1 row."""
+    sizes = draw(st.lists(strategies.sizes(1, 6), min_size=2, max_size=4))
+    x = draw(strategies.tensors((draw(strategies.sizes(1, 5)), sizes[0])))
+    return sizes, draw(ACTIVATIONS), draw(st.sampled_from([0.0, 0.25, 0.5])), x
+
+
+@mlp.check(points=2, clauses=["layers", "activation", "raw-output", "shape", "train-eval"])
+@generated.examples(problem=mlp_problems(), max_examples=10)
+def test_4_3_forward_matches_reference(learner, reference, device, problem):
+    """In eval mode, does MLP(sizes, activation, dropout) compute Linear, activation, ..., Linear like the reference?"""
+    sizes, activation, dropout, x = problem
+    model, expected_model, text = twin(learner.MLP, reference.MLP, sizes, activation=activation, dropout=dropout)
+    model, expected_model, x = model.to(device).eval(), expected_model.to(device).eval(), x.to(device)
+    expected = expected_model(x)
+    expect.close(forward(model, x), expected,
+                 what=f"Built {text}, moved it to {device}, called .eval(), then called it on a float32 tensor of "
+                      f"shape {tuple(x.shape)}. (Is there an activation after the last layer? The output must be raw.)")
+
+
+@mlp.check(points=1, clauses=["dropout", "activation"])
+@generated.examples(sizes=st.lists(strategies.sizes(2, 6), min_size=3, max_size=4), seed=strategies.seeds(),
+                    max_examples=6)
+def test_4_3_training_mode_matches_reference(learner, reference, sizes, seed):
+    """In training mode, with dropout=0.5 and the same random seed, does MLP drop what the reference drops (nn.Dropout
+    right after each hidden activation)?"""
+    model, expected_model, text = twin(learner.MLP, reference.MLP, sizes, activation=nn.Tanh, dropout=0.5)
+    x = inputs(4, sizes[0], seed=seed % 1000)
+    torch.manual_seed(seed)
+    expected = expected_model.train()(x)
+    torch.manual_seed(seed)
+    expect.close(forward(model.train(), x), expected,
+                 what=f"Built {text}, kept it in training mode and called it on a (4, {sizes[0]}) input after "
+                      f"torch.manual_seed({seed}), as the reference was: the outputs differ. Each hidden layer is "
+                      "Linear, then activation(), then nn.Dropout(dropout), and nothing after the last Linear.")
+
+
+@mlp.check(points=1, clauses=["activation"])
+def test_4_3_one_activation_per_hidden_layer(learner):
+    """Does MLP call `activation` once per hidden layer, making a new module each time (a PReLU learns per layer)?"""
+    made = []
+
+    def counting_prelu():
+        made.append(nn.PReLU())
+        return made[-1]
+
+    torch.manual_seed(0)
+    built = call(learner.MLP, [3, 4, 5, 2], activation=counting_prelu)
+    count = sum(p.numel() for p in built.value.parameters())
+    expect.that(len(made) == 2 and count == 3 * 4 + 4 + 4 * 5 + 5 + 5 * 2 + 2 + 2,
+                f"Built {built.text} with activation=a function that makes an nn.PReLU (one learned slope).\nIt called "
+                f"activation {len(made)} times and holds {count} parameter numbers; expected 2 calls (one per hidden "
+                "layer) and 55 numbers, 2 of them the two PReLU slopes: call activation() anew after every layer but "
+                "the last, and register what it returns.")
+
+
+@mlp.check(points=1, clauses=["defaults", "too-few"])
+def test_4_3_defaults_and_too_few_sizes(learner, reference):
+    """Does MLP(sizes) use ReLU and no dropout by default, and refuse fewer than two sizes with a ValueError?"""
+    model, expected_model, text = twin(learner.MLP, reference.MLP, [3, 6, 2])
+    x = inputs(5, 3, seed=8)
+    torch.manual_seed(1)
+    expected = expected_model.train()(x)
+    torch.manual_seed(1)
+    expect.close(forward(model.train(), x), expected,
+                 what=f"Built {text} (default activation and dropout), in training mode, on a (5, 3) input: expected "
+                      "nn.ReLU after the hidden layer and no dropout (dropout defaults to 0.0).")
+    for sizes in ([4], []):
+        raises(ValueError, learner.MLP, sizes, why="An MLP needs at least an input and an output size.")
+
+
+@mlp.check(points=2, clauses=["registered", "containers"])
 def test_4_3_layers_registered(learner):
     """Are all of MLP's layers registered: parameter count, state_dict entries and .to(torch.float64)?"""
     torch.manual_seed(0)
@@ -241,7 +359,7 @@ def test_4_3_layers_registered(learner):
     expect_float64(built.value.eval(), inputs(4, 3), built.text)
 
 
-@mlp.check(points=1)
+@mlp.check(points=1, clauses=["train-eval", "init"])
 def test_4_3_eval_is_deterministic(learner, reference):
     """After model.eval(), do two forwards of an MLP with dropout=0.5 give the same output (dropout off)?"""
     model, expected_model, text = twin(learner.MLP, reference.MLP, [3, 16, 2], dropout=0.5)
@@ -255,7 +373,7 @@ def test_4_3_eval_is_deterministic(learner, reference):
     expect.close(first, expected_model.eval()(x))
 
 
-@mlp.check(points=1)
+@mlp.check(points=1, clauses=["dropout", "train-eval"])
 def test_4_3_dropout_in_training(learner):
     """In training mode, is dropout active when dropout=0.5 and absent when dropout=0.0?"""
     torch.manual_seed(0)
@@ -272,7 +390,7 @@ def test_4_3_dropout_in_training(learner):
                       "dropout=0.0 should drop nothing.")
 
 
-@mlp.check(points=1)
+@mlp.check(points=1, clauses=["layers", "init"])
 def test_4_3_gradients(learner, reference):
     """Does every parameter of the MLP get the gradient the reference's gets?"""
     model, expected_model, text = twin(learner.MLP, reference.MLP, SIZES, activation=nn.Tanh)
@@ -283,7 +401,7 @@ def test_4_3_gradients(learner, reference):
 
 def counted(learner, model, what: str, expected: int, **kwargs):
     got = call(learner.count_parameters, model, **kwargs)
-    expect.that(isinstance(got.value, int) and not isinstance(got.value, bool),
+    expect.that(type(got.value) is int,
                 f"Called count_parameters on {what}: it returned {got.value!r} ({type(got.value).__name__}); "
                 "expected a Python int (sum of p.numel() values is one).")
     expect.that(got.value == expected,
@@ -291,7 +409,37 @@ def counted(learner, model, what: str, expected: int, **kwargs):
                 f"{got.value}; expected {expected}.")
 
 
-@count_parameters.check(points=2)
+@st.composite
+def frozen_models(draw):
+    """(model, description): Linear layers with and without bias, sometimes a BatchNorm1d, some layers frozen."""
+    widths = draw(st.lists(strategies.sizes(1, 5), min_size=2, max_size=4))
+    layers, parts = [], []
+    for d_in, d_out in zip(widths[:-1], widths[1:]):
+        bias = draw(st.booleans())
+        layers.append(nn.Linear(d_in, d_out, bias=bias))
+        parts.append(f"Linear({d_in}, {d_out}, bias={bias})")
+        if draw(st.booleans()):
+            layers.append(nn.BatchNorm1d(d_out))
+            parts.append(f"BatchNorm1d({d_out})")
+    model = nn.Sequential(*layers)
+    frozen = draw(st.lists(st.booleans(), min_size=len(layers), max_size=len(layers)))
+    for layer, freeze in zip(layers, frozen):
+        layer.requires_grad_(not freeze)
+    names = [f"{part}{' (frozen)' if freeze else ''}" for part, freeze in zip(parts, frozen)]
+    return model, "nn.Sequential(" + ", ".join(names) + ")"
+
+
+@count_parameters.check(points=2, clauses=["python-int", "sum", "buffers", "default"])
+@generated.examples(drawn=frozen_models(), trainable_only=st.sampled_from([None, True, False]), max_examples=12)
+def test_4_4_matches_parameters(learner, drawn, trainable_only):
+    """Does count_parameters count the numbers of the (trainable) parameters of any model, buffers left out?"""
+    model, what = drawn
+    options = {} if trainable_only is None else {"trainable_only": trainable_only}
+    expected = sum(p.numel() for p in model.parameters() if p.requires_grad or trainable_only is False)
+    counted(learner, model, what, expected, **options)
+
+
+@count_parameters.check(points=2, clauses=["python-int", "sum"])
 def test_4_4_counts_numbers(learner, reference):
     """Does count_parameters count every number in every parameter (78 for an MLP [3, 5, 7, 2])?"""
     counted(learner, reference.MLP(SIZES), "MLP([3, 5, 7, 2]) (weights (5, 3), (7, 5), (2, 7) and their biases)",
@@ -299,7 +447,7 @@ def test_4_4_counts_numbers(learner, reference):
     counted(learner, nn.Linear(10, 1, bias=False), "nn.Linear(10, 1, bias=False)", 10)
 
 
-@count_parameters.check(points=1)
+@count_parameters.check(points=1, clauses=["buffers"])
 def test_4_4_buffers_are_not_parameters(learner):
     """Does count_parameters leave out buffers such as BatchNorm's running statistics?"""
     model = nn.Sequential(nn.Linear(4, 3), nn.BatchNorm1d(3))  # parameters 4*3+3 + 3+3; buffers 3+3+1
@@ -308,7 +456,7 @@ def test_4_4_buffers_are_not_parameters(learner):
             "includes them, parameters() does not)", 4 * 3 + 3 + 3 + 3)
 
 
-@count_parameters.check(points=2)
+@count_parameters.check(points=2, clauses=["sum", "default"])
 def test_4_4_trainable_only(learner, reference):
     """Does trainable_only=True leave out frozen parameters, and trainable_only=False count them?"""
     model = reference.MLP(SIZES)
@@ -320,7 +468,7 @@ def test_4_4_trainable_only(learner, reference):
     counted(learner, model, what, SIZES_COUNT, trainable_only=False)
 
 
-@count_parameters.check(points=1)
+@count_parameters.check(points=1, clauses=["shared"])
 def test_4_4_shared_counted_once(learner):
     """Does a weight shared by two layers count once?"""
     first, second = nn.Linear(4, 4), nn.Linear(4, 4)

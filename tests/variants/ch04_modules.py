@@ -6,7 +6,7 @@ from torch.nn import functional as F
 from tests.variants import correct, wrong
 
 
-@wrong("4.1", "output squeezed to (N,)")
+@wrong("4.1", "output squeezed to (N,)", breaks="shapes")
 class LinearRegression(nn.Module):
     def __init__(self, in_features, out_features=1):
         super().__init__()
@@ -16,7 +16,7 @@ class LinearRegression(nn.Module):
         return self.linear(x).squeeze()
 
 
-@wrong("4.1", "layer created inside forward")
+@wrong("4.1", "layer created inside forward", breaks="registered")
 class LinearRegression(nn.Module):
     def __init__(self, in_features, out_features=1):
         super().__init__()
@@ -37,7 +37,7 @@ class LinearRegression(nn.Module):
         return x @ self.weight.T + self.bias
 
 
-@wrong("4.1", "a ReLU after the linear layer")
+@wrong("4.1", "a ReLU after the linear layer", breaks="one-linear")
 class LinearRegression(nn.Module):
     def __init__(self, in_features, out_features=1):
         super().__init__()
@@ -69,7 +69,7 @@ class LinearRegression(nn.Module):
         return x @ self.linear.weight.T + self.linear.bias
 
 
-@wrong("4.2", "forward applies the sigmoid (the article's version)")
+@wrong("4.2", "forward applies the sigmoid (the article's version)", breaks="logits")
 class LogisticRegression(nn.Module):
     def __init__(self, in_features):
         super().__init__()
@@ -108,7 +108,7 @@ class LogisticRegression(nn.Module):
         return torch.sigmoid(self(x))
 
 
-@wrong("4.2", "predict_proba as exp(z) / (1 + exp(z)): nan for large logits")
+@wrong("4.2", "predict_proba as exp(z) / (1 + exp(z)): nan for large logits", breaks="proba")
 class LogisticRegression(nn.Module):
     def __init__(self, in_features):
         super().__init__()
@@ -148,7 +148,7 @@ class LogisticRegression(nn.Module):
         return torch.special.expit(self.forward(x))
 
 
-@wrong("4.3", "layers kept in a plain Python list")
+@wrong("4.3", "layers kept in a plain Python list", breaks="containers")
 class MLP(nn.Module):
     def __init__(self, sizes, activation=nn.ReLU, dropout=0.0):
         super().__init__()
@@ -161,7 +161,7 @@ class MLP(nn.Module):
         return self.layers[-1](x)
 
 
-@wrong("4.3", "activation after the last layer too")
+@wrong("4.3", "activation after the last layer too", breaks="raw-output")
 class MLP(nn.Module):
     def __init__(self, sizes, activation=nn.ReLU, dropout=0.0):
         super().__init__()
@@ -174,7 +174,7 @@ class MLP(nn.Module):
         return self.layers(x)
 
 
-@wrong("4.3", "F.dropout without training=self.training")
+@wrong("4.3", "F.dropout without training=self.training", breaks="train-eval")
 class MLP(nn.Module):
     def __init__(self, sizes, activation=nn.ReLU, dropout=0.0):
         super().__init__()
@@ -187,7 +187,7 @@ class MLP(nn.Module):
         return self.linears[-1](x)
 
 
-@wrong("4.3", "dropout never applied")
+@wrong("4.3", "dropout never applied", breaks="dropout")
 class MLP(nn.Module):
     def __init__(self, sizes, activation=nn.ReLU, dropout=0.0):
         super().__init__()
@@ -200,7 +200,7 @@ class MLP(nn.Module):
         return self.layers(x)
 
 
-@wrong("4.3", "activation argument ignored: always ReLU")
+@wrong("4.3", "activation argument ignored: always ReLU", breaks="activation")
 class MLP(nn.Module):
     def __init__(self, sizes, activation=nn.ReLU, dropout=0.0):
         super().__init__()
@@ -213,17 +213,20 @@ class MLP(nn.Module):
         return self.linears[-1](x)
 
 
-@correct("4.3", "nn.ModuleList with one shared activation and F.dropout(training=self.training)")
+@correct("4.3", "two nn.ModuleLists (layers, activations) and F.dropout(training=self.training)")
 class MLP(nn.Module):
     def __init__(self, sizes, activation=nn.ReLU, dropout=0.0):
         super().__init__()
+        if len(sizes) < 2:
+            raise ValueError("sizes needs at least two entries")
         self.linears = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
-        self.activation, self.p = activation(), dropout
+        self.activations = nn.ModuleList(activation() for _ in range(len(sizes) - 2))
+        self.p = dropout
 
     def forward(self, x):
         *hidden, last = self.linears
-        for layer in hidden:
-            x = F.dropout(self.activation(layer(x)), self.p, training=self.training)
+        for layer, act in zip(hidden, self.activations):
+            x = F.dropout(act(layer(x)), self.p, training=self.training)
         return last(x)
 
 
@@ -231,6 +234,8 @@ class MLP(nn.Module):
 class MLP(nn.Module):
     def __init__(self, sizes, activation=nn.ReLU, dropout=0.0):
         super().__init__()
+        if len(sizes) < 2:
+            raise ValueError(f"need two sizes or more, got {sizes}")
         self.count = len(sizes) - 1
         for k in range(self.count):
             self.add_module(f"linear{k}", nn.Linear(sizes[k], sizes[k + 1]))
@@ -246,12 +251,12 @@ class MLP(nn.Module):
         return x
 
 
-@wrong("4.4", "counted from state_dict(): buffers included")
+@wrong("4.4", "counted from state_dict(): buffers included", breaks="buffers")
 def count_parameters(model, trainable_only=True):
     return sum(v.numel() for v in model.state_dict().values())
 
 
-@wrong("4.4", "trainable_only ignored")
+@wrong("4.4", "trainable_only ignored", breaks="sum")
 def count_parameters(model, trainable_only=True):
     return sum(p.numel() for p in model.parameters())
 
@@ -261,7 +266,7 @@ def count_parameters(model, trainable_only=True):
     return len([p for p in model.parameters() if p.requires_grad or not trainable_only])
 
 
-@wrong("4.4", "returns a tensor")
+@wrong("4.4", "returns a tensor", breaks="python-int")
 def count_parameters(model, trainable_only=True):
     return torch.tensor([p.numel() for p in model.parameters() if p.requires_grad or not trainable_only]).sum()
 
@@ -274,3 +279,296 @@ def count_parameters(model, trainable_only=True):
             continue
         total += parameter.numel()
     return total
+
+
+# --- fresh variants (issue 9): one per clause, and other styles
+
+@wrong("4.1", "the bias subtracted: x W^T - b", breaks="formula")
+class LinearRegression(nn.Module):
+    def __init__(self, in_features, out_features=1):
+        super().__init__()
+        self.linear = nn.Linear(in_features, out_features)
+
+    def forward(self, x):
+        return F.linear(x, self.linear.weight) - self.linear.bias
+
+
+@wrong("4.1", "weight stored as (in_features, out_features), used as x @ W + b", breaks="shapes")
+class LinearRegression(nn.Module):
+    def __init__(self, in_features, out_features=1):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(in_features, out_features) * 0.1)
+        self.bias = nn.Parameter(torch.zeros(out_features))
+
+    def forward(self, x):
+        return x @ self.weight + self.bias
+
+
+@wrong("4.1", "a single output squeezed: (N,) when out_features is 1", breaks="default-out")
+class LinearRegression(nn.Module):
+    def __init__(self, in_features, out_features=1):
+        super().__init__()
+        self.linear = nn.Linear(in_features, out_features)
+
+    def forward(self, x):
+        out = self.linear(x)
+        return out.squeeze(-1) if out.shape[-1] == 1 else out
+
+
+@correct("4.1", "nn.Sequential holding the one layer, torch.addmm in forward")
+class LinearRegression(nn.Module):
+    def __init__(self, in_features, out_features=1):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(in_features, out_features))
+
+    def forward(self, x):
+        layer = self.net[0]
+        return torch.addmm(layer.bias, x, layer.weight.T)
+
+
+@wrong("4.2", "forward returns log-probabilities (logsigmoid), not logits", breaks="bce")
+class LogisticRegression(nn.Module):
+    def __init__(self, in_features):
+        super().__init__()
+        self.linear = nn.Linear(in_features, 1)
+
+    def forward(self, x):
+        return F.logsigmoid(self.linear(x).squeeze(-1))
+
+    def predict_proba(self, x):
+        return self(x).exp()
+
+
+@wrong("4.2", "logits of class 0: the sign flipped in forward and predict_proba", breaks="title")
+class LogisticRegression(nn.Module):
+    def __init__(self, in_features):
+        super().__init__()
+        self.linear = nn.Linear(in_features, 1)
+
+    def forward(self, x):
+        return -self.linear(x).squeeze(-1)
+
+    def predict_proba(self, x):
+        return torch.sigmoid(self(x))
+
+
+@wrong("4.2", "weight and bias as plain tensors: not registered", breaks="registered")
+class LogisticRegression(nn.Module):
+    def __init__(self, in_features):
+        super().__init__()
+        self.w = torch.zeros(in_features)
+        self.b = torch.zeros(())
+
+    def forward(self, x):
+        return x @ self.w + self.b
+
+    def predict_proba(self, x):
+        return torch.sigmoid(self(x))
+
+
+@wrong("4.2", "predict_proba as 1 - sigmoid(z)")
+class LogisticRegression(nn.Module):
+    def __init__(self, in_features):
+        super().__init__()
+        self.linear = nn.Linear(in_features, 1)
+
+    def forward(self, x):
+        return self.linear(x).squeeze(-1)
+
+    def predict_proba(self, x):
+        return 1 - torch.sigmoid(self(x))
+
+
+@correct("4.2", "logits by x @ w.T, probabilities by 1 / (1 + exp(-z)) (finite: exp(1000) is inf, 1 / inf is 0)")
+class LogisticRegression(nn.Module):
+    def __init__(self, in_features):
+        super().__init__()
+        self.linear = nn.Linear(in_features, 1)
+
+    def forward(self, x):
+        return (x @ self.linear.weight.T + self.linear.bias)[:, 0]
+
+    def predict_proba(self, x):
+        return 1 / (1 + torch.exp(-self.forward(x)))
+
+
+@wrong("4.3", "Linear layers without bias", breaks="layers")
+class MLP(nn.Module):
+    def __init__(self, sizes, activation=nn.ReLU, dropout=0.0):
+        super().__init__()
+        if len(sizes) < 2:
+            raise ValueError("too few sizes")
+        layers = []
+        for k, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+            layers.append(nn.Linear(a, b, bias=False))
+            if k < len(sizes) - 2:
+                layers += [activation(), nn.Dropout(dropout)]
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+@wrong("4.3", "dropout before the activation", breaks="dropout")
+class MLP(nn.Module):
+    def __init__(self, sizes, activation=nn.ReLU, dropout=0.0):
+        super().__init__()
+        if len(sizes) < 2:
+            raise ValueError("too few sizes")
+        layers = []
+        for k, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+            layers.append(nn.Linear(a, b))
+            if k < len(sizes) - 2:
+                layers += [nn.Dropout(dropout), activation()]
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+@wrong("4.3", "one activation module shared by every hidden layer", breaks="activation")
+class MLP(nn.Module):
+    def __init__(self, sizes, activation=nn.ReLU, dropout=0.0):
+        super().__init__()
+        if len(sizes) < 2:
+            raise ValueError("too few sizes")
+        shared = activation()
+        layers = []
+        for k, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+            layers.append(nn.Linear(a, b))
+            if k < len(sizes) - 2:
+                layers += [shared, nn.Dropout(dropout)]
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+@wrong("4.3", "a one-unit output squeezed to (N,)", breaks="shape")
+class MLP(nn.Module):
+    def __init__(self, sizes, activation=nn.ReLU, dropout=0.0):
+        super().__init__()
+        if len(sizes) < 2:
+            raise ValueError("too few sizes")
+        layers = []
+        for k, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+            layers.append(nn.Linear(a, b))
+            if k < len(sizes) - 2:
+                layers += [activation(), nn.Dropout(dropout)]
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x):
+        out = self.layers(x)
+        return out.squeeze(-1) if out.shape[-1] == 1 else out
+
+
+@wrong("4.3", "layers kept in a plain dict", breaks="registered")
+class MLP(nn.Module):
+    def __init__(self, sizes, activation=nn.ReLU, dropout=0.0):
+        super().__init__()
+        if len(sizes) < 2:
+            raise ValueError("too few sizes")
+        self.parts = {}
+        for k, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+            self.parts[f"linear{k}"] = nn.Linear(a, b)
+            if k < len(sizes) - 2:
+                self.parts[f"act{k}"] = activation()
+                self.parts[f"drop{k}"] = nn.Dropout(dropout)
+
+    def forward(self, x):
+        for part in self.parts.values():
+            x = part(x)
+        return x
+
+
+@wrong("4.3", "the hidden layers created in forward, every call", breaks="init")
+class MLP(nn.Module):
+    def __init__(self, sizes, activation=nn.ReLU, dropout=0.0):
+        super().__init__()
+        if len(sizes) < 2:
+            raise ValueError("too few sizes")
+        self.sizes, self.activation, self.dropout = list(sizes), activation, dropout
+        self.last = nn.Linear(sizes[-2], sizes[-1])
+
+    def forward(self, x):
+        for a, b in zip(self.sizes[:-2], self.sizes[1:-1]):
+            x = F.dropout(self.activation()(nn.Linear(a, b)(x)), self.dropout, training=self.training)
+        return self.last(x)
+
+
+@wrong("4.3", "dropout defaults to 0.5", breaks="defaults")
+class MLP(nn.Module):
+    def __init__(self, sizes, activation=nn.ReLU, dropout=0.5):
+        super().__init__()
+        if len(sizes) < 2:
+            raise ValueError("too few sizes")
+        layers = []
+        for k, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+            layers.append(nn.Linear(a, b))
+            if k < len(sizes) - 2:
+                layers += [activation(), nn.Dropout(dropout)]
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+@wrong("4.3", "no check of the sizes: MLP([4]) is built without a layer", breaks="too-few")
+class MLP(nn.Module):
+    def __init__(self, sizes, activation=nn.ReLU, dropout=0.0):
+        super().__init__()
+        layers = []
+        for k, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+            layers.append(nn.Linear(a, b))
+            if k < len(sizes) - 2:
+                layers += [activation(), nn.Dropout(dropout)]
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+@correct("4.3", "nn.ModuleDict of blocks, each an nn.Sequential(Linear, activation, Dropout)")
+class MLP(nn.Module):
+    def __init__(self, sizes, activation=nn.ReLU, dropout=0.0):
+        super().__init__()
+        if len(sizes) < 2:
+            raise ValueError(f"MLP needs an input and an output size, got {sizes}")
+        blocks = {}
+        for k in range(len(sizes) - 2):
+            blocks[f"hidden{k}"] = nn.Sequential(nn.Linear(sizes[k], sizes[k + 1]), activation(), nn.Dropout(dropout))
+        blocks["out"] = nn.Linear(sizes[-2], sizes[-1])
+        self.blocks = nn.ModuleDict(blocks)
+
+    def forward(self, x):
+        for block in self.blocks.values():
+            x = block(x)
+        return x
+
+
+@wrong("4.4", "sums each module's own parameters: a shared weight counted twice", breaks="shared")
+def count_parameters(model, trainable_only=True):
+    return sum(p.numel() for module in model.modules() for p in module.parameters(recurse=False)
+               if p.requires_grad or not trainable_only)
+
+
+@wrong("4.4", "trainable_only defaults to False", breaks="default")
+def count_parameters(model, trainable_only=False):
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+@wrong("4.4", "returns a float (sum started at 0.0)", breaks="python-int")
+def count_parameters(model, trainable_only=True):
+    return sum((p.numel() for p in model.parameters() if p.requires_grad or not trainable_only), 0.0)
+
+
+@wrong("4.4", "counts only the weights (parameters named *.weight)")
+def count_parameters(model, trainable_only=True):
+    return sum(p.numel() for name, p in model.named_parameters()
+               if name.endswith("weight") and (p.requires_grad or not trainable_only))
+
+
+@correct("4.4", "a torch sum of the sizes, then .item()")
+def count_parameters(model, trainable_only=True):
+    sizes = [p.numel() for p in model.parameters() if p.requires_grad or not trainable_only]
+    return int(torch.tensor(sizes, dtype=torch.int64).sum().item()) if sizes else 0
