@@ -67,7 +67,8 @@ fit = Exercise("8.3", "fit", clauses={
     "defaults": "(train_epoch and evaluate_epoch default to this chapter's train_one_epoch and evaluate.)",
     "improves": "An epoch improves when val_loss < the best val_loss so far (a tie is no improvement);",
     "copy": "then keep a copy of the weights (one that later training cannot change).",
-    "patience": "Stop once `patience` epochs in a row have not improved.",
+    "patience": "Stop once `patience` epochs in a row have not improved (epochs >= 1, patience >= 1, and every loss is "
+                "a finite number).",
     "restore": "At the end, load the best weights back into the model's own parameters (the ones the optimizer holds)",
     "history": 'and return {"train_loss": [float per epoch run], "val_loss": [float per epoch run], "best_epoch": '
                "index of the best}",
@@ -378,6 +379,10 @@ def test_8_2_changes_nothing(learner):
     before = state_of(model)
     grads_before = {name: p.grad.clone() for name, p in model.named_parameters()}
     got = call(learner.evaluate, model, loader_of(x, labels), nn.CrossEntropyLoss(), CPU)
+    frozen = [name for name, parameter in model.named_parameters() if not parameter.requires_grad]
+    expect.that(not frozen, f"Called {got.text}.\nAfterwards {frozen} have requires_grad=False: evaluate froze the "
+                            "model, so training after it learns nothing. torch.no_grad() turns tracking off for the "
+                            "evaluation alone.")
     expect_same_state(model, before, what=f"Called {got.text} on a model with BatchNorm.", hint=(
         "Evaluating changed the model. BatchNorm updates its running statistics in training mode: call "
         "model.eval() first; and never call backward() or optimizer.step() in evaluate."))

@@ -83,8 +83,9 @@ def fit(model: nn.Module, train_loader: DataLoader, val_loader: DataLoader, loss
     val_loss = evaluate_epoch(model, val_loader, loss_fn, device)["loss"]; append both to the history.
     (train_epoch and evaluate_epoch default to this chapter's train_one_epoch and evaluate.)
     An epoch improves when val_loss < the best val_loss so far (a tie is no improvement); then keep a copy of the
-    weights (one that later training cannot change). Stop once `patience` epochs in a row have not improved. At the
-    end, load the best weights back into the model's own parameters (the ones the optimizer holds) and return
+    weights (one that later training cannot change). Stop once `patience` epochs in a row have not improved
+    (epochs >= 1, patience >= 1, and every loss is a finite number). At the end, load the best weights back into
+    the model's own parameters (the ones the optimizer holds) and return
         {"train_loss": [float per epoch run], "val_loss": [float per epoch run], "best_epoch": index of the best}
     The losses are Python floats, whatever number type the epoch functions return; best_epoch counts from 0.
     """

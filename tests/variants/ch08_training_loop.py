@@ -787,3 +787,22 @@ def fit(model, train_loader, val_loader, loss_fn, optimizer, device, *, epochs, 
                 break
     model.load_state_dict(best_model.state_dict())
     return {"train_loss": train_losses, "val_loss": val_losses, "best_epoch": best_epoch}
+
+
+@wrong("8.2", "freezes the parameters (requires_grad_(False)) instead of torch.no_grad()", breaks="unchanged")
+def evaluate(model, loader, loss_fn, device, metric=None):
+    model.eval()
+    for parameter in model.parameters():
+        parameter.requires_grad_(False)
+    loss_total, metric_total, count = 0.0, 0.0, 0
+    for inputs, targets in loader:
+        inputs, targets = inputs.to(device), targets.to(device)
+        outputs = model(inputs)
+        loss_total += float(loss_fn(outputs, targets)) * len(inputs)
+        if metric is not None:
+            metric_total += float(metric(outputs, targets)) * len(inputs)
+        count += len(inputs)
+    results = {"loss": loss_total / count}
+    if metric is not None:
+        results["metric"] = metric_total / count
+    return results

@@ -300,3 +300,16 @@ def r2_score(predictions, targets):
 def r2_score(predictions, targets):
     mean = targets.mean().item()
     return 1 - torch.sum(torch.square(targets - predictions)) / torch.sum(torch.square(targets - mean))
+
+
+@wrong("9.2", "a new optimizer of the same class and settings: the state it arrived with is lost", breaks="optimizer")
+def fit_linear_regression(model, x, y, optimizer, steps):
+    optimizer = type(optimizer)(model.parameters(), **optimizer.defaults)
+    losses = []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss = (model(x).squeeze(1) - y).pow(2).mean()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses

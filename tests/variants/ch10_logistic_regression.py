@@ -380,3 +380,23 @@ def decision_boundary(weight, bias, threshold=0.5):
     level = math.log(threshold) - math.log1p(-threshold)
     w1, w2 = weight.unbind()
     return torch.neg(w1).div(w2), torch.sub(level, bias).div(w2)
+
+
+@correct("10.4", "the level as a float32 torch.logit, whatever the weight's dtype")
+def decision_boundary(weight, bias, threshold=0.5):
+    level = torch.logit(torch.tensor(threshold))
+    return -weight[0] / weight[1], (level.to(weight.device) - bias) / weight[1]
+
+
+@wrong("10.1", "a new optimizer of the same class and settings: the state it arrived with is lost",
+       breaks="optimizer")
+def train_logistic_regression(model, x, y, optimizer, steps):
+    optimizer = type(optimizer)(model.parameters(), **optimizer.defaults)
+    losses = []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss = F.binary_cross_entropy_with_logits(model(x).squeeze(1), y)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
