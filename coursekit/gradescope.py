@@ -107,11 +107,11 @@ def build_zip(out: Path, visibility: str = "after_published", check_timeout: flo
             for file in files:
                 if "__pycache__" in file.parts or file.suffix in (".pyc", ".bak"):
                     continue
-                _add(archive, file.relative_to(KIT_ROOT).as_posix(), file.read_text(encoding="utf-8"))
+                _add(archive, file.relative_to(KIT_ROOT).as_posix(), file.read_bytes())  # data files too
     return out
 
 
-def _add(archive: zipfile.ZipFile, name: str, text: str, executable: bool = False) -> None:
+def _add(archive: zipfile.ZipFile, name: str, text: str | bytes, executable: bool = False) -> None:
     """A member with a fixed date and mode: the same kit gives the same zip."""
     info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
     info.external_attr = (stat.S_IFREG | (0o755 if executable else 0o644)) << 16
