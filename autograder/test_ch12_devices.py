@@ -1,16 +1,23 @@
 """Chapter 12, devices: does the learner's code pick the right device, move whole batches, and create every tensor
 beside the data it works with?"""
-from collections import namedtuple
+from collections import OrderedDict, namedtuple
 
 import torch
+from hypothesis import strategies as st
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from autograder.engine import Exercise, call, expect, mistakes
+from autograder.engine import Exercise, call, expect, generated, mistakes, strategies
 from autograder.engine.calls import describe
+from autograder.engine.devices import DeviceFailure, SameDeviceChecker
 from autograder.engine.spies import ModeSpy
 
-choose_device = Exercise("12.1", "choose_device", hints=[
+choose_device = Exercise("12.1", "choose_device", clauses={
+    "order": "the best device this machine offers: CUDA if available, else Apple's MPS, else the CPU.",
+    "returns": 'Returns a torch.device: torch.device("cuda"), torch.device("mps") or torch.device("cpu").',
+    "call-time": "Ask PyTorch at call time (torch.cuda.is_available(), torch.backends.mps.is_available()); never "
+                 "assume a GPU is there.",
+}, hints=[
     "Ask PyTorch, in order: torch.cuda.is_available(), then torch.backends.mps.is_available(); otherwise the cpu.",
     "Call the functions (mind the parentheses: `torch.cuda.is_available` without them is a function object, which "
     "is always true) and return torch.device('cuda'), torch.device('mps') or torch.device('cpu').",
@@ -18,7 +25,14 @@ choose_device = Exercise("12.1", "choose_device", hints=[
     "按顺序询问 PyTorch：先 torch.cuda.is_available()，再 torch.backends.mps.is_available()；否则用 cpu。",
     "要调用这些函数（注意括号：不带括号的 `torch.cuda.is_available` 是函数对象，永远为真），并返回 torch.device('cuda')、torch.device('mps') 或 torch.device('cpu')。",
 ])
-to_device = Exercise("12.2", "to_device", hints=[
+to_device = Exercise("12.2", "to_device", clauses={
+    "moved": "a copy of `batch` with every tensor in it moved to `device`, however deeply nested.",
+    "tensor": "Tensors become tensor.to(device).",
+    "containers": "Dicts (OrderedDict and other dict subclasses too), lists and tuples become new containers of the "
+                  "same type (a namedtuple stays the same namedtuple) whose items are moved the same way, recursively.",
+    "others": "Anything else (ints, strings, None) is returned as it is.",
+    "unchanged": "The caller's batch and its containers are left unchanged.",
+}, hints=[
     "Write it recursively: a tensor returns tensor.to(device); a dict, list or tuple returns a new container of the "
     "same type built from to_device(item, device) of each item; anything else is returned unchanged.",
     "tensor.to(device) returns a NEW tensor; it does not move the old one, so use what it returns. Build the new "
@@ -27,7 +41,10 @@ to_device = Exercise("12.2", "to_device", hints=[
     "递归地写：张量返回 tensor.to(device)；dict、list 或 tuple 返回一个同类型的新容器，其中每一项都是 to_device(item, device)；其他东西原样返回。",
     "tensor.to(device) 返回一个新张量，它不会移动原来的张量，所以要使用它的返回值。用 type(batch)(...) 构建新容器（namedtuple 需要 type(batch)(*items)），绝不要往调用者的容器里赋值。",
 ])
-masked_mean_pool = Exercise("12.3", "MaskedMeanPool", hints=[
+masked_mean_pool = Exercise("12.3", "MaskedMeanPool", clauses={
+    "real-steps": "average padded sequences over their real time steps only,",
+    "device": "on whatever device x is on.",
+}, hints=[
     "Compare positions with lengths by broadcasting: torch.arange(T)[None, :] < lengths[:, None] is a (B, T) mask. "
     "Multiply x by the mask, sum over the time dim and divide by the lengths.",
     "Create the arange on the input's device: torch.arange(T, device=x.device). Convert the mask and the lengths to "
@@ -36,7 +53,16 @@ masked_mean_pool = Exercise("12.3", "MaskedMeanPool", hints=[
     "通过广播比较位置和长度：torch.arange(T)[None, :] < lengths[:, None] 是一个 (B, T) 的掩码。用掩码乘以 x，在时间维上求和，再除以长度。",
     "在输入所在的设备上创建 arange：torch.arange(T, device=x.device)。在相乘和相除之前把掩码和长度转换为 x.dtype。",
 ])
-predict = Exercise("12.4", "predict", hints=[
+predict = Exercise("12.4", "predict", clauses={
+    "all-in-order": "the model's outputs for every sample of `loader`, in order, as one tensor on `device`.",
+    "setup": "The model already sits on `device`; the loader yields (inputs, targets) batches on the cpu (targets are "
+             "not needed).",
+    "eval": "Switch to eval mode,",
+    "no-grad": "turn off gradient tracking,",
+    "move": "move each batch's inputs to `device`,",
+    "concat": "and concatenate the outputs along dim 0: (N, ...) for N samples.",
+    "any-device": "Nothing may assume a particular device.",
+}, hints=[
     "model.eval(), then inside `with torch.no_grad():` collect model(inputs.to(device)) for every (inputs, _) batch, "
     "and torch.cat the list along dim 0.",
     "Use the `device` argument, never .cuda() or 'cuda', and keep what .to(device) returns: it does not move the "
@@ -84,20 +110,20 @@ def expect_device(learner, monkeypatch, cuda, mps, expected):
                 f"{context}\nIt returned {got.value!r}; expected torch.device({expected!r}).{advice}")
 
 
-@choose_device.check(points=1)
+@choose_device.check(points=1, clauses=["order", "returns", "call-time"])
 def test_12_1_prefers_cuda(learner, monkeypatch):
     """Does choose_device pick CUDA when it is there, even when MPS is too?"""
     expect_device(learner, monkeypatch, cuda=True, mps=True, expected="cuda")
     expect_device(learner, monkeypatch, cuda=True, mps=False, expected="cuda")
 
 
-@choose_device.check(points=1)
+@choose_device.check(points=1, clauses=["order", "returns", "call-time"])
 def test_12_1_then_mps(learner, monkeypatch):
     """Without CUDA, does choose_device pick MPS when it is there?"""
     expect_device(learner, monkeypatch, cuda=False, mps=True, expected="mps")
 
 
-@choose_device.check(points=1)
+@choose_device.check(points=1, clauses=["order", "returns", "call-time"])
 def test_12_1_falls_back_to_cpu(learner, monkeypatch):
     """With no GPU at all, does choose_device return the cpu?"""
     expect_device(learner, monkeypatch, cuda=False, mps=False, expected="cpu")
@@ -142,25 +168,51 @@ def expect_same_structure(got, want, where, context):
                              "move, other values pass through as they are.")
 
 
-@to_device.check(points=2)
-def test_12_2_moves_nested_batch(learner, reference, device):
-    """Does to_device move every tensor of a nested batch (dict of tuples of lists...) to the device?"""
-    batch = nested_batch()
+class Batch(dict):
+    """A dict subclass: isinstance(batch, dict) holds, and type(batch) must survive the move."""
+
+
+LEAVES = st.one_of(
+    st.builds(lambda n, dtype: torch.arange(n).to(dtype), strategies.sizes(0, 4),
+              st.sampled_from([torch.float32, torch.int64, torch.float16, torch.bool])),
+    st.integers(-3, 3), st.sampled_from(["tokens", "", None, 2.5, True]))
+
+
+def containers(children):
+    keys = st.lists(st.sampled_from(["x", "y", "mask", "ids"]), unique=True, max_size=3)
+    dicts = keys.flatmap(lambda names: st.tuples(*(children for _ in names)).map(lambda items: list(zip(names, items))))
+    return st.one_of(
+        st.lists(children, max_size=3),
+        st.lists(children, max_size=3).map(tuple),
+        st.tuples(children, children).map(lambda pair: Pair(*pair)),
+        dicts.map(dict), dicts.map(OrderedDict), dicts.map(Batch))
+
+
+NESTED_BATCHES = st.recursive(LEAVES, containers, max_leaves=8)
+
+
+@to_device.check(points=2, clauses=["moved", "tensor", "containers", "others"])
+@generated.examples(batch=NESTED_BATCHES, max_examples=20)
+def test_12_2_moves_nested_batch(learner, reference, device, batch):
+    """Does to_device move every tensor of a nested batch (dicts, OrderedDicts, dict subclasses, lists, tuples,
+    namedtuples, any depth) to the device, and pass everything else through?"""
+    expected = reference.to_device(batch, device)
     got = call(learner.to_device, batch, device)
-    expect_same_structure(got.value, reference.to_device(nested_batch(), device), "batch",
+    expect_same_structure(got.value, expected, "batch",
                           f"Called {got.text}.\nEvery tensor must come back on {device}, wherever it sits.")
 
 
-@to_device.check(points=1)
+@to_device.check(points=1, clauses=["containers", "moved"])
 def test_12_2_keeps_container_types(learner, reference):
     """Does to_device keep tuples as tuples, lists as lists and namedtuples as namedtuples?"""
     meta = torch.device("meta")
-    for batch in ((torch.ones(2), torch.zeros(3)), [torch.ones(2), (torch.zeros(3),)], Pair(torch.ones(2), 5)):
+    for batch in ((torch.ones(2), torch.zeros(3)), [torch.ones(2), (torch.zeros(3),)], Pair(torch.ones(2), 5),
+                  nested_batch()):
         got = call(learner.to_device, batch, meta)
         expect_same_structure(got.value, reference.to_device(batch, meta), "batch", f"Called {got.text}.")
 
 
-@to_device.check(points=1)
+@to_device.check(points=1, clauses=["unchanged"])
 def test_12_2_leaves_input_alone(learner):
     """Does to_device leave the caller's batch, its containers and its tensors as they were?"""
     batch = nested_batch()
@@ -202,9 +254,9 @@ def call_explaining_meta(function, *args):
             "tensor operations on x's device instead.") from None
 
 
-@masked_mean_pool.check(points=2)
-def test_12_3_matches_reference(learner, reference, device):
-    """Does MaskedMeanPool average each sequence over its real steps, on the input's device and dtype?"""
+@masked_mean_pool.check(points=1, clauses=["real-steps", "device"])
+def test_12_3_padding_ignored(learner, reference, device):
+    """Does MaskedMeanPool leave the padding out (lengths 7, 2 and 4, padding of 100), on the input's device?"""
     for dtype in (torch.float32, torch.float64):
         x, lengths = padded(device, dtype)
         got = call_explaining_meta(learner.MaskedMeanPool(), x, lengths)
@@ -217,7 +269,65 @@ def test_12_3_matches_reference(learner, reference, device):
         expect.close(got, want, rtol=1e-5, atol=1e-5)
 
 
-@masked_mean_pool.check(points=1)
+@st.composite
+def padded_batches(draw):
+    """(x, lengths): B sequences padded to T with junk of 100, lengths in [1, T] (full, one step, ties)."""
+    b, t, d = draw(strategies.sizes(1, 4)), draw(strategies.sizes(1, 6)), draw(strategies.sizes(1, 3))
+    x = draw(strategies.tensors((b, t, d), dtype=strategies.float_dtypes(low_precision=False)))
+    lengths = torch.tensor(draw(st.lists(st.integers(1, t), min_size=b, max_size=b)))
+    for row, length in enumerate(lengths.tolist()):
+        x[row, length:] = 100.0
+    return x, lengths
+
+
+@masked_mean_pool.check(points=2, clauses=["real-steps", "device"])
+@generated.examples(drawn=padded_batches(), max_examples=12)
+def test_12_3_matches_reference(learner, reference, device, drawn):
+    """Does MaskedMeanPool equal the reference on any B, T, D and lengths, in the input's dtype and on its device?"""
+    x, lengths = (t.to(device) for t in drawn)
+    want = reference.MaskedMeanPool()(x, lengths)
+    got = call_explaining_meta(learner.MaskedMeanPool(), x, lengths)
+    expect.close(got, want, rtol=1e-5, atol=1e-5)
+
+
+class DefaultDeviceChecker(SameDeviceChecker):
+    """The same-device checker for a run whose default device is meta: a 0-dim tensor made there (torch.tensor(2.0))
+    is a cpu scalar on a real machine, which PyTorch lets sit beside a tensor on any device."""
+
+    def _exempt(self, func, tensor):
+        return (tensor.dim() == 0 and tensor.is_meta) or super()._exempt(func, tensor)
+
+
+def with_meta_as_default_device(function, *args):
+    """Call learner code on cpu inputs with meta as the default device; None when meta could not run it.
+
+    A tensor made without device= lands on meta, as it lands on the cpu beside cuda inputs on a machine with a GPU:
+    one operation mixing it with the inputs, or a result left on it, is the same proven device failure there. Code
+    meta cannot run (reading values out of meta, ops without a meta kernel) proves nothing: the cpu runs decide.
+    """
+    try:
+        with torch.device("meta"), DefaultDeviceChecker():
+            return call(function, *args)
+    except DeviceFailure:
+        raise
+    except AssertionError:
+        return None
+
+
+@masked_mean_pool.check(points=1, clauses=["device"])
+@generated.examples(drawn=padded_batches(), max_examples=4)
+def test_12_3_mask_made_beside_x(learner, drawn):
+    """Does MaskedMeanPool build its mask on x's device even when the default device is another one?"""
+    x, lengths = drawn
+    got = with_meta_as_default_device(learner.MaskedMeanPool(), x, lengths)
+    returned_device = getattr(got.value, "device", x.device) if got else x.device  # None: inconclusive
+    if returned_device != x.device:
+        raise DeviceFailure(f"Called {got.text} with meta as the default device.\nIt returned a tensor on "
+                            f"{returned_device}; expected one on {x.device}, x's device. "
+                            + mistakes.describe("tensor_on_default_device"))
+
+
+@masked_mean_pool.check(points=1, clauses=["real-steps"])
 def test_12_3_gradients(learner):
     """Do gradients flow from MaskedMeanPool's output to x, and are they right (float64 gradcheck)?"""
     x, lengths = padded("cpu", torch.float64)
@@ -230,24 +340,26 @@ def test_12_3_gradients(learner):
 
 # ------------------------------------------------------------------------------------------------------ 12.4 predict
 
-def prediction_setup(device, dropout=0.0):
+def prediction_setup(device, dropout=0.0, samples=10, batch_size=4, outputs=3):
     torch.manual_seed(0)
-    model = nn.Sequential(nn.Linear(5, 6), nn.ReLU(), nn.Dropout(dropout), nn.Linear(6, 3)).to(device)
+    model = nn.Sequential(nn.Linear(5, 6), nn.ReLU(), nn.Dropout(dropout), nn.Linear(6, outputs)).to(device)
     generator = torch.Generator().manual_seed(1)
-    x, y = torch.randn(10, 5, generator=generator), torch.randint(0, 3, (10,), generator=generator)
-    return model, DataLoader(TensorDataset(x, y), batch_size=4, shuffle=False)
+    x, y = torch.randn(samples, 5, generator=generator), torch.randint(0, 3, (samples,), generator=generator)
+    return model, DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=False)
 
 
-@predict.check(points=2)
-def test_12_4_matches_reference(learner, reference, device):
+@predict.check(points=2, clauses=["all-in-order", "setup", "move", "concat", "any-device"])
+@generated.examples(n=strategies.sizes(1, 11), batch_size=strategies.sizes(1, 5), outputs=strategies.sizes(1, 3),
+                    max_examples=6)
+def test_12_4_matches_reference(learner, reference, device, n, batch_size, outputs):
     """With the model on `device` and a cpu loader, does predict return every output, in order, on the device?"""
-    model, loader = prediction_setup(device, dropout=0.5)
+    model, loader = prediction_setup(device, dropout=0.5, samples=n, batch_size=batch_size, outputs=outputs)
+    expected = reference.predict(model, loader, device)
     got = call(learner.predict, model, loader, device)
-    expect.close(got, reference.predict(model, loader, device),
-                 what=f"Called {got.text} with 10 samples in batches of 4, 4 and 2, not shuffled.")
+    expect.close(got, expected, what=f"Called {got.text} with {n} samples in batches of {batch_size}, not shuffled.")
 
 
-@predict.check(points=1)
+@predict.check(points=1, clauses=["eval", "no-grad"])
 def test_12_4_eval_mode_without_gradients(learner):
     """Does predict run every forward pass in eval mode with gradients off, and return a tensor with no graph?"""
     model, loader = prediction_setup("cpu", dropout=0.5)

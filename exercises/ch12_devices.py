@@ -1,4 +1,4 @@
-# Generated from solutions/ch12_devices.py by `coursekit stubs` (stub 003f2640bc23). This file is yours: fill in each exercise, then run `pytest autograder`.
+# Generated from solutions/ch12_devices.py by `coursekit stubs` (stub 72f2dcef3c0c). This file is yours: fill in each exercise, then run `pytest autograder`.
 """Chapter 12: devices. Pick the best device, move whole batches there, and write code that runs on any of them.
 
 Guide: docs/en/chapters/ch12-devices.md
@@ -25,8 +25,9 @@ def choose_device() -> torch.device:
 def to_device(batch: Any, device: torch.device) -> Any:
     """Exercise 12.2: a copy of `batch` with every tensor in it moved to `device`, however deeply nested.
 
-    Tensors become tensor.to(device). Dicts, lists and tuples become new containers of the same type (a namedtuple
-    stays the same namedtuple) whose items are moved the same way, recursively. Anything else (ints, strings, None)
+    Tensors become tensor.to(device). Dicts (OrderedDict and other dict subclasses too), lists and tuples become new
+    containers of the same type (a namedtuple stays the same namedtuple) whose items are moved the same way,
+    recursively. Anything else (ints, strings, None)
     is returned as it is. The caller's batch and its containers are left unchanged.
     """
     # YOUR CODE HERE

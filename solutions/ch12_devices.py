@@ -29,8 +29,9 @@ def choose_device() -> torch.device:
 def to_device(batch: Any, device: torch.device) -> Any:
     """Exercise 12.2: a copy of `batch` with every tensor in it moved to `device`, however deeply nested.
 
-    Tensors become tensor.to(device). Dicts, lists and tuples become new containers of the same type (a namedtuple
-    stays the same namedtuple) whose items are moved the same way, recursively. Anything else (ints, strings, None)
+    Tensors become tensor.to(device). Dicts (OrderedDict and other dict subclasses too), lists and tuples become new
+    containers of the same type (a namedtuple stays the same namedtuple) whose items are moved the same way,
+    recursively. Anything else (ints, strings, None)
     is returned as it is. The caller's batch and its containers are left unchanged.
     """
     ### BEGIN SOLUTION

@@ -1,4 +1,6 @@
 """Chapter 12 as learners get it wrong (MISTAKES.md, Devices) and right in other styles."""
+from collections import OrderedDict
+
 import torch
 from torch import nn
 from torch.utils import _pytree as pytree
@@ -6,7 +8,7 @@ from torch.utils import _pytree as pytree
 from tests.variants import correct, wrong
 
 
-@wrong("12.1", "torch.cuda.is_available without parentheses: always 'cuda'")
+@wrong("12.1", "torch.cuda.is_available without parentheses: always 'cuda'", breaks="call-time")
 def choose_device():
     if torch.cuda.is_available:
         return torch.device("cuda")
@@ -15,7 +17,7 @@ def choose_device():
     return torch.device("cpu")
 
 
-@wrong("12.1", "MPS checked before CUDA")
+@wrong("12.1", "MPS checked before CUDA", breaks="order")
 def choose_device():
     if torch.backends.mps.is_available():
         return torch.device("mps")
@@ -29,7 +31,7 @@ def choose_device():
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-@wrong("12.1", "returns the device name as a string")
+@wrong("12.1", "returns the device name as a string", breaks="returns")
 def choose_device():
     if torch.cuda.is_available():
         return "cuda"
@@ -49,7 +51,7 @@ def choose_device():
     return torch.device(accelerator.type) if accelerator is not None else torch.device("cpu")
 
 
-@wrong("12.2", "x.to(device) result discarded")
+@wrong("12.2", "x.to(device) result discarded", breaks="tensor")
 def to_device(batch, device):
     if isinstance(batch, torch.Tensor):
         batch.to(device)
@@ -61,7 +63,7 @@ def to_device(batch, device):
     return batch
 
 
-@wrong("12.2", "every sequence comes back as a list")
+@wrong("12.2", "every sequence comes back as a list", breaks="containers")
 def to_device(batch, device):
     if isinstance(batch, torch.Tensor):
         return batch.to(device)
@@ -72,7 +74,7 @@ def to_device(batch, device):
     return batch
 
 
-@wrong("12.2", "only one level deep: tensors inside nested containers stay behind")
+@wrong("12.2", "only one level deep: tensors inside nested containers stay behind", breaks="moved")
 def to_device(batch, device):
     if isinstance(batch, dict):
         return {key: value.to(device) if isinstance(value, torch.Tensor) else value for key, value in batch.items()}
@@ -81,7 +83,7 @@ def to_device(batch, device):
     return batch.to(device)
 
 
-@wrong("12.2", "moves the dict's values in place")
+@wrong("12.2", "moves the dict's values in place", breaks="unchanged")
 def to_device(batch, device):
     if isinstance(batch, torch.Tensor):
         return batch.to(device)
@@ -96,7 +98,7 @@ def to_device(batch, device):
     return batch
 
 
-@correct("12.2", "torch.utils._pytree.tree_map")
+@wrong("12.2", "torch.utils._pytree.tree_map: a dict subclass is a leaf to pytree, its tensors stay behind")
 def to_device(batch, device):
     return pytree.tree_map(lambda leaf: leaf.to(device) if isinstance(leaf, torch.Tensor) else leaf, batch)
 
@@ -119,14 +121,14 @@ def to_device(batch, device):
             return batch
 
 
-@wrong("12.3", "torch.arange(T) on the default device")
+@wrong("12.3", "torch.arange(T) on the default device", breaks="device")
 class MaskedMeanPool(nn.Module):
     def forward(self, x, lengths):
         mask = (torch.arange(x.shape[1])[None, :] < lengths[:, None]).to(x.dtype)
         return (x * mask[:, :, None]).sum(dim=1) / lengths[:, None].to(x.dtype)
 
 
-@wrong("12.3", "padding counted: plain mean over all steps")
+@wrong("12.3", "padding counted: plain mean over all steps", breaks="real-steps")
 class MaskedMeanPool(nn.Module):
     def forward(self, x, lengths):
         return x.mean(dim=1)
@@ -166,14 +168,14 @@ class MaskedMeanPool(nn.Module):
         return torch.einsum("btd,bt->bd", x, mask) / mask.sum(dim=1, keepdim=True)
 
 
-@wrong("12.4", "hard-coded .cuda()")
+@wrong("12.4", "hard-coded .cuda()", breaks="any-device")
 def predict(model, loader, device):
     model.eval()
     with torch.no_grad():
         return torch.cat([model(inputs.cuda()) for inputs, _ in loader])
 
 
-@wrong("12.4", "x.to(device) result discarded")
+@wrong("12.4", "x.to(device) result discarded", breaks="move")
 def predict(model, loader, device):
     model.eval()
     outputs = []
@@ -184,7 +186,7 @@ def predict(model, loader, device):
     return torch.cat(outputs)
 
 
-@wrong("12.4", "result buffer torch.empty(N, C) on the default device")
+@wrong("12.4", "result buffer torch.empty(N, C) on the default device", breaks="all-in-order")
 def predict(model, loader, device):
     model.eval()
     out, start = None, 0
@@ -217,3 +219,188 @@ def predict(model, loader, device):
             start += len(logits)
     model.train(was_training)
     return out
+
+
+# --- fresh variants (issue 9): one per clause, and other styles
+
+_IMPORT_TIME_DEVICE = torch.device("cuda" if torch.cuda.is_available() else
+                                   "mps" if torch.backends.mps.is_available() else "cpu")
+
+
+@wrong("12.1", "decided once, when the module is imported")
+def choose_device():
+    return _IMPORT_TIME_DEVICE
+
+
+@wrong("12.1", "torch.device('cuda:0') rather than torch.device('cuda')")
+def choose_device():
+    if torch.cuda.is_available():
+        return torch.device("cuda:0")
+    if torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+@correct("12.1", "a loop over (name, check) pairs")
+def choose_device():
+    for name, available in (("cuda", torch.cuda.is_available), ("mps", torch.backends.mps.is_available)):
+        if available():
+            return torch.device(name)
+    return torch.device("cpu")
+
+
+@wrong("12.2", "Python numbers turned into tensors too", breaks="others")
+def to_device(batch, device):
+    if isinstance(batch, (torch.Tensor, int, float)) and not isinstance(batch, bool):
+        return torch.as_tensor(batch).to(device)
+    if isinstance(batch, dict):
+        return type(batch)((k, to_device(v, device)) for k, v in batch.items())
+    if isinstance(batch, tuple) and hasattr(batch, "_fields"):
+        return type(batch)(*(to_device(v, device) for v in batch))
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(to_device(v, device) for v in batch)
+    return batch
+
+
+@wrong("12.2", "dict subclasses and OrderedDicts come back as plain dicts", breaks="containers")
+def to_device(batch, device):
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device)
+    if isinstance(batch, dict):
+        return {k: to_device(v, device) for k, v in batch.items()}
+    if isinstance(batch, tuple) and hasattr(batch, "_fields"):
+        return type(batch)(*(to_device(v, device) for v in batch))
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(to_device(v, device) for v in batch)
+    return batch
+
+
+@wrong("12.2", "tensors made float on the way (t.float().to(device))", breaks="tensor")
+def to_device(batch, device):
+    if isinstance(batch, torch.Tensor):
+        return batch.float().to(device)
+    if isinstance(batch, dict):
+        return type(batch)((k, to_device(v, device)) for k, v in batch.items())
+    if isinstance(batch, tuple) and hasattr(batch, "_fields"):
+        return type(batch)(*(to_device(v, device) for v in batch))
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(to_device(v, device) for v in batch)
+    return batch
+
+
+@wrong("12.2", "lists moved in place, item by item", breaks="unchanged")
+def to_device(batch, device):
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device)
+    if isinstance(batch, list):
+        for i, item in enumerate(batch):
+            batch[i] = to_device(item, device)
+        return list(batch)
+    if isinstance(batch, dict):
+        return type(batch)((k, to_device(v, device)) for k, v in batch.items())
+    if isinstance(batch, tuple) and hasattr(batch, "_fields"):
+        return type(batch)(*(to_device(v, device) for v in batch))
+    if isinstance(batch, tuple):
+        return tuple(to_device(v, device) for v in batch)
+    return batch
+
+
+@wrong("12.2", "namedtuples come back as plain tuples")
+def to_device(batch, device):
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device)
+    if isinstance(batch, dict):
+        return type(batch)((k, to_device(v, device)) for k, v in batch.items())
+    if isinstance(batch, list):
+        return [to_device(v, device) for v in batch]
+    if isinstance(batch, tuple):
+        return tuple(to_device(v, device) for v in batch)
+    return batch
+
+
+@correct("12.2", "copy.copy of each container, then items replaced in the copy")
+def to_device(batch, device):
+    import copy
+
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device)
+    if isinstance(batch, dict):
+        moved = copy.copy(batch)
+        for key in moved:
+            moved[key] = to_device(batch[key], device)
+        return moved
+    if isinstance(batch, tuple) and hasattr(batch, "_fields"):
+        return batch._make(to_device(v, device) for v in batch)
+    if isinstance(batch, (list, tuple)):
+        return type(batch)([to_device(v, device) for v in batch])
+    return batch
+
+
+@wrong("12.3", "mask t <= lengths[b]: one padding step counted", breaks="real-steps")
+class MaskedMeanPool(nn.Module):
+    def forward(self, x, lengths):
+        steps = torch.arange(x.shape[1], device=x.device)
+        mask = (steps[None, :] <= lengths[:, None]).to(x.dtype)
+        return (x * mask[:, :, None]).sum(1) / lengths[:, None].to(x.dtype)
+
+
+@wrong("12.3", "lengths moved to the cpu for the division", breaks="device")
+class MaskedMeanPool(nn.Module):
+    def forward(self, x, lengths):
+        steps = torch.arange(x.shape[1], device=x.device)
+        mask = (steps[None, :] < lengths[:, None]).to(x.dtype)
+        return (x * mask[:, :, None]).sum(1) / lengths.cpu()[:, None].to(x.dtype)
+
+
+@wrong("12.3", "computes in float32 whatever x's dtype")
+class MaskedMeanPool(nn.Module):
+    def forward(self, x, lengths):
+        x = x.float()
+        steps = torch.arange(x.shape[1], device=x.device)
+        mask = (steps[None, :] < lengths[:, None]).float()
+        return (x * mask[:, :, None]).sum(1) / lengths[:, None].float()
+
+
+@correct("12.3", "cumsum over a padded mask made by torch.where, lengths through new_tensor-free .to")
+class MaskedMeanPool(nn.Module):
+    def forward(self, x, lengths):
+        steps = torch.arange(x.shape[1], device=x.device).expand(x.shape[0], -1)
+        kept = torch.where(steps < lengths[:, None], x.new_ones(()), x.new_zeros(()))
+        return (x * kept.unsqueeze(-1)).sum(dim=1) / kept.sum(dim=1, keepdim=True)
+
+
+@wrong("12.4", "model.eval() but gradients still tracked", breaks="no-grad")
+def predict(model, loader, device):
+    model.eval()
+    return torch.cat([model(inputs.to(device)) for inputs, _ in loader])
+
+
+@wrong("12.4", "torch.no_grad() but the model left in training mode", breaks="eval")
+def predict(model, loader, device):
+    with torch.no_grad():
+        return torch.cat([model(inputs.to(device)) for inputs, _ in loader])
+
+
+@wrong("12.4", "torch.stack of the batch outputs: fails when the last batch is smaller", breaks="concat")
+def predict(model, loader, device):
+    model.eval()
+    with torch.no_grad():
+        outputs = torch.stack([model(inputs.to(device)) for inputs, _ in loader])
+    return outputs.reshape(-1, *outputs.shape[2:])
+
+
+@wrong("12.4", "treats each batch as the inputs tensor itself", breaks="setup")
+def predict(model, loader, device):
+    model.eval()
+    with torch.no_grad():
+        return torch.cat([model(inputs.to(device)) for inputs in loader])
+
+
+@correct("12.4", "a loop keeping .detach()ed outputs, inputs moved with non_blocking")
+def predict(model, loader, device):
+    model.train(False)
+    pieces = []
+    with torch.set_grad_enabled(False):
+        for batch in loader:
+            pieces.append(model(batch[0].to(device=device, non_blocking=True)).detach())
+    return torch.cat(pieces, 0)
