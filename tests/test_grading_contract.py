@@ -66,10 +66,11 @@ def test_broken_chapter_costs_only_itself(case, tmp_path):
 
 
 FAULTY_FUNCTIONS = {
-    "NaN output": ("def add_bias_column(x):\n    return torch.full((x.shape[0], x.shape[1] + 1), float('nan'))\n",
+    "NaN output": ("def add_bias_column(x):\n    return torch.full((x.shape[0], x.shape[1] + 1), float('nan'), "
+                   "dtype=x.dtype, device=x.device)\n",
                    "1.1", "The values differ from the reference"),
     "wrong shape": ("def one_hot(labels, num_classes, dtype=torch.float32):\n"
-                    "    return torch.zeros(num_classes, labels.shape[0], dtype=dtype, device=labels.device)\n",
+                    "    return torch.nn.functional.one_hot(labels, num_classes).T.to(dtype)\n",
                     "1.4", "The dimensions are swapped"),
     "infinite loop": ("def standardize(x, eps=1e-8):\n    while True:\n        pass\n", "1.2",
                       "probably an infinite loop"),
@@ -80,7 +81,7 @@ FAULTY_FUNCTIONS = {
     "raises its own error": ("def add_bias_column(x):\n    raise RuntimeError('half done')\n", "1.1",
                              "it raised RuntimeError: half done"),
     "tensors on the default device": ("def add_bias_column(x):\n"
-                                      "    return torch.cat([torch.ones(x.shape[0], 1), x], dim=1)\n",
+                                      "    return torch.cat([torch.ones(x.shape[0], 1, dtype=x.dtype), x], dim=1)\n",
                                       "1.1", "different devices"),
 }
 
