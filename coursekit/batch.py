@@ -377,7 +377,7 @@ class _Scheduler:
         """One line from a child. A line its grading code did not write (child.unseal: forged, replayed, malformed)
         stops the child, costing the check it was running; a sealed line out of protocol is ignored."""
         from autograder.engine import plugin
-        from autograder.engine.outcomes import BROKEN, FAILED, NOT_ATTEMPTED, PASSED, TIMEOUT
+        from autograder.engine.outcomes import BROKEN, FAILED, INCONCLUSIVE, NOT_ATTEMPTED, PASSED, TIMEOUT
         from coursekit import child
 
         if job.killed_for:
@@ -402,7 +402,7 @@ class _Scheduler:
             job.current_deadline = time.time() + self._seconds(expected) + GRACE_SECONDS
         elif kind == "done" and message.get("i") == expected == job.current:
             status = message.get("s")
-            if status not in (PASSED, FAILED, TIMEOUT, NOT_ATTEMPTED, BROKEN):
+            if status not in (PASSED, FAILED, TIMEOUT, NOT_ATTEMPTED, BROKEN, INCONCLUSIVE):
                 status, text = FAILED, "The grader received an unreadable result for this check."
             else:
                 text = str(message.get("m", ""))[:child.MESSAGE_LIMIT]

@@ -88,7 +88,7 @@ def _grade(config, items, job, write_fd: int, hidden: list[Path], options, kit_r
         while data:
             data = data[os.write(RESULT_FD, data):]
 
-    from autograder.engine import global_state, loading, plugin
+    from autograder.engine import global_state, loading, plugin, watchdog
     from autograder.engine.loading import ChapterBroken
     from autograder.engine.outcomes import FAILED
 
@@ -103,6 +103,7 @@ def _grade(config, items, job, write_fd: int, hidden: list[Path], options, kit_r
                           options.memory_mb, options.namespaces, read_only, uid=job.uid,
                           cpu_seconds=int(options.timeout * chapters) + 10)
     mode = sandbox.enter(walls)
+    watchdog.enabled = False  # this process's parent keeps the time (watchdog.py)
     for name in {m.__name__ for m in grading._loaded.values()}:
         sys.modules.pop(name, None)
     # A spawned DataLoader worker re-runs the __main__ module: not the grader's (whatever started it), an empty one.

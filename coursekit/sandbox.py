@@ -171,7 +171,7 @@ def enter(walls: Walls) -> str:
         applied.append("mount+net+ipc namespaces" + (", pid namespace" if os.getpid() == 1 else ""))
     _scrub_environment()
     _audit_hook(walls, block_processes=not namespaces)
-    sys.meta_path.insert(0, _RefuseImports())
+    sys.meta_path.insert(0, _RefuseImports(trusted_roots(walls), str(walls.own_folder.resolve()) + os.sep))
     for name in list(sys.modules):
         if name.split(".")[0] in BLOCKED_IMPORTS and name not in ("coursekit.batch", "coursekit.sandbox",
                                                                     "coursekit.child"):
@@ -377,18 +377,30 @@ _INTROSPECTION_EVENTS = frozenset({
     "sys._getframe", "sys._current_frames", "sys.settrace", "sys.setprofile", "gc.get_objects", "gc.get_referrers",
     "gc.get_referents", "code.__new__", "marshal.loads", "marshal.load", "sys.addaudithook", "function.__new__"})
 _FRAME_ATTRIBUTES = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame", "f_back"})
-# Standard modules that take the caller's frame for their own bookkeeping and hand none back.
-_FRAME_USERS = ("warnings.py", "logging/__init__.py", "typing.py", "collections/__init__.py", "enum.py",
-                "dataclasses.py", "abc.py", "functools.py", "contextlib.py", "threading.py")
+# Standard modules through which code may reach frames, the heap or memory on its caller's behalf. Any other standard
+# module on the way (warnings taking a line number, a finalizer the garbage collector runs in the middle of learner
+# code) acts on its own account: the event is not the learner's.
+_ON_BEHALF = ("inspect.py", "traceback.py", "logging/__init__.py", "ctypes/", "codeop.py", "code.py", "pdb.py",
+              "bdb.py", "trace.py", "cProfile.py", "profile.py", "types.py", "signal.py")
 
 
-def _introspection_guard(own: str):
-    """A predicate: did learner code (under `own`) raise this audit event?"""
+def trusted_roots(walls: Walls) -> tuple[str, ...]:
+    """Where the grader's own code lives (the kit, Python, its packages), read-only inside the walls: code whose file
+    is there is not the learner's. Everything else (the student's folder, /tmp, /dev/shm) may be."""
+    own = walls.own_folder.resolve()
+    return tuple(sorted({str(p.resolve()) + os.sep for p in walls.read_only if p.is_dir()
+                         and not p.resolve().is_relative_to(own) and p.resolve() != Path("/")}))
+
+
+def _introspection_guard(trusted: tuple[str, ...], own: str):
+    """A predicate: was this audit event raised on behalf of learner code? The nearest frame that is neither the
+    standard library's nor generated ("<string>") decides: learner code unless its file lies under `trusted`."""
     import _thread
     import sysconfig
 
     stdlib = tuple({sysconfig.get_paths()[k] + os.sep for k in ("stdlib", "platstdlib")})
-    users = tuple(os.sep + name for name in _FRAME_USERS)
+    on_behalf = tuple(prefix + name for prefix in stdlib for name in _ON_BEHALF)
+    importer = ("<frozen importlib._bootstrap", "<frozen zipimport")
     getframe, busy, get_ident = sys._getframe, set(), _thread.get_ident
 
     def from_learner(event: str) -> bool:
@@ -398,14 +410,17 @@ def _introspection_guard(own: str):
         busy.add(thread)
         try:
             frame = getframe(2)  # 0: this function, 1: the hook, 2: the code that raised the event
-            if event == "sys._getframe" and frame is not None and frame.f_code.co_filename.endswith(users):
+            if frame is None:
                 return False
+            if event in ("compile", "marshal.loads", "marshal.load") and frame.f_code.co_filename.startswith(importer):
+                return False  # the import system loading a module (_RefuseImports decides which ones may load)
             while frame is not None:
                 name = frame.f_code.co_filename
-                if name.startswith(own):
-                    return True
-                if not (name.startswith("<") or name.startswith(stdlib)):
-                    return False
+                if name.startswith(stdlib):
+                    if not name.startswith(on_behalf):
+                        return False
+                elif not name.startswith("<"):  # "<string>" (exec'd code) is its caller's
+                    return name.startswith(own) or not name.startswith(trusted)
                 frame = frame.f_back
             return False
         finally:
@@ -418,7 +433,11 @@ def _audit_hook(walls: Walls, block_processes: bool) -> None:
     hidden = tuple(str(h.resolve()) + os.sep for h in walls.hidden)
     own = str(walls.own_folder.resolve()) + os.sep
     internet = (socket.AF_INET, socket.AF_INET6)
-    from_learner = _introspection_guard(own)
+    import sysconfig
+
+    stdlib_paths = tuple({sysconfig.get_paths()[k] + os.sep for k in ("stdlib", "platstdlib")})
+    trusted = trusted_roots(walls)
+    from_learner = _introspection_guard(trusted, own)
 
     def refuse_hidden(path) -> None:
         if isinstance(path, int):
@@ -447,8 +466,8 @@ def _audit_hook(walls: Walls, block_processes: bool) -> None:
             raise PermissionError("grading sandbox: exercise code may not send signals while grading")
         elif (event in _INTROSPECTION_EVENTS or event.startswith("ctypes.")
               or (event == "object.__getattr__" and len(args) > 1 and args[1] in _FRAME_ATTRIBUTES)
-              or (event == "compile" and len(args) > 1 and isinstance(args[1], str)
-                  and not args[1].startswith(("<", own)))) and from_learner(event):
+              or (event == "compile" and len(args) > 1 and isinstance(args[1], (str, bytes))
+                  and os.fsdecode(args[1]).startswith(trusted + stdlib_paths))) and from_learner(event):
             raise PermissionError(f"grading sandbox: exercise code may not use {event} while grading (it reaches "
                                   "into the grader's frames, heap or memory)")
 
@@ -472,10 +491,32 @@ def _refuse_signal_handlers(from_learner) -> None:
 
 
 class _RefuseImports:
-    """A meta-path finder that refuses the reference solutions and the kit's own packages to learner code."""
+    """A meta-path finder that refuses the reference solutions and the kit's own packages to learner code, and any
+    module that is not a source file of the standard library, the grader's packages or the student's folder (a .py
+    in /tmp, or bytecode without a source, could carry code that claims to be another file)."""
+
+    def __init__(self, trusted: tuple[str, ...] = (), own: str = ""):
+        import sysconfig
+
+        self.allowed = (*trusted, own, *{sysconfig.get_paths()[k] + os.sep for k in ("stdlib", "platstdlib")})
+        self.busy = False
 
     def find_spec(self, name, path=None, target=None):
         if name.split(".")[0] in BLOCKED_IMPORTS:
             raise ImportError(f"`import {name}` is not available while grading: an exercise file may import torch, "
                               "numpy and the standard library, never the reference solutions or the kit.")
+        if self.busy:  # the lookup below asks the finders again
+            return None
+        import importlib.machinery
+
+        self.busy = True
+        try:
+            spec = importlib.machinery.PathFinder.find_spec(name, path, target)
+        finally:
+            self.busy = False
+        origin = getattr(spec, "origin", None) if spec is not None else None
+        if origin and origin not in ("built-in", "frozen") and (
+                origin.endswith((".pyc", ".pyo")) or not origin.startswith(self.allowed)):
+            raise ImportError(f"`import {name}` ({origin}) is not available while grading: only modules of the "
+                              "standard library, torch and the other installed packages, and your own folder.")
         return None

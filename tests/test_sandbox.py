@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+import torch  # noqa: F401 - loaded before the fork, as in the grader (the children's memory limit counts from it)
 
 from coursekit import sandbox
 
@@ -273,3 +274,52 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+LEARNER_PROBE = '''
+import gc, inspect, logging, sys, traceback, typing, warnings
+from collections import namedtuple
+
+
+def attempt(action):
+    try:
+        action()
+        return "done"
+    except Exception as error:
+        return type(error).__name__
+
+
+def probe():
+    import torch
+
+    def warn():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            warnings.warn("a learner's own warning")
+            torch.tensor(torch.ones(2))  # torch warns: copy-construct with clone().detach()
+
+    return {"warn": attempt(warn), "namedtuple": attempt(lambda: namedtuple("Point", "x y")),
+            "typing.NamedTuple": attempt(lambda: typing.NamedTuple("Pair", [("a", int)])),
+            "sys._getframe": attempt(lambda: sys._getframe(1)),
+            "inspect.stack": attempt(inspect.stack), "logging.currentframe": attempt(logging.currentframe),
+            "traceback frames": attempt(lambda: list(traceback.walk_stack(None))),
+            "gc.get_objects": attempt(gc.get_objects), "settrace": attempt(lambda: sys.settrace(None)),
+            "ctypes": attempt(lambda: __import__("ctypes").pythonapi.PyEval_GetFrame),
+            "compile as torch": attempt(lambda: compile("x = 1", torch.__file__, "exec")),
+            "signal handler": attempt(lambda: __import__("signal").signal(10, lambda *a: None))}
+'''
+
+
+def test_exercise_code_cannot_reach_frames_but_may_warn(tmp_path):
+    """The audit hook refuses exercise code (compiled from the student's folder) the grader's frames, heap, tracer
+    and memory; a warning (its own or torch's), a namedtuple or a typing.NamedTuple still work."""
+    def probe(own):
+        namespace = {}
+        exec(compile(LEARNER_PROBE, str(own / "ch01_tensors.py"), "exec"), namespace)
+        return namespace["probe"]()
+
+    found = in_child(probe, tmp_path)
+    assert found["warn"] == found["namedtuple"] == found["typing.NamedTuple"] == "done", found
+    refused = ["sys._getframe", "inspect.stack", "logging.currentframe", "traceback frames", "gc.get_objects",
+               "settrace", "ctypes", "compile as torch", "signal handler"]
+    assert {name: found[name] for name in refused} == {name: "PermissionError" for name in refused}

@@ -20,6 +20,10 @@ from _pytest.outcomes import Failed
 GRACE_SECONDS = 2.0  # after pytest-timeout's own alarm, which gives a better traceback when it works
 REPEAT_SECONDS = 0.5
 MAX_RAISES = 40  # 20 s of repeated interruptions at most, whatever happens to the check
+# The class grader's child turns it off: its parent kills a child at the deadline and grades the rest in a fresh one,
+# which also stops what no thread can (and a hypothesis replay interrupted by a second kind of exception would read
+# as "flaky" rather than as the time limit it is).
+enabled = True
 
 
 class CheckTimedOut(Failed):
@@ -44,6 +48,9 @@ def deadline(seconds: float):
 
     The watch is a bare _thread, not a threading.Thread: pytest-timeout dumps the stack of every thread that
     threading knows of when its alarm rings, and a watchdog must not add itself to that dump."""
+    if not enabled:
+        yield
+        return
     for earlier in _running:  # a check whose own ending was interrupted: its watch ends now
         _release(earlier)
     _running.clear()
