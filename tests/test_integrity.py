@@ -322,7 +322,7 @@ def graded(tmp_path_factory):
     students = [Student(f.name, f) for f in folders.values()]
     os.environ["COURSEKIT_GRADER_SECRET"] = CANARY  # what "reads the grader's environment" looks for
     try:
-        outcome = grade_class(students, out, Options(workers=2, timeout=120, memory_mb=1024, check_timeout=8,
+        outcome = grade_class(students, out, Options(workers=2, timeout=240, memory_mb=1024, check_timeout=20,
                                                      chapters=["ch01_tensors", "ch02_autograd"], progress=False))
     finally:
         del os.environ["COURSEKIT_GRADER_SECRET"]
