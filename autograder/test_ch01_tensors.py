@@ -215,6 +215,26 @@ def test_1_3_matches_reference(learner, reference, device, points):
     expect.close(got, expected, rtol=1e-5, atol=tolerance)
 
 
+@pairwise_squared_distances.check(points=1, clauses=["values"])
+def test_1_3_near_points_far_from_the_origin(learner, reference):
+    """Is every squared distance >= 0, and exactly 0 from a row to itself, for float32 points near 1000?"""
+    generator = torch.Generator().manual_seed(3)
+    a = 1000 + torch.randn(40, 3, generator=generator)  # |a|^2 ~ 3e6: float32 keeps only ~0.25 of it
+    b = torch.cat([a[:30], a[:10] + 1e-2])  # b's first 30 rows are a's own rows, the last 10 are 0.01 away
+    got = call(learner.pairwise_squared_distances, a, b)
+    expected = reference.pairwise_squared_distances(a, b)
+    value = got.value
+    if isinstance(value, torch.Tensor) and value.shape == (40, 40):
+        expect.that(bool((value >= 0).all()) and bool((value.diagonal()[:30] == 0).all()),
+                    f"{got.text}\nfor float32 rows near 1000 (b's first 30 rows are a's own rows) it returned a "
+                    f"smallest value of {value.min().item():.4g} and a distance of a row to itself of up to "
+                    f"{value.diagonal()[:30].abs().max().item():.4g}; a sum of squares is never negative, and a row "
+                    "is at distance exactly 0 from itself. The expansion |a|^2 - 2 a.b + |b|^2 (and torch.cdist, "
+                    "which uses it for more than 25 rows) cancels two numbers near 3e6 in float32. Subtract first, "
+                    "by broadcasting: a[:, None, :] - b[None, :, :].")
+    expect.close(got, expected, rtol=1e-4, atol=1e-4)
+
+
 @pairwise_squared_distances.check(points=1, clauses=["no-loops"])
 def test_1_3_no_python_loops(learner):
     """Does pairwise_squared_distances run the same number of tensor operations for 32 rows as for 64?"""

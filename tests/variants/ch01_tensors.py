@@ -81,14 +81,27 @@ def pairwise_squared_distances(a, b):
     return ((b[:, None, :] - a[None, :, :]) ** 2).sum(-1)
 
 
-@correct("1.3", "expansion |a|^2 - 2 a.b + |b|^2")
+@wrong("1.3", "expansion |a|^2 - 2 a.b + |b|^2, clamped at 0: cancels far from the origin", breaks="values")
 def pairwise_squared_distances(a, b):
     return (a.pow(2).sum(1, keepdim=True) - 2 * a @ b.T + b.pow(2).sum(1)).clamp_min(0)
 
 
-@correct("1.3", "torch.cdist squared")
+@wrong("1.3", "torch.cdist squared: the matmul expansion for more than 25 rows", breaks="values")
 def pairwise_squared_distances(a, b):
     return torch.cdist(a, b).pow(2)
+
+
+@wrong("1.3", "expansion a^2 + b^2 - 2ab, unclamped (outside review)", breaks="values")
+def pairwise_squared_distances(a, b):
+    return (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2 * a @ b.T
+
+
+@correct("1.3", "a loop over the D features only (outside review)")
+def pairwise_squared_distances(a, b):
+    out = torch.zeros(a.shape[0], b.shape[0], dtype=a.dtype, device=a.device)
+    for k in range(a.shape[1]):
+        out = out + (a[:, k, None] - b[None, :, k]) ** 2
+    return out
 
 
 @wrong("1.4", "zeros created on the default device", breaks="device")
