@@ -344,14 +344,6 @@ class MaskedMeanPool(nn.Module):
         return (x * mask[:, :, None]).sum(1) / lengths[:, None].to(x.dtype)
 
 
-@wrong("12.3", "lengths moved to the cpu for the division", breaks="device")
-class MaskedMeanPool(nn.Module):
-    def forward(self, x, lengths):
-        steps = torch.arange(x.shape[1], device=x.device)
-        mask = (steps[None, :] < lengths[:, None]).to(x.dtype)
-        return (x * mask[:, :, None]).sum(1) / lengths.cpu()[:, None].to(x.dtype)
-
-
 @wrong("12.3", "computes in float32 whatever x's dtype")
 class MaskedMeanPool(nn.Module):
     def forward(self, x, lengths):
