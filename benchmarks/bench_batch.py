@@ -10,13 +10,17 @@ Usage: python benchmarks/bench_batch.py [--copies 10] [--class-size 100] [--work
    student the same total, or the benchmark stops.
 2. `--class-size` full-kit submissions (every chapter) graded by `coursekit grade-class --workers W`.
 3. `--spawn-class` full-kit submissions graded one process per chapter, to show each chapter's share of the
-   children's CPU time (the one check that starts a `spawn` DataLoader worker lives in ch03).
+   children's CPU time (the one check that starts a `spawn` DataLoader worker lives in ch03), after the CPU time of
+   a child that grades nothing (the fixed cost of a grading process).
+
+On a loaded machine wall times mislead; every comparison also reports CPU seconds (the command and all it waited for).
 """
 from __future__ import annotations
 
 import argparse
 import csv
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -65,10 +69,17 @@ assert one_hot(labels, 7, dtype=torch.float64).dtype == torch.float64
 }
 
 
+CPU_SECONDS = 0.0  # CPU time of the last `timed` command and everything it waited for (a loaded machine's clock lies)
+
+
 def timed(command: list[str], cwd: Path, env: dict | None = None) -> tuple[float, str]:
+    global CPU_SECONDS
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU_SECONDS = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
     return elapsed, done.stdout
@@ -159,6 +170,19 @@ def chapter_cpu(scratch: Path, size: int, workers: int) -> dict[str, float]:
     return outcome.cpu_by_chapter
 
 
+def empty_child_cpu(scratch: Path, workers: int) -> float:
+    """CPU seconds of one child that has nothing to grade: the fixed cost of a grading process."""
+    from coursekit.batch import Options, Student, grade_class
+
+    folder = scratch / "empty-class" / "empty"
+    folder.mkdir(parents=True)
+    for path in (scratch, folder.parent, folder):
+        path.chmod(0o755)
+    outcome = grade_class([Student("empty", folder)], scratch / "empty-out",
+                          Options(workers=workers, progress=False, per_chapter=True))
+    return sum(outcome.cpu_by_chapter.values()) / len(outcome.cpu_by_chapter)
+
+
 def main() -> None:
     from coursekit.nbgrader_export import exercise_points
 
@@ -172,7 +196,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as scratch:
         scratch = Path(scratch)
         kit_seconds, kit_totals = kit_one_chapter(scratch, args.copies, args.workers)
+        kit_cpu = CPU_SECONDS
         nb_seconds, nb_totals = native_nbgrader(scratch, args.copies, points)
+        nb_cpu = CPU_SECONDS
         if kit_totals != nb_totals:
             raise SystemExit(f"the two graders disagree: kit {kit_totals}, nbgrader {nb_totals}")
         print(f"{args.copies} one-chapter ({CHAPTER}) submissions, {os.cpu_count()} cores, totals "
@@ -181,7 +207,8 @@ def main() -> None:
               f"({args.copies / kit_seconds:.2f} submissions/s)")
         print(f"  nbgrader autograde, native assert cells: {nb_seconds:7.1f} s  "
               f"({args.copies / nb_seconds:.2f} submissions/s)")
-        print(f"  throughput ratio: {nb_seconds / kit_seconds:.1f}x")
+        print(f"  throughput ratio: {nb_seconds / kit_seconds:.1f}x wall; CPU {kit_cpu:.1f} s vs {nb_cpu:.1f} s "
+              f"(autograde only): {nb_cpu / kit_cpu:.1f}x; load average {os.getloadavg()[0]:.1f}")
         if args.class_size:
             subs = full_kit_class(scratch / "class", args.class_size)
             seconds, output = timed([sys.executable, "-m", "coursekit", "grade-class", str(subs), "--out",
@@ -193,6 +220,9 @@ def main() -> None:
                 if line.startswith(("graded", "memory", "gradebook")):
                     print("  " + line)
         if args.spawn_class:
+            idle = empty_child_cpu(scratch, args.workers)
+            print(f"a child process that grades nothing (an empty submission, one process per chapter): "
+                  f"{idle:.2f} s CPU")
             cpu = chapter_cpu(scratch, args.spawn_class, args.workers)
             total = sum(cpu.values())
             print(f"children's CPU per chapter, {args.spawn_class} full-kit submissions, one process per chapter "
