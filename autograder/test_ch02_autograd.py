@@ -2,6 +2,9 @@
 import torch
 from hypothesis import strategies as st
 
+from torch.overrides import TorchFunctionMode
+from torch.utils._pytree import tree_flatten
+
 from autograder.engine import Exercise, call, expect, generated, mistakes, strategies
 
 gradient = Exercise("2.1", "gradient", clauses={
@@ -29,6 +32,9 @@ mse_gradients = Exercise("2.2", "linear_regression_mse_gradients", clauses={
     "db": "dL/db = (2 / N) * sum(r) ()",
     "returns": "Returns the tuple (dL/dw, dL/db)",
     "dtype-device": "in the inputs' dtype and on their device.",
+    "float64-accurate": "Computed in the inputs' dtype: float64 inputs give float64-accurate results.",
+    "no-autograd-inside": "No autograd inside either: no tensor made during the call may require grad "
+                          "(torch.enable_grad() is no way out).",
 }, hints=[
     "Write the residual r = X @ w + b - y first; both gradients are made from it.",
     "The mean brings a 1/N and the square a 2: dL/dw = 2/N * X.T @ r and dL/db = 2/N * r.sum().",
@@ -58,6 +64,9 @@ sgd_step = Exercise("2.4", "sgd_step", clauses={
                  "model.parameters(), which can be walked only once), on any device.",
     "same-leaf": "Update each parameter in place under torch.no_grad(), so it stays the same leaf tensor with "
                  "requires_grad=True;",
+    "version-counter": "the update goes through autograd's version counter (p._version increases: never through "
+                       "p.data),",
+    "float64-accurate": "and is computed in the parameter's dtype: float64 parameters give float64-accurate results;",
     "skip-none": "skip parameters whose .grad is None;",
     "clear": "afterwards set every .grad to None (or zero it) so the next backward starts from zero instead of "
              "accumulating.",
@@ -207,6 +216,48 @@ def test_2_2_by_formula(learner, reference, device, problem):
     expect.close(got, expected, rtol=1e-5, atol=rounding_tolerance(*problem) if device.type != "meta" else None)
 
 
+class RequiresGradWatch(TorchFunctionMode):
+    """Records every torch operation, run while it is active, that returns a tensor requiring grad."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen: list[str] = []
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        result = func(*args, **(kwargs or {}))
+        leaves, _ = tree_flatten(result)
+        if any(isinstance(leaf, torch.Tensor) and leaf.requires_grad for leaf in leaves):
+            self.seen.append(getattr(func, "__name__", str(func)))
+        return result
+
+
+@mse_gradients.check(points=1, clauses=["formula", "no-autograd-inside"])
+def test_2_2_no_autograd_inside(learner):
+    """Under torch.no_grad(), does the function make no tensor that requires grad (no enable_grad way out)?"""
+    X, y, w, b = seeded(7, 3, seed=1), seeded(7, seed=2), seeded(3, seed=3), torch.tensor(0.5)
+    with torch.no_grad(), RequiresGradWatch() as watch:
+        got = call(learner.linear_regression_mse_gradients, X, y, w, b)
+    expect.that(not watch.seen, f"Called {got.text} under torch.no_grad().\nDuring the call these operations made "
+                f"tensors that require grad: {sorted(set(watch.seen))}. The exercise computes the gradients by the "
+                "formula, dL/dw = 2/N * X.T @ r and dL/db = 2/N * r.sum(): no requires_grad_, no torch.enable_grad(), "
+                "no torch.autograd.grad or .backward().")
+
+
+@mse_gradients.check(points=1, clauses=["float64-accurate"])
+def test_2_2_float64_accurate(learner, reference):
+    """With float64 inputs whose residuals are tiny next to X @ w, are the gradients float64-accurate?"""
+    generator = torch.Generator().manual_seed(8)
+    X = torch.randn(50, 4, generator=generator, dtype=torch.float64) * 100
+    w = torch.randn(4, generator=generator, dtype=torch.float64)
+    b = torch.tensor(3.0, dtype=torch.float64)
+    y = X @ w + b + 1e-3 * torch.randn(50, generator=generator, dtype=torch.float64)  # r ~ 1e-3 next to X @ w ~ 100
+    got = call(learner.linear_regression_mse_gradients, X, y, w, b)
+    expected = reference.linear_regression_mse_gradients(X, y, w, b)
+    expect.close(got, expected, what=f"Called {got.text} with float64 inputs, residuals ~1e-3 next to X @ w ~ 100 "
+                 "(compared with float64's default tolerances: computing in float32 and casting back loses the "
+                 "residual):")
+
+
 @numerical_gradient.check(points=1, clauses=["central"])
 def test_2_3_central_differences(learner):
     """Does numerical_gradient match autograd's gradient to central-difference accuracy (eps = 1e-3)?"""
@@ -321,6 +372,25 @@ def test_2_4_same_leaves_updated(learner, reference, device, drawn):
         expect.mistake("parameter_not_leaf", f"Called {got.text}.\nIt put new tensors into the list at positions "
                        f"{replaced} instead of updating the caller's parameters in place.")
     expect_stepped(callers, expected, what=f"Called {got.text}.")
+
+
+@sgd_step.check(points=1, clauses=["version-counter", "float64-accurate"])
+def test_2_4_version_counter_and_float64(learner):
+    """Does sgd_step bump each parameter's version counter, and move float64 parameters by exactly -lr * grad?"""
+    generator = torch.Generator().manual_seed(9)
+    start = 1000 + torch.randn(5, generator=generator, dtype=torch.float64)
+    grad = torch.randn(5, generator=generator, dtype=torch.float64)
+    p = start.clone().requires_grad_(True)
+    p.grad = grad.clone()
+    version = p._version
+    got = call(learner.sgd_step, [p], 1e-3)
+    expect.that(p._version > version, f"Called {got.text}.\nThe parameter's version counter stayed at {version}: "
+                "the update went through p.data (or replaced the values behind autograd's back), so a graph that "
+                "saved p would silently use the new values. Update p itself in place under torch.no_grad(): "
+                "p -= lr * p.grad.")
+    expect.close(p.detach() - start, -1e-3 * grad, what=f"Called {got.text} on a float64 parameter near 1000.\n"
+                 "The step it took (p after minus p before), compared with -lr * grad at float64's default "
+                 "tolerances (a float32 copy of p loses the step):")
 
 
 @sgd_step.check(points=1, clauses=["skip-none"])

@@ -1,4 +1,4 @@
-# Generated from solutions/ch02_autograd.py by `coursekit stubs` (stub 78e15062cf6f). This file is yours: fill in each exercise, then run `pytest autograder`.
+# Generated from solutions/ch02_autograd.py by `coursekit stubs` (stub b47910b62213). This file is yours: fill in each exercise, then run `pytest autograder`.
 """Chapter 02: autograd. Gradients from PyTorch, by hand, and by finite differences; one SGD step.
 
 Guide: docs/en/chapters/ch02-autograd.md
@@ -34,6 +34,8 @@ def linear_regression_mse_gradients(X: Tensor, y: Tensor, w: Tensor, b: Tensor) 
     dL/dw = (2 / N) * X^T r                             (D,)
     dL/db = (2 / N) * sum(r)                            ()
     Returns the tuple (dL/dw, dL/db), in the inputs' dtype and on their device.
+    Computed in the inputs' dtype: float64 inputs give float64-accurate results.
+    No autograd inside either: no tensor made during the call may require grad (torch.enable_grad() is no way out).
     """
     # YOUR CODE HERE
     raise NotImplementedError("Exercise 2.2 is not written yet. Guide: docs/en/chapters/ch02-autograd.md#ex-2-2")
@@ -57,6 +59,8 @@ def sgd_step(params: Iterable[Tensor], lr: float) -> None:
     params: any iterable of float32 or float64 leaf tensors (a list, or a generator such as model.parameters(),
     which can be walked only once), on any device.
     Update each parameter in place under torch.no_grad(), so it stays the same leaf tensor with requires_grad=True;
+    the update goes through autograd's version counter (p._version increases: never through p.data), and is
+    computed in the parameter's dtype: float64 parameters give float64-accurate results;
     skip parameters whose .grad is None; afterwards set every .grad to None (or zero it) so the next backward
     starts from zero instead of accumulating.
     """

@@ -36,6 +36,8 @@ def linear_regression_mse_gradients(X: Tensor, y: Tensor, w: Tensor, b: Tensor) 
     dL/dw = (2 / N) * X^T r                             (D,)
     dL/db = (2 / N) * sum(r)                            ()
     Returns the tuple (dL/dw, dL/db), in the inputs' dtype and on their device.
+    Computed in the inputs' dtype: float64 inputs give float64-accurate results.
+    No autograd inside either: no tensor made during the call may require grad (torch.enable_grad() is no way out).
     """
     ### BEGIN SOLUTION
     residual = X @ w + b - y  # (N,)
@@ -74,6 +76,8 @@ def sgd_step(params: Iterable[Tensor], lr: float) -> None:
     params: any iterable of float32 or float64 leaf tensors (a list, or a generator such as model.parameters(),
     which can be walked only once), on any device.
     Update each parameter in place under torch.no_grad(), so it stays the same leaf tensor with requires_grad=True;
+    the update goes through autograd's version counter (p._version increases: never through p.data), and is
+    computed in the parameter's dtype: float64 parameters give float64-accurate results;
     skip parameters whose .grad is None; afterwards set every .grad to None (or zero it) so the next backward
     starts from zero instead of accumulating.
     """

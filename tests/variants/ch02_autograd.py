@@ -385,3 +385,56 @@ def sgd_step(params, lr):
             torch._foreach_add_(with_grad, [p.grad for p in with_grad], alpha=-lr)
     for p in with_grad:
         p.grad = None
+
+
+@wrong("2.2", "autograd anyway, inside torch.enable_grad() (outside review)", breaks="no-autograd-inside")
+def linear_regression_mse_gradients(X, y, w, b):
+    with torch.enable_grad():
+        w_ = w.detach().requires_grad_()
+        b_ = b.detach().requires_grad_()
+        loss = ((X @ w_ + b_ - y) ** 2).mean()
+        gw, gb = torch.autograd.grad(loss, [w_, b_])
+    return gw, gb
+
+
+@wrong("2.2", "computed in float32 and cast back (outside review)", breaks="float64-accurate")
+def linear_regression_mse_gradients(X, y, w, b):
+    dt = X.dtype
+    X, y, w, b = X.float(), y.float(), w.float(), b.float()
+    r = X @ w + b - y
+    n = X.shape[0]
+    return (2.0 / n * (X.T @ r)).to(dt), (2.0 / n * r.sum()).to(dt)
+
+
+@correct("2.2", "einsum and mean (outside review)")
+def linear_regression_mse_gradients(X, y, w, b):
+    r = torch.einsum("nd,d->n", X, w) + b - y
+    return 2 * torch.einsum("nd,n->d", X, r) / X.shape[0], 2 * r.mean()
+
+
+@wrong("2.4", "updates through p.data outside no_grad (outside review)", breaks="version-counter")
+def sgd_step(params, lr):
+    for p in params:
+        if p.grad is None:
+            continue
+        p.data -= lr * p.grad.data
+        p.grad = None
+
+
+@wrong("2.4", "p.copy_ from a float32 copy (outside review)", breaks="float64-accurate")
+def sgd_step(params, lr):
+    with torch.no_grad():
+        for p in list(params):
+            if p.grad is None:
+                continue
+            p.copy_(p.float() - lr * p.grad.float())
+            p.grad = None
+
+
+@correct("2.4", "p.add_(p.grad, alpha=-lr) and p.grad.zero_()")
+def sgd_step(params, lr):
+    with torch.no_grad():
+        for p in params:
+            if p.grad is not None:
+                p.add_(p.grad, alpha=-lr)
+                p.grad.zero_()
