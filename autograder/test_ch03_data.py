@@ -35,6 +35,8 @@ train_val_split = Exercise("3.2", "train_val_split", clauses={
     "generator": "Shuffle the indices 0..N-1 with a torch.Generator seeded with `seed` (never by reseeding the global "
                  "RNG: that would change every later random number),",
     "first-train": "then take the first n_train for training and the rest for validation.",
+    "exact-indices": "Exactly: order = torch.randperm(N, generator=torch.Generator().manual_seed(seed)).tolist(); "
+                     "train = order[:n_train], val = order[n_train:].",
     "returns": "Returns the tuple (Subset(dataset, train), Subset(dataset, val)):",
     "partition": "disjoint, together covering every sample exactly once.",
     "round": "round is Python's: round(2.5) == 2.",
@@ -173,6 +175,19 @@ def test_3_1_transform(learner, reference):
                 "expected once per read, on the features of one sample (shape (2,)), never on the target.")
 
 
+@array_dataset.check(points=1, clauses=["lazy", "items"])
+def test_3_1_transform_leaves_float_targets_alone(learner):
+    """With floating-point (regression) targets, is the transform still applied to the features only?"""
+    features, _ = table(rows=5, columns=2)
+    targets = torch.randn(5, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    dataset = call(learner.ArrayDataset, features, targets, transform=lambda x: x + 1).value
+    got = call(dataset.__getitem__, 3)
+    expect.close(got, (features[3] + 1, targets[3].float()),
+                 what="With float64 targets and transform=lambda x: x + 1, dataset[3] should be "
+                      "(features[3] + 1, float32 targets[3]): the transform touches the features only, whatever "
+                      "the targets' dtype.")
+
+
 @array_dataset.check(points=1, clauses=["mismatch"])
 @generated.examples(rows=st.tuples(strategies.sizes(1, 8), strategies.sizes(1, 8)).filter(lambda r: r[0] != r[1]),
                     max_examples=5)
@@ -219,6 +234,22 @@ def test_3_2_sizes_and_partition(learner, n, val_fraction, seed):
                 "data the model never trained on. Take train = order[:n_train] and val = order[n_train:].")
     expect.that(sorted(train + val) == numbered(n),
                 f"Called {text}.\nTogether the parts do not hold every sample exactly once.")
+
+
+@train_val_split.check(points=1, clauses=["exact-indices", "first-train", "generator"])
+@generated.examples(n=strategies.sizes(2, 30), val_fraction=SPLIT_FRACTIONS, seed=strategies.seeds(), max_examples=8)
+def test_3_2_exact_indices(learner, n, val_fraction, seed):
+    """Are the parts exactly order[:n_train] and order[n_train:] of torch.randperm(N, generator seeded with seed)?"""
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).tolist()
+    n_train = n - round(val_fraction * n)
+    train, val, text = split_items(learner, n, val_fraction, seed)
+    expected = [numbered(n)[i] for i in order[:n_train]], [numbered(n)[i] for i in order[n_train:]]
+    expect.that((train, val) == expected,
+                f"Called {text}.\nIt gave the training indices {[i - 100 for i in train][:8]} and the validation "
+                f"indices {[i - 100 for i in val][:8]} (first 8); expected order[:n_train] = {order[:n_train][:8]} "
+                f"and order[n_train:] = {order[n_train:][:8]}, with order = torch.randperm({n}, "
+                f"generator=torch.Generator().manual_seed({seed})).tolist(): training from the front, validation the "
+                "rest, and the permutation from a torch.Generator (not numpy's).")
 
 
 @train_val_split.check(points=2, clauses=["seeded", "generator"])

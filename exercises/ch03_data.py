@@ -1,4 +1,4 @@
-# Generated from solutions/ch03_data.py by `coursekit stubs` (stub 1059345dffa1). This file is yours: fill in each exercise, then run `pytest autograder`.
+# Generated from solutions/ch03_data.py by `coursekit stubs` (stub dfea77d62f6a). This file is yours: fill in each exercise, then run `pytest autograder`.
 """Chapter 03: data. A Dataset says what one sample is; a DataLoader turns samples into shuffled, seeded batches.
 
 Guide: docs/en/chapters/ch03-data.md
@@ -49,7 +49,9 @@ def train_val_split(dataset: Dataset, val_fraction: float, seed: int) -> tuple[S
 
     n_val = round(val_fraction * N), n_train = N - n_val. Shuffle the indices 0..N-1 with a torch.Generator seeded with
     `seed` (never by reseeding the global RNG: that would change every later random number), then take the first
-    n_train for training and the rest for validation. Returns the tuple (Subset(dataset, train), Subset(dataset, val)):
+    n_train for training and the rest for validation. Exactly: order = torch.randperm(N,
+    generator=torch.Generator().manual_seed(seed)).tolist(); train = order[:n_train], val = order[n_train:].
+    Returns the tuple (Subset(dataset, train), Subset(dataset, val)):
     disjoint, together covering every sample exactly once. round is Python's: round(2.5) == 2.
     """
     # YOUR CODE HERE

@@ -58,7 +58,9 @@ def train_val_split(dataset: Dataset, val_fraction: float, seed: int) -> tuple[S
 
     n_val = round(val_fraction * N), n_train = N - n_val. Shuffle the indices 0..N-1 with a torch.Generator seeded with
     `seed` (never by reseeding the global RNG: that would change every later random number), then take the first
-    n_train for training and the rest for validation. Returns the tuple (Subset(dataset, train), Subset(dataset, val)):
+    n_train for training and the rest for validation. Exactly: order = torch.randperm(N,
+    generator=torch.Generator().manual_seed(seed)).tolist(); train = order[:n_train], val = order[n_train:].
+    Returns the tuple (Subset(dataset, train), Subset(dataset, val)):
     disjoint, together covering every sample exactly once. round is Python's: round(2.5) == 2.
     """
     ### BEGIN SOLUTION

@@ -151,7 +151,7 @@ def train_val_split(dataset, val_fraction, seed):
     return train, val
 
 
-@correct("3.2", "numpy's default_rng permutation")
+@wrong("3.2", "numpy's default_rng permutation, validation first", breaks="exact-indices")
 def train_val_split(dataset, val_fraction, seed):
     order = np.random.default_rng(seed).permutation(len(dataset))
     n_val = int(round(val_fraction * len(dataset)))
@@ -440,7 +440,7 @@ def train_val_split(dataset, val_fraction, seed):
     return [dataset[i] for i in order[:n_train]], [dataset[i] for i in order[n_train:]]
 
 
-@correct("3.2", "argsort of seeded uniform numbers, validation taken first")
+@wrong("3.2", "argsort of seeded uniform numbers, validation taken first", breaks="exact-indices")
 def train_val_split(dataset, val_fraction, seed):
     n = len(dataset)
     keys = torch.rand(n, generator=torch.Generator().manual_seed(seed))
@@ -555,3 +555,43 @@ def pad_collate(batch):
         rows.append(torch.cat([sequence, gap]))
     lengths = torch.as_tensor([sequence.shape[0] for sequence, _ in batch], dtype=torch.int64)
     return torch.stack(rows), lengths, torch.as_tensor([label for _, label in batch], dtype=torch.int64)
+
+
+@wrong("3.1", "transform also applied to floating-point targets (outside review)", breaks="lazy")
+class ArrayDataset(Dataset):
+    def __init__(self, features, targets, transform=None):
+        f = torch.as_tensor(features)
+        t = torch.as_tensor(targets)
+        self.features = f.float() if f.is_floating_point() else f
+        self.targets = t.float() if t.is_floating_point() else t
+        if len(self.features) != len(self.targets):
+            raise ValueError("lengths differ")
+        self.transform = transform
+
+    def __len__(self):
+        return len(self.targets)
+
+    def __getitem__(self, i):
+        x, y = self.features[i], self.targets[i]
+        if self.transform is not None:
+            x = self.transform(x)
+            if y.is_floating_point():
+                y = self.transform(y)
+        return x, y
+
+
+@wrong("3.2", "validation taken from the front of the permutation (outside review)", breaks="exact-indices")
+def train_val_split(dataset, val_fraction, seed):
+    n = len(dataset)
+    n_val = round(val_fraction * n)
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).tolist()
+    return Subset(dataset, order[n_val:]), Subset(dataset, order[:n_val])
+
+
+@wrong("3.2", "numpy default_rng(seed).permutation instead of a torch.Generator (outside review)",
+       breaks="exact-indices")
+def train_val_split(dataset, val_fraction, seed):
+    n = len(dataset)
+    n_val = round(val_fraction * n)
+    order = np.random.default_rng(seed).permutation(n).tolist()
+    return Subset(dataset, order[: n - n_val]), Subset(dataset, order[n - n_val:])
