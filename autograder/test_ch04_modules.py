@@ -29,6 +29,8 @@ logistic_regression = Exercise("4.2", "LogisticRegression", clauses={
     "bce": "Training pairs the logits with nn.BCEWithLogitsLoss, which applies the sigmoid itself, stably.",
     "registered": "Its one nn.Linear(in_features, 1) is registered: in_features + 1 parameters, which follow "
                   "model.to(...).",
+    "mode-kept": "predict_proba leaves the model's train/eval mode as it found it (it calls neither .train() nor "
+                 ".eval()).",
 }, hints=[
     "forward returns the raw scores z = linear(x), one per row: no sigmoid there. predict_proba turns them into "
     "probabilities.",
@@ -235,6 +237,22 @@ def test_4_2_forward_returns_logits(learner, reference):
     loss = nn.BCEWithLogitsLoss()
     expect.close(call(loss, got.value, targets), loss(expected, targets),
                  what="nn.BCEWithLogitsLoss()(model(x), targets), on logits far outside [0, 1]:")
+
+
+@logistic_regression.check(points=1, clauses=["mode-kept"])
+def test_4_2_predict_proba_keeps_the_mode(learner):
+    """Called in training mode and in eval mode, does predict_proba leave the model in the mode it found?"""
+    model = call(learner.LogisticRegression, 3).value
+    x = inputs(4, 3, seed=2)
+    for training in (True, False):
+        model.train(training)
+        got = call(model.predict_proba, x)
+        modes = {name or "the model": module.training for name, module in model.named_modules()}
+        changed = {name: mode for name, mode in modes.items() if mode is not training}
+        expect.that(not changed, f"Set model.train({training}) and called {got.text}.\nAfterwards these modules are "
+                    f"in {'eval' if training else 'training'} mode: {sorted(changed)}. predict_proba must leave the "
+                    "mode as it found it: the caller decides when to train and when to evaluate (do not call "
+                    "self.eval() or self.train() inside).")
 
 
 @logistic_regression.check(points=2, clauses=["proba"])

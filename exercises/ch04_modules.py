@@ -1,4 +1,4 @@
-# Generated from solutions/ch04_modules.py by `coursekit stubs` (stub 8c6636be3b98). This file is yours: fill in each exercise, then run `pytest autograder`.
+# Generated from solutions/ch04_modules.py by `coursekit stubs` (stub 514cb9bed5ea). This file is yours: fill in each exercise, then run `pytest autograder`.
 """Chapter 04: modules. An nn.Module owns its parameters, so .parameters(), .to(), state_dict() and train()/eval() work.
 
 Guide: docs/en/chapters/ch04-modules.md
@@ -38,6 +38,7 @@ class LogisticRegression(nn.Module):
     predict_proba:  p = sigmoid(z) = 1 / (1 + exp(-z))                -> (N,)   finite for any z
     Training pairs the logits with nn.BCEWithLogitsLoss, which applies the sigmoid itself, stably.
     Its one nn.Linear(in_features, 1) is registered: in_features + 1 parameters, which follow model.to(...).
+    predict_proba leaves the model's train/eval mode as it found it (it calls neither .train() nor .eval()).
     """
 
     def __init__(self, in_features: int):

@@ -39,6 +39,7 @@ class LogisticRegression(nn.Module):
     predict_proba:  p = sigmoid(z) = 1 / (1 + exp(-z))                -> (N,)   finite for any z
     Training pairs the logits with nn.BCEWithLogitsLoss, which applies the sigmoid itself, stably.
     Its one nn.Linear(in_features, 1) is registered: in_features + 1 parameters, which follow model.to(...).
+    predict_proba leaves the model's train/eval mode as it found it (it calls neither .train() nor .eval()).
     """
 
     def __init__(self, in_features: int):

@@ -572,3 +572,17 @@ def count_parameters(model, trainable_only=True):
 def count_parameters(model, trainable_only=True):
     sizes = [p.numel() for p in model.parameters() if p.requires_grad or not trainable_only]
     return int(torch.tensor(sizes, dtype=torch.int64).sum().item()) if sizes else 0
+
+
+@wrong("4.2", "predict_proba switches the model to eval() and leaves it there (outside review)", breaks="mode-kept")
+class LogisticRegression(nn.Module):
+    def __init__(self, in_features):
+        super().__init__()
+        self.linear = nn.Linear(in_features, 1)
+
+    def forward(self, x):
+        return self.linear(x).squeeze(-1)
+
+    def predict_proba(self, x):
+        self.eval()
+        return torch.sigmoid(self(x))
