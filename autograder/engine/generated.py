@@ -18,6 +18,7 @@ import inspect
 from typing import Any, Callable
 
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Flaky
 
 from autograder.engine.calls import describe
 
@@ -29,12 +30,18 @@ def examples(max_examples: int = DEFAULT_EXAMPLES, **strategies) -> Callable:
 
     def decorate(test: Callable) -> Callable:
         drawn: dict[str, Any] = {}
+        stopped: list[BaseException] = []  # the time limit's own exception, if it fired inside an example
 
         @functools.wraps(test)
         def one_example(*args, **kwargs):
             drawn.clear()
             drawn.update({name: kwargs[name] for name in strategies})
-            return test(*args, **kwargs)
+            try:
+                return test(*args, **kwargs)
+            except BaseException as error:
+                if not isinstance(error, Exception):  # pytest-timeout's Failed, KeyboardInterrupt, SystemExit
+                    stopped.append(error)
+                raise
 
         run_all = settings(max_examples=max_examples, derandomize=True, database=None, deadline=None,
                            phases=(Phase.explicit, Phase.generate, Phase.shrink), print_blob=False,
@@ -43,9 +50,19 @@ def examples(max_examples: int = DEFAULT_EXAMPLES, **strategies) -> Callable:
 
         @functools.wraps(run_all)
         def check(*args, **kwargs):
+            stopped.clear()
             try:
                 return run_all(*args, **kwargs)
-            except AssertionError as failure:
+            except BaseException as failure:
+                if stopped:  # a time limit or Ctrl-C: that, not what hypothesis made of it, is the outcome
+                    raise stopped[0] from None
+                if isinstance(failure, Flaky):
+                    raise AssertionError(
+                        f"The same input gave a failure once and a pass another time ({describe_drawn(drawn)}). "
+                        "Is the code random without a seed, or does it keep state from one call to the next?") \
+                        from None
+                if not isinstance(failure, AssertionError):
+                    raise
                 if not drawn:  # it failed before any example was drawn: there is no input to show
                     raise
                 # Hypothesis replays the smallest failing example last, so `drawn` holds it now.
