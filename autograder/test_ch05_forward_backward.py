@@ -61,8 +61,12 @@ silu_function = Exercise("5.3", "SiLUFunction", clauses={
     "usage": "Use it as SiLUFunction.apply(x). forward gets a context `ctx` to save what backward needs "
              "(ctx.save_for_backward(...), read back as ctx.saved_tensors); backward gets dL/dy and returns one "
              "gradient per input of forward.",
+    "saved-tensors": "backward reads x from ctx.saved_tensors, never from a plain attribute such as ctx.x: if x is "
+                     "changed in place after forward, backward must raise autograd's error (or still give the "
+                     "gradient at the x that forward saw).",
     "dtype-device": "Any floating dtype (float16 and bfloat16 included) and device: y and dL/dx have x's shape, "
-                    "dtype and device.",
+                    "dtype and device,",
+    "float64-accurate": "computed in x's dtype: float64 inputs give float64-accurate results.",
 }, hints=[
     "In forward, save the input with ctx.save_for_backward(x) and return x * torch.sigmoid(x). In backward, read it "
     "back with (x,) = ctx.saved_tensors.",
@@ -78,9 +82,11 @@ linear_function = Exercise("5.4", "LinearFunction", clauses={
     "backward": "backward gets dL/dy (N, O) and returns one gradient per input of forward, in order: dL/dx = dL/dy @ "
                 "weight (N, D) dL/dweight = dL/dy.T @ x (O, D)",
     "bias-gradient": "dL/dbias = dL/dy summed over the batch (O,), or None when bias is None",
-    "usage": "Use it as LinearFunction.apply(x, weight, bias).",
+    "usage": "Use it as LinearFunction.apply(x, weight, bias);",
+    "bias-default": "bias defaults to None, so LinearFunction.apply(x, weight) works.",
     "dtype-device": "Any floating dtype (float16 and bfloat16 included) and device: every result has the inputs' "
-                    "dtype and device.",
+                    "dtype and device,",
+    "float64-accurate": "computed in the inputs' dtype: float64 inputs give float64-accurate results.",
 }, hints=[
     "forward: ctx.save_for_backward(x, weight), remember whether there is a bias (ctx.has_bias = bias is not None), "
     "and return x @ weight.T, plus the bias when there is one.",
@@ -325,6 +331,43 @@ def test_5_3_gradcheck(learner):
                              what="Called SiLUFunction.apply(x) on a float64 (6, 3) input under gradcheck.")
 
 
+@silu_function.check(points=1, clauses=["saved-tensors", "usage"])
+def test_5_3_input_changed_in_place_after_forward(learner):
+    """If x is changed in place after forward, does backward raise autograd's error (or use the x forward saw)?"""
+    leaf = torch.linspace(-2, 2, 7, dtype=torch.float64, requires_grad=True)
+    x = leaf * 1  # a non-leaf: it may be changed in place
+    got = call(silu_apply(learner), x)
+    (expected,) = torch.autograd.grad(F.silu(leaf * 1).sum(), [leaf])
+    with torch.no_grad():
+        x.mul_(3)  # bumps x's version counter: tensors saved with ctx.save_for_backward notice
+    try:
+        (grad,) = torch.autograd.grad(got.value.sum(), [leaf])
+    except RuntimeError as error:
+        if is_unwritten_stub(error):
+            raise
+        if "modified by an inplace operation" in str(error):
+            return  # autograd refused: what ctx.save_for_backward promises
+        raise AssertionError(f"Called {got.text}, changed x in place, then backward: it raised "
+                             f"RuntimeError: {error}") from None
+    expect.close(grad, expected, what=f"Called {got.text}, then multiplied x by 3 in place, then ran backward.\n"
+                 "It neither raised autograd's 'modified by an inplace operation' error nor gave the gradient at "
+                 "the x forward saw: backward read the changed x. Save x with ctx.save_for_backward(x) and read it "
+                 "back with ctx.saved_tensors (not as ctx.x), so autograd can tell when it was changed.")
+
+
+@silu_function.check(points=1, clauses=["float64-accurate"])
+def test_5_3_float64_accurate(learner):
+    """In float64, is the backward of SiLUFunction accurate to float64's default tolerances?"""
+    x = torch.linspace(-3, 3, 101, dtype=torch.float64, requires_grad=True)  # dy/dx crosses 0 near x = -1.28
+    upstream = torch.full((101,), 1e4, dtype=torch.float64)
+    got = call(silu_apply(learner), x)
+    (grad,) = backward_of(got, [x], upstream)
+    (expected,) = torch.autograd.grad(F.silu(x), [x], grad_outputs=upstream)
+    expect.close(grad, expected, what=f"Called {got.text} on 101 float64 points in [-3, 3], then backward with an "
+                 "upstream gradient of 1e4.\nThe gradient with respect to x, compared at float64's default "
+                 "tolerances (a backward computed in float32 and cast back loses digits where dy/dx is near 0):")
+
+
 def linear_inputs(device="cpu", dtype=torch.float32, seed=0):
     generator = torch.Generator().manual_seed(seed)
     x = torch.randn(N, D, generator=generator, dtype=dtype).to(device)  # (N, D)
@@ -375,6 +418,36 @@ def test_5_4_without_bias(learner):
     expect.gradients_correct(linear_apply(learner), {"x": p["x"], "weight": p["weight"]},
                              what=f"Called {got.text} under float64 gradcheck. Without a bias, backward returns "
                                   "(grad_x, grad_weight, None).")
+
+
+@linear_function.check(points=1, clauses=["bias-default"])
+def test_5_4_two_arguments(learner):
+    """Does LinearFunction.apply(x, weight), with no bias argument, give x @ weight.T and both gradients?"""
+    p = linear_inputs(dtype=torch.float64, seed=5)
+    x, weight = p["x"].requires_grad_(True), p["weight"].requires_grad_(True)
+    got = call(learner.LinearFunction.apply, x, weight)
+    expect.close(got, F.linear(x, weight))
+    expect.gradients_correct(learner.LinearFunction.apply, {"x": x, "weight": weight},
+                             what="Called LinearFunction.apply(x, weight) (two arguments: bias defaults to None) on "
+                                  "float64 inputs under gradcheck.")
+
+
+@linear_function.check(points=1, clauses=["float64-accurate", "backward"])
+def test_5_4_float64_accurate(learner):
+    """In float64, with x far from 0 and an upstream gradient summing to 0, are the gradients float64-accurate?"""
+    generator = torch.Generator().manual_seed(6)
+    x = (1000 + torch.randn(20, D, generator=generator, dtype=torch.float64)).requires_grad_(True)
+    weight = torch.randn(O, D, generator=generator, dtype=torch.float64, requires_grad=True)
+    bias = torch.randn(O, generator=generator, dtype=torch.float64, requires_grad=True)
+    upstream = torch.randn(20, O, generator=generator, dtype=torch.float64)
+    upstream = upstream - upstream.mean(0)  # dL/dy.T @ x then cancels 1000 * sum(dL/dy) = 0
+    got = call(linear_apply(learner), x, weight, bias)
+    grads = backward_of(got, [x, weight, bias], upstream)
+    expected = torch.autograd.grad(F.linear(x, weight, bias), [x, weight, bias], grad_outputs=upstream)
+    for name, value, want in zip(("x", "weight", "bias"), grads, expected):
+        expect.close(value, want, what=f"Called {got.text} on float64 inputs (x near 1000), then backward with an "
+                     f"upstream gradient whose columns sum to 0.\nThe gradient with respect to {name}, compared at "
+                     "float64's default tolerances (computed in float32 and cast back, it loses the cancellation):")
 
 
 # --------------------------------------------------------------------------------------------------------------------

@@ -67,7 +67,10 @@ class SiLUFunction(torch.autograd.Function):
     Use it as SiLUFunction.apply(x). forward gets a context `ctx` to save what backward needs
     (ctx.save_for_backward(...), read back as ctx.saved_tensors); backward gets dL/dy and returns one
     gradient per input of forward.
-    Any floating dtype (float16 and bfloat16 included) and device: y and dL/dx have x's shape, dtype and device.
+    backward reads x from ctx.saved_tensors, never from a plain attribute such as ctx.x: if x is changed in place
+    after forward, backward must raise autograd's error (or still give the gradient at the x that forward saw).
+    Any floating dtype (float16 and bfloat16 included) and device: y and dL/dx have x's shape, dtype and device,
+    computed in x's dtype: float64 inputs give float64-accurate results.
     """
 
     @staticmethod
@@ -97,8 +100,9 @@ class LinearFunction(torch.autograd.Function):
         dL/dx      = dL/dy @ weight      (N, D)
         dL/dweight = dL/dy.T @ x         (O, D)
         dL/dbias   = dL/dy summed over the batch (O,), or None when bias is None
-    Use it as LinearFunction.apply(x, weight, bias).
-    Any floating dtype (float16 and bfloat16 included) and device: every result has the inputs' dtype and device.
+    Use it as LinearFunction.apply(x, weight, bias); bias defaults to None, so LinearFunction.apply(x, weight) works.
+    Any floating dtype (float16 and bfloat16 included) and device: every result has the inputs' dtype and device,
+    computed in the inputs' dtype: float64 inputs give float64-accurate results.
     """
 
     @staticmethod

@@ -472,3 +472,78 @@ class LinearFunction(torch.autograd.Function):
         x, weight = ctx.saved_tensors
         g = grad_output.to(x.dtype)
         return g @ weight, g.T @ x, g.sum(0) if ctx.has_bias else None
+
+
+@wrong("5.3", "x kept as ctx.x instead of ctx.save_for_backward (outside review)", breaks="saved-tensors")
+class SiLUFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.x = x
+        return x * torch.sigmoid(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        x = ctx.x
+        s = torch.sigmoid(x)
+        return g * (s + x * s * (1 - s))
+
+
+@wrong("5.3", "backward computed in float32 and cast back (outside review)", breaks="float64-accurate")
+class SiLUFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * torch.sigmoid(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        xf = x.float()
+        s = torch.sigmoid(xf)
+        return (g.float() * (s + xf * s * (1 - s))).to(x.dtype)
+
+
+@correct("5.3", "saves sigmoid(x) and y only, not x: dy/dx = s + y * (1 - s)")
+class SiLUFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        s = torch.sigmoid(x)
+        y = x * s
+        ctx.save_for_backward(s, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        s, y = ctx.saved_tensors
+        return grad_output * (s + y * (1 - s))
+
+
+@wrong("5.4", "no default for bias: LinearFunction.apply(x, weight) raises (outside review)", breaks="bias-default")
+class LinearFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        ctx.save_for_backward(x, weight)
+        ctx.nb = bias is None
+        out = x @ weight.T
+        return out if bias is None else out + bias
+
+    @staticmethod
+    def backward(ctx, g):
+        x, weight = ctx.saved_tensors
+        return g @ weight, g.T @ x, None if ctx.nb else g.sum(0)
+
+
+@wrong("5.4", "grad_weight computed in float32 and cast back (outside review)", breaks="float64-accurate")
+class LinearFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias=None):
+        ctx.save_for_backward(x, weight)
+        ctx.nb = bias is None
+        out = x @ weight.T
+        return out if bias is None else out + bias
+
+    @staticmethod
+    def backward(ctx, g):
+        x, weight = ctx.saved_tensors
+        gw = (g.float().T @ x.float()).to(weight.dtype)
+        return g @ weight, gw, None if ctx.nb else g.sum(0)
