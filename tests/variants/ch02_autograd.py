@@ -367,7 +367,8 @@ def sgd_step(params, lr):
             p.grad = None
 
 
-@correct("2.4", "list(params) first, .data arithmetic, grads set to None after the loop")
+@wrong("2.4", "list(params) first, .data arithmetic (bypasses the version counter), grads set to None after the loop",
+       breaks="version-counter")
 def sgd_step(params, lr):
     params = list(params)
     for p in params:
