@@ -57,7 +57,7 @@ CATALOG: dict[str, Mistake] = {m.id: m for m in [
     Mistake("mean_of_batch_means",
             "the epoch loss is the mean of the batch means, which gives the smaller last batch too much weight.",
             "Weight each batch's mean by its size, sum, and divide by the number of samples.",
-            "整轮的损失取成了各批次均值的平均，较小的最后一个批次因此权重过大。",
+            "一个 epoch 的损失取成了各批次均值的平均，较小的最后一个批次因此权重过大。",
             "用每个批次的样本数对该批次的均值加权求和，再除以样本总数。"),
     Mistake("eval_mode_missing",
             "evaluation ran with the model in training mode: was model.eval() called?",
@@ -203,7 +203,7 @@ CATALOG: dict[str, Mistake] = {m.id: m for m in [
             "Inverted dropout divides the kept units by (1 - p) in training, so the expected output equals x and "
             "eval mode can be the identity.",
             "保留下来的单元没有乘以 1 / (1 - p)。",
-            "反向 dropout（inverted dropout）在训练时把保留的单元除以 (1 - p)，这样输出的期望等于 x，评估模式下就可以是"
+            "倒置 dropout（inverted dropout）在训练时把保留的单元除以 (1 - p)，这样输出的期望等于 x，评估模式下就可以是"
             "恒等映射。"),
     Mistake("dropout_p_as_keep_probability",
             "p was used as the keep probability: about a fraction 1 - p was zeroed.",
