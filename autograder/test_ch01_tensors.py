@@ -125,12 +125,6 @@ def with_meta_as_default_device(function, *args, **kwargs):
         return None
 
 
-def distance_tolerance(a: torch.Tensor, b: torch.Tensor) -> float:
-    """The rounding error of |a|^2 - 2 a.b + |b|^2, a correct way to compute the distances, in a's dtype."""
-    scale = a.pow(2).sum(1).max() + b.pow(2).sum(1).max()
-    return 16 * torch.finfo(a.dtype).eps * float(scale) + 1e-6
-
-
 @add_bias_column.check(points=2, clauses=["ones-first", "shape", "values", "dtype-device"])
 @generated.examples(x=strategies.tensors(strategies.shapes(2, max_size=6), dtype=strategies.float_dtypes()))
 def test_1_1_matches_reference(learner, reference, device, x):
@@ -208,11 +202,10 @@ def test_1_2_constant_feature(learner, reference):
 def test_1_3_matches_reference(learner, reference, device, points):
     """Does pairwise_squared_distances return the (N, M) matrix of squared distances, in the inputs' dtype?"""
     a, b = points
-    tolerance = distance_tolerance(a, b)
     a, b = a.to(device), b.to(device)
     expected = reference.pairwise_squared_distances(a, b)
     got = call(learner.pairwise_squared_distances, a, b)
-    expect.close(got, expected, rtol=1e-5, atol=tolerance)
+    expect.close(got, expected, rtol=1e-5, atol=1e-6)  # subtracting first, any order of the D terms is this close
 
 
 @pairwise_squared_distances.check(points=1, clauses=["values"])
