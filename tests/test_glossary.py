@@ -84,3 +84,21 @@ def test_ridge_only_names_l2_penalised_least_squares(language, name, condition):
             if condition not in window:
                 bad.append(f"{path.relative_to(ROOT)}: ...{window!r}...")
     assert not bad, "\n".join(bad)
+
+
+def report_chinese() -> str:
+    """Every Chinese string the report can show: the named mistakes (the catalog's source holds them verbatim) and
+    the exercises' hints."""
+    from tests.test_contract import CHAPTERS, exercises_of
+
+    texts = [(ROOT / "autograder" / "engine" / "mistakes.py").read_text(encoding="utf-8")]
+    texts += [hint for chapter in CHAPTERS for exercise in exercises_of(chapter) for hint in exercise.hints_zh]
+    return "\n".join(texts)
+
+
+def test_the_reports_chinese_uses_no_glossary_variant():
+    """The report speaks the course's terms too (its named mistakes and hints are shown in Chinese with --lang zh)."""
+    text = report_chinese()
+    found = [f"{variant!r} -> write {zh!r} ({en})" for en, zh, avoid in glossary("zh") for variant in avoid
+             if re.search(re.escape(variant), text, flags=re.IGNORECASE)]
+    assert not found, "\n".join(found)
