@@ -301,6 +301,42 @@ def test_7_1_stale_gradients_on_entry(learner, reference):
     expect.close(losses, torch.tensor(expected, dtype=torch.float64), what=f"{what}\nThe losses:", **NUMBERS)
 
 
+class OptimizerSpy:
+    """Records every torch.optim.Optimizer built while it is active (each one's __init__ runs Optimizer.__init__)."""
+
+    def __enter__(self):
+        self.built = []
+        self._original = original = torch.optim.Optimizer.__init__
+        built = self.built
+
+        def recording_init(optimizer, *args, **kwargs):
+            built.append(type(optimizer).__name__)
+            original(optimizer, *args, **kwargs)
+
+        torch.optim.Optimizer.__init__ = recording_init
+        return self
+
+    def __exit__(self, *exc):
+        torch.optim.Optimizer.__init__ = self._original
+        return False
+
+
+def no_optimizer_built(got, spy, exercise):
+    expect.that(not spy.built, f"Called {got.text}.\nIt built a torch.optim optimizer ({', '.join(spy.built)}); "
+                f"{exercise} asks for the update written out, without torch.optim: under torch.no_grad(), "
+                "`p -= lr * p.grad` for every parameter.")
+
+
+@full_batch.check(points=1, clauses=["zero-grad"])
+def test_7_1_without_torch_optim(learner):
+    """Does full_batch_gradient_descent update the parameters itself, building no torch.optim optimizer?"""
+    x, y = regression()
+    model = linear_model()
+    with OptimizerSpy() as spy:
+        got = call(learner.full_batch_gradient_descent, model, nn.functional.mse_loss, x, y, 0.1, 2)
+    no_optimizer_built(got, spy, "Exercise 7.1")
+
+
 # --------------------------------------------------------------------------------------------------------------------
 # 7.2 minibatch SGD
 
@@ -392,6 +428,32 @@ def test_7_2_same_leaf_parameters(learner):
         expect.that(p is old and p.is_leaf and p.requires_grad,
                     f"Called {got.text}.\nAfterwards model.{name} is a different tensor, or no longer a leaf that "
                     f"requires grad. {mistakes.describe('parameter_not_leaf')}")
+
+
+@minibatch.check(points=1, clauses=["in-place"])
+def test_7_2_without_torch_optim(learner):
+    """Does minibatch_sgd update the parameters itself, building no torch.optim optimizer?"""
+    with OptimizerSpy() as spy:
+        got = run_minibatch(learner.minibatch_sgd, linear_model())
+    no_optimizer_built(got, spy, "Exercise 7.2 (as 7.1)")
+
+
+@minibatch.check(points=1, clauses=["in-place"])
+def test_7_2_stale_gradients_on_entry(learner, reference):
+    """Given a model whose .grad already holds a stale gradient, is the first update on the fresh gradient alone?"""
+    model, expected_model = twin_models(seed=7)
+    for stale in (model, expected_model):
+        stale.weight.grad = torch.full_like(stale.weight, 5.0)  # a previous backward() left these behind
+        stale.bias.grad = torch.full_like(stale.bias, -5.0)
+    got = run_minibatch(learner.minibatch_sgd, model, epochs=1, batch_size=5)
+    expected = run_minibatch(reference.minibatch_sgd, expected_model, epochs=1, batch_size=5).value
+    what = (f"Called {got.text} on a model whose .grad already held stale gradients (5 for the weight, -5 for the "
+            "bias).")
+    losses = float_list(got, 2, what)
+    same_parameters(model, expected_model, what, " As in Exercise 7.1, zero the gradients BEFORE each backward() "
+                    "(model.zero_grad(), or p.grad = None), not only after the update: backward() adds to whatever "
+                    ".grad holds. " + mistakes.describe("zero_grad_missing"))
+    expect.close(losses, torch.tensor(expected, dtype=torch.float64), what=f"{what}\nThe losses:", **NUMBERS)
 
 
 @minibatch.check(points=2, clauses=["slices", "returns-floats", "fresh-permutation", "update"])
@@ -1029,9 +1091,11 @@ SCHEDULE = dict(base_lr=0.1, warmup_steps=2, total_steps=6, min_lr=0.01)
 def scheduled_run(function, schedule_function, steps=6):
     x, y = regression(seed=4)
     model = linear_model(seed=5)
-    optimizer = torch.optim.SGD(model.parameters(), lr=SCHEDULE["base_lr"], momentum=0.5)
+    # Two parameter groups whose rates differ (and follow different schedules): param_groups[0] is the one to record.
+    optimizer = torch.optim.SGD([{"params": [model.weight]}, {"params": [model.bias], "lr": 0.3}],
+                                lr=SCHEDULE["base_lr"], momentum=0.5)
     factor = lambda step: schedule_function(step, **SCHEDULE) / SCHEDULE["base_lr"]  # noqa: E731
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, [factor, lambda step: 1.0 / (step + 1)])
     got = call(function, model, nn.functional.mse_loss, x, y, optimizer, scheduler, steps)
     return got, model, scheduler
 

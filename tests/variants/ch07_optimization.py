@@ -49,7 +49,8 @@ def full_batch_gradient_descent(model, loss_fn, x, y, lr, steps):
     return losses
 
 
-@correct("7.1", "torch.optim.SGD without momentum, gradients set to None")
+@wrong("7.1", "torch.optim.SGD without momentum, gradients set to None: the docstring says without torch.optim",
+       breaks="zero-grad")
 def full_batch_gradient_descent(model, loss_fn, x, y, lr, steps):
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     losses = []
@@ -147,7 +148,7 @@ def minibatch_sgd(model, loss_fn, x, y, lr, epochs, batch_size, generator):
     return losses
 
 
-@correct("7.2", "index_select batches and torch.optim.SGD")
+@wrong("7.2", "index_select batches and torch.optim.SGD: the docstring says without torch.optim", breaks="in-place")
 def minibatch_sgd(model, loss_fn, x, y, lr, epochs, batch_size, generator):
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     losses = []
@@ -1865,3 +1866,51 @@ class AdamW(torch.optim.Optimizer):
                 torch.maximum(state["v_max"], state["v"], out=state["v_max"])
                 p.sub_(group["lr"] * (state["m"] / (1 - beta1 ** t)) / ((state["v_max"] / (1 - beta2 ** t)).sqrt()
                                                                         + group["eps"]))
+
+
+# --- outside review r2: false passes made to fail ------------------------------------------------------------------
+
+@wrong("7.1", "uses torch.optim.SGD although the docstring says without torch.optim (r2)", breaks="zero-grad")
+def full_batch_gradient_descent(model, loss_fn, x, y, lr, steps):
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    losses = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses
+
+
+@wrong("7.2", "zeroes grads after the update only: stale grads at arrival leak into the first step (r2)",
+       breaks="in-place")
+def minibatch_sgd(model, loss_fn, x, y, lr, epochs, batch_size, generator):
+    losses = []
+    n = x.shape[0]
+    for _ in range(epochs):
+        order = torch.randperm(n, generator=generator)
+        for start in range(0, n, batch_size):
+            b = order[start:start + batch_size]
+            loss = loss_fn(model(x[b]), y[b])
+            loss.backward()
+            with torch.no_grad():
+                for p in model.parameters():
+                    p -= lr * p.grad
+            model.zero_grad()
+            losses.append(loss.item())
+    return losses
+
+
+@wrong("7.8", "records the LAST param group's lr instead of param_groups[0]'s (r2)", breaks="rate-used")
+def train_with_schedule(model, loss_fn, x, y, optimizer, scheduler, steps):
+    losses, lrs = [], []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        lrs.append(float(optimizer.param_groups[-1]["lr"]))
+        optimizer.step()
+        scheduler.step()
+        losses.append(loss.item())
+    return losses, lrs
