@@ -1,6 +1,7 @@
 """Chapter 08, the training loop: does one epoch train like the reference, does evaluation leave the model alone,
 and does fit stop early and give back the best weights?"""
 import math
+import weakref
 from dataclasses import dataclass
 
 import torch
@@ -274,6 +275,50 @@ def test_8_1_returns_sample_weighted_mean(learner, plan):
     expect.that(len(batches) == len(plan.batch_sizes),
                 f"{context}\nIt called loss_fn {len(batches)} times; expected {len(plan.batch_sizes)} (once per batch).")
     expect_weighted_mean(value, batches, context)
+
+
+class _GraphMarker:
+    """Hangs off one batch's loss graph: it lives exactly as long as that graph (weakref-able, no cycles)."""
+
+
+class _MarkLoss(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, loss, marker):
+        ctx.marker = marker  # the node holds ctx, so the marker dies with the batch's graph
+        return loss.clone()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, None
+
+
+class GraphWatcher:
+    """A loss_fn that marks each batch's graph and notes, at every call, how many graphs of batches two or more
+    back are still alive (a loop that keeps only plain numbers has freed them by then; refcounting, no gc)."""
+
+    def __init__(self, function):
+        self.function = function
+        self.markers = []
+        self.alive_old = 0
+
+    def __call__(self, *args, **kwargs):
+        self.alive_old = max(self.alive_old, sum(ref() is not None for ref in self.markers[:-1]))
+        marker = _GraphMarker()
+        self.markers.append(weakref.ref(marker))
+        return _MarkLoss.apply(self.function(*args, **kwargs), marker)
+
+
+@train_one_epoch.check(points=1, clauses=["plain-numbers"])
+def test_8_1_frees_each_batch_graph(learner):
+    """Does train_one_epoch accumulate plain numbers, letting each batch's loss graph go (5 batches)?"""
+    x, y = regression_data(samples=10)
+    model = twin_models(mlp)[0]
+    loss_fn = GraphWatcher(nn.MSELoss())
+    got = call(learner.train_one_epoch, model, loader_of(x, y, batch_size=2), loss_fn, sgd(model), CPU)
+    expect.that(loss_fn.alive_old == 0,
+                f"Called {got.text} (5 batches of 2).\nWhile it ran, the graphs of {loss_fn.alive_old} earlier "
+                "batches' losses were still alive: the loop keeps the loss tensors (e.g. total = total + loss * n), "
+                "and each one holds its batch's whole graph. Accumulate plain numbers: total += loss.item() * n.")
 
 
 @train_one_epoch.check(points=1, clauses=["train-mode"])

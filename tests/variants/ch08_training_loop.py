@@ -806,3 +806,19 @@ def evaluate(model, loader, loss_fn, device, metric=None):
     if metric is not None:
         results["metric"] = metric_total / count
     return results
+
+
+# --- outside review r2: false pass made to fail --------------------------------------------------------------------
+
+@wrong("8.1", "accumulates the loss TENSORS (keeps every graph alive), float at the end (r2)", breaks="plain-numbers")
+def train_one_epoch(model, loader, loss_fn, optimizer, device):
+    model.train()
+    total, count = 0.0, 0
+    for inputs, targets in loader:
+        inputs, targets = inputs.to(device), targets.to(device)
+        optimizer.zero_grad()
+        loss = loss_fn(model(inputs), targets)
+        loss.backward()
+        optimizer.step()
+        total = total + loss * len(inputs); count += len(inputs)
+    return float(total / count)
