@@ -179,6 +179,10 @@ def penalty_model(family, seed=0, dtype=torch.float32, zeros=0.0):
         elif family == "one Linear used twice":
             shared = nn.Linear(4, 4, dtype=dtype)
             model = nn.Sequential(shared, nn.Tanh(), shared)
+        elif family == "a weight tied between two Linears":
+            first, second = nn.Linear(4, 4, dtype=dtype), nn.Linear(4, 4, dtype=dtype)
+            second.weight = first.weight  # two layers, one parameter: it counts once
+            model = nn.Sequential(first, nn.Tanh(), second)
         else:
             model = NamedParameters(dtype)
         generator = torch.Generator().manual_seed(seed)
@@ -191,7 +195,8 @@ def penalty_model(family, seed=0, dtype=torch.float32, zeros=0.0):
     return model
 
 
-FAMILIES = ("Linear-Tanh-Linear", "Linear-BatchNorm-Linear", "one Linear used twice", "NamedParameters")
+FAMILIES = ("Linear-Tanh-Linear", "Linear-BatchNorm-Linear", "one Linear used twice",
+            "a weight tied between two Linears", "NamedParameters")
 LAMS = st.sampled_from([0.3, 0.0, 1.5, 1e-3])
 TOLERANCE = {torch.float16: 5e-3, torch.bfloat16: 3e-2, torch.float32: 1e-5, torch.float64: 1e-10}
 
@@ -251,6 +256,14 @@ def test_11_1_exact_value(learner, family, lam, dtype):
     """Is l2_penalty exactly lam * (sum of squared weights) for every kind of model and dtype, biases excluded, and
     does computing it leave the parameters and their gradients alone?"""
     penalty_value_check(learner.l2_penalty, family, lam, dtype, lambda w: w.pow(2), "sum(w^2)")
+
+
+@l2_penalty.check(points=1, clauses=["shared"])
+def test_11_1_shared_parameter_counts_once(learner):
+    """Does a parameter shared by two layers count once, both for one layer used twice and for a weight tied
+    between two different layers (b.weight = a.weight)?"""
+    for family in ("one Linear used twice", "a weight tied between two Linears"):
+        penalty_value_check(learner.l2_penalty, family, 0.3, torch.float64, lambda w: w.pow(2), "sum(w^2)")
 
 
 @l2_penalty.check(points=2, clauses=["gradient", "biases-alone"])

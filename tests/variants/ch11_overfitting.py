@@ -657,3 +657,15 @@ def train_and_measure_gap(model, x_train, y_train, x_val, y_val, optimizer, step
     with torch.no_grad():
         losses = F.cross_entropy(model(torch.cat([x_train, x_val])), torch.cat([y_train, y_val]), reduction="none")
     return losses[:len(x_train)].mean().cpu().item(), losses[len(x_train):].mean().cpu().item()
+
+
+# --- outside review r2: false pass made to fail --------------------------------------------------------------------
+
+@wrong("11.1", "walks modules with recurse=False: a weight tied between two layers counts twice (r2)", breaks="shared")
+def l2_penalty(model, lam):
+    terms = []
+    for m in model.modules():
+        for n, p in m.named_parameters(recurse=False):
+            if not n.endswith("bias"):
+                terms.append(p.pow(2).sum())
+    return lam * torch.stack(terms).sum()
