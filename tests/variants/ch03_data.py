@@ -595,3 +595,37 @@ def train_val_split(dataset, val_fraction, seed):
     n_val = round(val_fraction * n)
     order = np.random.default_rng(seed).permutation(n).tolist()
     return Subset(dataset, order[: n - n_val]), Subset(dataset, order[n - n_val:])
+
+
+@correct("3.1", "dtype decided with a dict, `if self.transform` truthiness (outside review)")
+class ArrayDataset(Dataset):
+    _to32 = {torch.float16: torch.float32, torch.float64: torch.float32, torch.bfloat16: torch.float32}
+
+    def __init__(self, features, targets, transform=None):
+        tensors = []
+        for a in (features, targets):
+            t = torch.as_tensor(a)
+            tensors.append(t.to(self._to32.get(t.dtype, t.dtype)))
+        self.features, self.targets = tensors
+        if self.features.shape[0] != self.targets.shape[0]:
+            raise ValueError(f"{self.features.shape[0]} != {self.targets.shape[0]}")
+        self.transform = transform
+
+    def __len__(self):
+        return self.features.shape[0]
+
+    def __getitem__(self, index):
+        x = self.features[index]
+        if self.transform:
+            x = self.transform(x)
+        return x, self.targets[index]
+
+
+@correct("3.2", "Subsets indexed by int64 tensors, not lists (outside review)")
+def train_val_split(dataset, val_fraction, seed):
+    n = len(dataset)
+    n_val = round(val_fraction * n)
+    g = torch.Generator()
+    g.manual_seed(seed)
+    perm = torch.randperm(n, generator=g)
+    return Subset(dataset, perm[: n - n_val]), Subset(dataset, perm[n - n_val:])

@@ -586,3 +586,16 @@ class LogisticRegression(nn.Module):
     def predict_proba(self, x):
         self.eval()
         return torch.sigmoid(self(x))
+
+
+@correct("4.2", "view(-1) and 1 / (1 + exp(-z)): exp overflows to inf, giving 0, still finite (outside review)")
+class LogisticRegression(nn.Module):
+    def __init__(self, in_features):
+        super().__init__()
+        self.linear = nn.Linear(in_features, 1)
+
+    def forward(self, x):
+        return self.linear(x).view(-1)
+
+    def predict_proba(self, x):
+        return 1.0 / (1.0 + torch.exp(-self.forward(x)))

@@ -503,21 +503,6 @@ class SiLUFunction(torch.autograd.Function):
         return (g.float() * (s + xf * s * (1 - s))).to(x.dtype)
 
 
-@correct("5.3", "saves sigmoid(x) and y only, not x: dy/dx = s + y * (1 - s)")
-class SiLUFunction(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x):
-        s = torch.sigmoid(x)
-        y = x * s
-        ctx.save_for_backward(s, y)
-        return y
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        s, y = ctx.saved_tensors
-        return grad_output * (s + y * (1 - s))
-
-
 @wrong("5.4", "no default for bias: LinearFunction.apply(x, weight) raises (outside review)", breaks="bias-default")
 class LinearFunction(torch.autograd.Function):
     @staticmethod
@@ -547,3 +532,19 @@ class LinearFunction(torch.autograd.Function):
         x, weight = ctx.saved_tensors
         gw = (g.float().T @ x.float()).to(weight.dtype)
         return g @ weight, gw, None if ctx.nb else g.sum(0)
+
+
+@correct("5.3", "saves s and y; dy/dx = y + s(1 - y) (outside review)")
+class SiLUFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        s = torch.sigmoid(x)
+        y = x * s
+        ctx.save_for_backward(s, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        s, y = ctx.saved_tensors
+        return grad_output * (y + s * (1 - y))
+
