@@ -83,7 +83,9 @@ cross_entropy = Exercise("6.3", "cross_entropy", clauses={
     "用 logits.gather(1, targets[:, None]).squeeze(1)（或 logits[torch.arange(N), targets]）取出每行真实类别的 logit；loss = torch.logsumexp(logits, dim=1) - picked，然后归约。",
 ])
 
-REDUCTIONS = ("mean", "sum", "none")
+# Built at run time, so not interned: a `reduction is "mean"` must fail here as it does for a string read from a
+# config file or a command line (only == compares strings).
+REDUCTIONS = tuple("".join(letters) for letters in (["me", "an"], ["su", "m"], ["no", "ne"]))
 LOW_PRECISION = (torch.float16, torch.bfloat16)
 EPSILON = {torch.float16: 2.0 ** -10, torch.bfloat16: 2.0 ** -7, torch.float32: 2.0 ** -23, torch.float64: 2.0 ** -52}
 
