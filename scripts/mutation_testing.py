@@ -330,12 +330,30 @@ def verify(per_chapter: int, folder: Path) -> list[str]:
     return problems
 
 
+def readme_table() -> str:
+    """The README's mutation table, one row per chapter, from the records (tests/test_mutation.py compares)."""
+    rows = ["| chapter | mutants | killed | equivalent | score |", "| --- | --- | --- | --- | --- |"]
+    for chapter in chapters():
+        path = RECORDS / f"{chapter}.json"
+        if not path.exists():
+            rows.append(f"| `{chapter}` | not yet measured | | | |")
+            continue
+        data = json.loads(path.read_text(encoding="utf-8"))
+        rows.append(f"| `{chapter}` | {data['mutants']} | {data['killed']} | {data['equivalent']} | "
+                    f"{100 * data['score']:.1f}% |")
+    return "\n".join(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--chapter", help="only these chapters: file-name prefixes, comma-separated (ch07,ch08_tr)")
     parser.add_argument("--jobs", type=int, default=2, help="chapters graded side by side, one process each")
     parser.add_argument("--verify", type=int, metavar="N", help="rerun N recorded killed mutants per chapter")
+    parser.add_argument("--table", action="store_true", help="print the README's table of the records and stop")
     options = parser.parse_args(argv)
+    if options.table:
+        print(readme_table())
+        return 0
     os.chdir(KIT_ROOT)
     sys.path.insert(0, str(KIT_ROOT))
     selected = [c for prefix in (options.chapter or "ch").split(",") for c in chapters(prefix.strip())]
