@@ -1,15 +1,18 @@
 """Chapter 12, devices: does the learner's code pick the right device, move whole batches, and create every tensor
 beside the data it works with?"""
+import contextlib
 from collections import OrderedDict, namedtuple
 
 import torch
 from hypothesis import strategies as st
 from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils.data import DataLoader, Subset, SubsetRandomSampler, TensorDataset
 
 from autograder.engine import Exercise, call, expect, generated, mistakes, strategies
 from autograder.engine.calls import describe
 from autograder.engine.devices import DeviceFailure, SameDeviceChecker
+from autograder.engine.operations import count_operations
 from autograder.engine.spies import ModeSpy
 
 choose_device = Exercise("12.1", "choose_device", clauses={
@@ -77,22 +80,24 @@ Pair = namedtuple("Pair", ["features", "label"])
 
 # ------------------------------------------------------------------------------------------------ 12.1 choose_device
 
-def pretend(monkeypatch, cuda: bool, mps: bool) -> str:
-    """Make PyTorch report these accelerators (pytest's monkeypatch puts the real functions back afterwards)."""
+def pretend(monkeypatch, cuda: bool, mps: bool, mps_built: bool | None = None) -> str:
+    """Make PyTorch report these accelerators (pytest's monkeypatch puts the real functions back afterwards).
+    mps_built: whether this PyTorch was built with MPS support (default: as available); built is not available."""
     monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1 if cuda else 0)
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
-    monkeypatch.setattr(torch.backends.mps, "is_built", lambda: mps)
+    monkeypatch.setattr(torch.backends.mps, "is_built", lambda: mps if mps_built is None else mps_built)
     accelerator = torch.device("cuda") if cuda else torch.device("mps") if mps else None
     if hasattr(torch, "accelerator"):
         monkeypatch.setattr(torch.accelerator, "current_accelerator", lambda check_available=False: accelerator)
         monkeypatch.setattr(torch.accelerator, "is_available", lambda: accelerator is not None)
     found = [name for name, present in (("CUDA", cuda), ("MPS", mps)) if present]
-    return f"On a machine pretending to have {' and '.join(found) if found else 'no GPU'}"
+    built = " (PyTorch built with MPS support, but no MPS device available)" if mps_built and not mps else ""
+    return f"On a machine pretending to have {' and '.join(found) if found else 'no GPU'}{built}"
 
 
-def expect_device(learner, monkeypatch, cuda, mps, expected):
-    situation = pretend(monkeypatch, cuda, mps)
+def expect_device(learner, monkeypatch, cuda, mps, expected, mps_built=None):
+    situation = pretend(monkeypatch, cuda, mps, mps_built)
     got = call(learner.choose_device)
     context = f"{situation}, called {got.text}."
     expect.that(isinstance(got.value, torch.device),
@@ -104,6 +109,9 @@ def expect_device(learner, monkeypatch, cuda, mps, expected):
                   "call it.")
     elif got.value.type == "mps" and cuda:
         advice = " CUDA comes first: check it before MPS."
+    elif got.value.type == "mps" and not mps:
+        advice = (" torch.backends.mps.is_built() only says this PyTorch was compiled with MPS support; ask "
+                  "torch.backends.mps.is_available() whether there is an MPS device.")
     elif got.value.type == "cpu" and mps:
         advice = " MPS (Apple silicon) was never checked: torch.backends.mps.is_available()."
     expect.that(got.value == torch.device(expected),
@@ -125,8 +133,9 @@ def test_12_1_then_mps(learner, monkeypatch):
 
 @choose_device.check(points=1, clauses=["order", "returns", "call-time"])
 def test_12_1_falls_back_to_cpu(learner, monkeypatch):
-    """With no GPU at all, does choose_device return the cpu?"""
+    """With no GPU at all (MPS support built in or not), does choose_device return the cpu?"""
     expect_device(learner, monkeypatch, cuda=False, mps=False, expected="cpu")
+    expect_device(learner, monkeypatch, cuda=False, mps=False, expected="cpu", mps_built=True)
 
 
 # ---------------------------------------------------------------------------------------------------- 12.2 to_device
@@ -327,6 +336,38 @@ def test_12_3_mask_made_beside_x(learner, drawn):
                             + mistakes.describe("tensor_on_default_device"))
 
 
+@masked_mean_pool.check(points=1, clauses=["real-steps", "device"])
+@generated.examples(dtype=st.sampled_from([torch.float16, torch.bfloat16]), max_examples=2)
+def test_12_3_low_precision_keeps_dtype(learner, reference, dtype):
+    """Given float16 or bfloat16 x, does MaskedMeanPool return the mean in x's own dtype?"""
+    x, lengths = padded("cpu", torch.float32)
+    x = x.to(dtype)
+    got = call(learner.MaskedMeanPool(), x, lengths)
+    expect.close(got, reference.MaskedMeanPool()(x, lengths), rtol=1e-2, atol=1e-2,
+                 what=f"Called {got.text} with a {dtype} x: the output is (B, D) in x's dtype (convert the mask and "
+                      "the lengths to x.dtype, never to float32).")
+
+
+@masked_mean_pool.check(points=1, clauses=["real-steps"])
+def test_12_3_no_loop_over_the_batch(learner):
+    """Does MaskedMeanPool run the same number of tensor operations for a batch of 2 as for a batch of 6?"""
+    small_x, small_lengths = padded_of(2)
+    large_x, large_lengths = padded_of(6)
+    small = count_operations(learner.MaskedMeanPool(), small_x, small_lengths)
+    large = count_operations(learner.MaskedMeanPool(), large_x, large_lengths)
+    expect.that(small == large,
+                f"MaskedMeanPool ran {small} tensor operations for a batch of 2 sequences and {large} for a batch "
+                "of 6: the work grows with the batch, so there is a Python loop over it. Build one (B, T) mask by "
+                "broadcasting, torch.arange(T, device=x.device)[None, :] < lengths[:, None], and reduce once.")
+
+
+def padded_of(batch):
+    """(x, lengths) of `batch` sequences of T=5, D=3 with lengths cycling 1..5."""
+    generator = torch.Generator().manual_seed(batch)
+    x = torch.randn(batch, 5, 3, generator=generator)
+    return x, torch.tensor([1 + row % 5 for row in range(batch)])
+
+
 @masked_mean_pool.check(points=1, clauses=["real-steps"])
 def test_12_3_gradients(learner):
     """Do gradients flow from MaskedMeanPool's output to x, and are they right (float64 gradcheck)?"""
@@ -365,6 +406,58 @@ def test_12_4_matches_reference(learner, reference, device, sizes, outputs):
     expected = reference.predict(model, loader, device)
     got = call(learner.predict, model, loader, device)
     expect.close(got, expected, what=f"Called {got.text} with {n} samples in batches of {batch_size}, not shuffled.")
+
+
+class MetaCopiesOutAsEmpty(TorchDispatchMode):
+    """Lets a copy out of meta to the cpu run, as an empty cpu tensor of the same shape: on a real GPU that copy
+    works, so where the result ends up is what a meta run can then prove."""
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func is torch.ops.aten._to_copy.default and args[0].is_meta and kwargs.get("device") is not None \
+                and torch.device(kwargs["device"]).type == "cpu":
+            return torch.empty(args[0].shape, dtype=kwargs.get("dtype") or args[0].dtype, device="cpu")
+        return func(*args, **kwargs)
+
+
+@predict.check(points=1, clauses=["all-in-order", "any-device"])
+def test_12_4_result_on_device(learner, device):
+    """With the model on `device`, is the one tensor predict returns on `device` too (not brought back to the cpu)?"""
+    model, loader = prediction_setup(device, samples=7, batch_size=3)
+    copies = MetaCopiesOutAsEmpty() if device.type == "meta" else contextlib.nullcontext()
+    with copies:
+        got = call(learner.predict, model, loader, device)
+    returned = getattr(got.value, "device", None)
+    if returned != device:
+        raise DeviceFailure(f"Called {got.text} with the model on {device}.\nIt returned {describe(got.value)} on "
+                            f"{returned}; expected one tensor on {device}: keep the outputs where the model made "
+                            "them (no .cpu() before torch.cat).")
+
+
+def ordered_loaders():
+    """(description, make_loader): loaders whose order is not the dataset's, each made afresh with the same seed."""
+    generator = torch.Generator().manual_seed(2)
+    x, y = torch.randn(9, 5, generator=generator), torch.zeros(9, dtype=torch.long)
+    dataset = TensorDataset(x, y)
+    return [
+        ("shuffle=True with a seeded generator", lambda: DataLoader(
+            dataset, batch_size=4, shuffle=True, generator=torch.Generator().manual_seed(3))),
+        ("a SubsetRandomSampler of 6 samples", lambda: DataLoader(
+            dataset, batch_size=4, sampler=SubsetRandomSampler([8, 1, 5, 0, 3, 6],
+                                                               generator=torch.Generator().manual_seed(4)))),
+        ("a Subset in reversed order", lambda: DataLoader(Subset(dataset, [7, 2, 4, 0, 8]), batch_size=2)),
+    ]
+
+
+@predict.check(points=1, clauses=["all-in-order", "concat"])
+def test_12_4_follows_the_loaders_order(learner, reference):
+    """For a shuffled loader, a sampler and a Subset, does predict return the outputs in the loader's order?"""
+    model, _ = prediction_setup("cpu")
+    for description, make_loader in ordered_loaders():
+        got = call(learner.predict, model, make_loader(), torch.device("cpu"))
+        expect.close(got, reference.predict(model, make_loader(), torch.device("cpu")),
+                     what=f"Called {got.text} with {description}.\nThe outputs, in the order the loader yields its "
+                          "samples (iterate over the loader itself; never index its dataset):")
 
 
 @predict.check(points=1, clauses=["eval", "no-grad"])

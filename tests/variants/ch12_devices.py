@@ -205,7 +205,8 @@ def predict(model, loader, device):
     return torch.cat([model(inputs.to(device)) for inputs, _ in loader])
 
 
-@correct("12.4", "inference_mode, preallocated on the device, mode restored")
+@wrong("12.4", "preallocated with len(loader.dataset) rows: a sampler over part of the dataset leaves rows "
+       "of garbage", breaks="all-in-order")
 def predict(model, loader, device):
     was_training = model.training
     model.eval()
@@ -396,3 +397,53 @@ def predict(model, loader, device):
         for batch in loader:
             pieces.append(model(batch[0].to(device=device, non_blocking=True)).detach())
     return torch.cat(pieces, 0)
+
+
+# --- outside review r2: false passes made to fail ------------------------------------------------------------------
+
+@wrong("12.1", "uses mps.is_built() instead of is_available() (r2)", breaks="call-time")
+def choose_device():
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if torch.backends.mps.is_built():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+@wrong("12.3", "Python loop over the batch (the docstring forbids it) (r2)", breaks="real-steps")
+class MaskedMeanPool(nn.Module):
+    def forward(self, x, lengths):
+        return torch.stack([x[b, :int(lengths[b])].mean(0) for b in range(x.shape[0])])
+
+
+@wrong("12.3", "divides by float32 lengths: float16/bfloat16 input gives float32 output (r2)", breaks="device")
+class MaskedMeanPool(nn.Module):
+    def forward(self, x, lengths):
+        mask = (torch.arange(x.shape[1], device=x.device)[None, :] < lengths[:, None]).to(x.dtype)
+        return (x * mask[:, :, None]).sum(1) / lengths[:, None].float()
+
+
+@wrong("12.4", "collects the outputs on the cpu (r2)", breaks="any-device")
+def predict(model, loader, device):
+    model.eval()
+    with torch.no_grad():
+        return torch.cat([model(xb.to(device)).cpu() for xb, _ in loader], dim=0)
+
+
+@wrong("12.4", "bypasses the loader: one forward on the whole dataset's tensors, ignoring its order (r2)",
+       breaks="all-in-order")
+def predict(model, loader, device):
+    model.eval()
+    with torch.no_grad():
+        xs = torch.stack([loader.dataset[i][0] for i in range(len(loader.dataset))])
+        return model(xs.to(device))
+
+
+@correct("12.4", "inference_mode, mode restored, outputs gathered in a list and concatenated")
+def predict(model, loader, device):
+    was_training = model.training
+    model.eval()
+    with torch.inference_mode():
+        outputs = [model(inputs.to(device, non_blocking=True)) for inputs, _ in loader]
+    model.train(was_training)
+    return torch.cat(outputs)
