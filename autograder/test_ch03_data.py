@@ -198,6 +198,16 @@ def test_3_1_length_mismatch(learner, rows):
            why="Features and targets of different lengths would pair samples with the wrong targets.")
 
 
+@array_dataset.check(points=1, clauses=["mismatch", "len"])
+def test_3_1_equal_lengths_past_256(learner):
+    """Does ArrayDataset accept 300 features with 300 targets (lengths compared by value, not identity)?"""
+    features, targets = torch.zeros(300, 2), torch.arange(300)  # CPython shares int objects only up to 256
+    got = call(learner.ArrayDataset, features, targets)
+    expect.that(len(got.value) == 300,
+                f"Called {got.text}.\nlen() of it is {len(got.value)}; expected 300. Compare the lengths with != "
+                "(`is not` compares objects, and two equal ints above 256 are different objects).")
+
+
 # Exercise 3.2 -------------------------------------------------------------------------------------------------------
 
 def numbered(n: int) -> list[int]:

@@ -629,3 +629,20 @@ def train_val_split(dataset, val_fraction, seed):
     g.manual_seed(seed)
     perm = torch.randperm(n, generator=g)
     return Subset(dataset, perm[: n - n_val]), Subset(dataset, perm[n - n_val:])
+
+
+@wrong("3.1", "lengths compared with `is not` (int identity: equal lengths above 256 refused)", breaks="len")
+class ArrayDataset(Dataset):
+    def __init__(self, features, targets, transform=None):
+        self.features = _as_float32(torch.as_tensor(features))
+        self.targets = _as_float32(torch.as_tensor(targets))
+        if len(self.features) is not len(self.targets):
+            raise ValueError("features and targets differ in length")
+        self.transform = transform
+
+    def __len__(self):
+        return len(self.features)
+
+    def __getitem__(self, index):
+        x = self.features[index]
+        return (self.transform(x) if self.transform is not None else x), self.targets[index]
