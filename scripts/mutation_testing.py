@@ -330,6 +330,24 @@ def verify(per_chapter: int, folder: Path) -> list[str]:
     return problems
 
 
+def reclassify(chapter: str) -> None:
+    """Apply equivalent.toml to a record's survivors: their outcome did not change, only what they are called."""
+    path = RECORDS / f"{chapter}.json"
+    if not path.exists():
+        return
+    data = json.loads(path.read_text(encoding="utf-8"))
+    reasons = equivalents()
+    now_equivalent = [s for s in data["survivors"] if (chapter, s["mutant"]) in reasons]
+    if not now_equivalent:
+        return
+    data["survivors"] = [s for s in data["survivors"] if (chapter, s["mutant"]) not in reasons]
+    data["survived"] -= len(now_equivalent)
+    data["equivalent"] += len(now_equivalent)
+    counted = data["killed"] + data["survived"]
+    data["score"] = round(data["killed"] / counted, 4) if counted else 1.0
+    path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+
+
 def readme_table() -> str:
     """The README's mutation table, one row per chapter, from the records (tests/test_mutation.py compares)."""
     rows = ["| chapter | mutants | killed | equivalent | score |", "| --- | --- | --- | --- | --- |"]
@@ -350,9 +368,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="chapters graded side by side, one process each")
     parser.add_argument("--verify", type=int, metavar="N", help="rerun N recorded killed mutants per chapter")
     parser.add_argument("--table", action="store_true", help="print the README's table of the records and stop")
+    parser.add_argument("--reclassify", action="store_true",
+                        help="move the recorded survivors now listed in equivalent.toml to equivalent (no rerun)")
     options = parser.parse_args(argv)
     if options.table:
         print(readme_table())
+        return 0
+    if options.reclassify:
+        for chapter in chapters():
+            reclassify(chapter)
         return 0
     os.chdir(KIT_ROOT)
     sys.path.insert(0, str(KIT_ROOT))
