@@ -1,0 +1,30 @@
+"""Are the counts the README states the ones the kit has (exercises, checks, clauses, variants, named mistakes)?"""
+from __future__ import annotations
+
+import re
+
+from tests.test_contract import CHAPTERS, KIT_ROOT, exercises_of
+from tests.variants import VARIANTS
+
+
+def stated() -> dict[str, int]:
+    readme = re.sub(r"\s+", " ", (KIT_ROOT / "README.md").read_text(encoding="utf-8"))
+    match = re.search(r"Today: (\d+) chapters, (\d+) exercises, (\d+) checks guarding (\d+) docstring clauses; "
+                      r"(\d+) known-wrong implementations, all caught; (\d+) correct ones in other styles, all accepted",
+                      readme)
+    assert match, "README.md's Grading section no longer states the kit's counts in the expected sentence"
+    names = ("chapters", "exercises", "checks", "clauses", "wrong", "correct")
+    return dict(zip(names, map(int, match.groups())))
+
+
+def test_readme_counts_are_the_kits():
+    exercises = [e for chapter in CHAPTERS for e in exercises_of(chapter)]
+    measured = {
+        "chapters": len(CHAPTERS),
+        "exercises": len(exercises),
+        "checks": sum(len(e.checks) for e in exercises),
+        "clauses": sum(len(e.clauses) for e in exercises),
+        "wrong": sum(not v.is_correct for v in VARIANTS),
+        "correct": sum(v.is_correct for v in VARIANTS),
+    }
+    assert stated() == measured
