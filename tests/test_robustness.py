@@ -21,7 +21,7 @@ BREAKERS = {
         "    def down(n):\n        return down(n + 1) + 1\n    return down(0)\n", None, None),
     "a loop with the alarm blocked": (
         "def add_bias_column(x):\n    import signal\n    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})\n"
-        "    while True:\n        pass\n", "timeout", None),
+        "    while True:\n        pass\n", "time limit", None),
 }
 
 
