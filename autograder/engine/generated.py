@@ -23,7 +23,6 @@ from hypothesis.errors import Flaky
 from autograder.engine.calls import describe
 
 DEFAULT_EXAMPLES = 12
-META_EXAMPLES = 3
 
 
 def examples(max_examples: int = DEFAULT_EXAMPLES, **strategies) -> Callable:
@@ -44,23 +43,16 @@ def examples(max_examples: int = DEFAULT_EXAMPLES, **strategies) -> Callable:
                     stopped.append(error)
                 raise
 
-        def runner(examples: int):
-            return settings(max_examples=examples, derandomize=True, database=None, deadline=None,
-                            phases=(Phase.explicit, Phase.generate, Phase.shrink), print_blob=False,
-                            report_multiple_bugs=False, suppress_health_check=list(HealthCheck))(
-                given(**strategies)(one_example))
-
-        run_all = runner(max_examples)
-        # On the meta stand-in a run proves only device faults (devices.META_RULE), which do not depend on the
-        # values drawn: a few examples (the same first ones) say all it can say.
-        run_on_meta = runner(min(max_examples, META_EXAMPLES))
+        run_all = settings(max_examples=max_examples, derandomize=True, database=None, deadline=None,
+                           phases=(Phase.explicit, Phase.generate, Phase.shrink), print_blob=False,
+                           report_multiple_bugs=False, suppress_health_check=list(HealthCheck))(
+            given(**strategies)(one_example))
 
         @functools.wraps(run_all)
         def check(*args, **kwargs):
             stopped.clear()
-            on_meta = getattr(kwargs.get("device"), "type", None) == "meta"
             try:
-                return (run_on_meta if on_meta else run_all)(*args, **kwargs)
+                return run_all(*args, **kwargs)
             except BaseException as failure:
                 if stopped:  # a time limit or Ctrl-C: that, not what hypothesis made of it, is the outcome
                     raise stopped[0] from None
