@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import importlib
 import pkgutil
+import threading
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -32,9 +33,15 @@ def rounds(chapters: set[str]) -> list[list[Variant]]:
     return [[v[k] for v in by_exercise.values() if k < len(v)] for k in range(depth)]
 
 
+# CPython 3.11's ast.parse is not thread-safe ("AST constructor recursion depth mismatch", gh-106905), and the rounds
+# are written from two threads: one parse at a time.
+_PARSING = threading.Lock()
+
+
 def variant_imports(chapter: str) -> str:
     """The variants file's own imports (F, nn, ...), so each variant runs with the names it was written with."""
-    tree = ast.parse(Path(tests.variants.__path__[0], f"{chapter}.py").read_text())
+    with _PARSING:
+        tree = ast.parse(Path(tests.variants.__path__[0], f"{chapter}.py").read_text())
     imports = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))
                and not (isinstance(node, ast.ImportFrom) and (node.module or "").startswith("tests"))]
     return "\n".join(ast.unparse(node) for node in imports) + "\n"
