@@ -227,8 +227,7 @@ def same_parameters(model, expected_model, what, hint=""):
 
 def unchanged_hint(model, initial):
     if all(torch.equal(p, q) for p, q in zip(model.parameters(), initial.parameters())):
-        return (" The parameters never changed. `p = p - lr * p.grad` makes a new tensor and rebinds a local name; "
-                "update the model's own tensors in place under torch.no_grad(): `p -= lr * p.grad`.")
+        return " " + mistakes.describe("parameter_rebound")
     return ""
 
 

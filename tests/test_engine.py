@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from autograder.engine import expect
+from autograder.engine import expect, mistakes
 from autograder.engine.devices import MixedDevicesError, SameDeviceChecker
 from autograder.engine.global_state import changes_since, restore, snapshot
 from autograder.engine.loading import load_chapter
@@ -30,6 +30,37 @@ def test_same_device_checker_catches_mixes_meta_alone_misses():
     x @ weight.T  # meta alone accepts a cpu weight in a matmul...
     with pytest.raises(MixedDevicesError, match="different devices"), SameDeviceChecker():
         x @ weight.T  # ...the checker does not
+
+
+def _mixed_device_message(body) -> str:
+    with pytest.raises(MixedDevicesError) as raised, SameDeviceChecker():
+        body()
+    return str(raised.value)
+
+
+@pytest.mark.parametrize("made_inside", [
+    lambda x: x + torch.zeros(4),
+    lambda x: x + torch.zeros(4) * 2,  # still made by the learner's code, one op later
+    lambda x: x + torch.tensor([1.0, 2.0, 3.0, 4.0]),
+    lambda x: x @ torch.eye(4),
+])
+def test_a_tensor_made_on_the_cpu_inside_is_named_as_created_on_the_default_device(made_inside):
+    x = torch.randn(2, 4, device="meta")
+    message = _mixed_device_message(lambda: made_inside(x))
+    assert mistakes.describe("tensor_on_default_device") in message
+    assert mistakes.describe("to_device_result_discarded") not in message
+
+
+@pytest.mark.parametrize("handed_in", [
+    lambda weight, batch: batch @ weight,  # a batch that never moved
+    lambda weight, batch: (batch * 2) @ weight,  # an op on it before the mix: still the batch
+    lambda weight, batch: (batch.to("meta"), batch @ weight),  # .to's result discarded
+])
+def test_a_cpu_tensor_handed_in_is_named_as_not_moved(handed_in):
+    weight, batch = torch.randn(4, 3, device="meta"), torch.randn(2, 4)
+    message = _mixed_device_message(lambda: handed_in(weight, batch))
+    assert mistakes.describe("to_device_result_discarded") in message
+    assert mistakes.describe("tensor_on_default_device") not in message
 
 
 def test_same_device_checker_allows_cpu_scalars_and_index_tensors():

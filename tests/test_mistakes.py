@@ -28,6 +28,7 @@ TRIGGERS = {
     "input_requires_grad_changed": ("ch02_autograd", "2.1", "x.requires_grad_(True) on the caller's tensor"),
     "dims_swapped": ("ch01_tensors", "1.3", "transposed result"),
     "parameter_not_leaf": ("ch02_autograd", "2.4", "w = w - lr * w.grad makes new tensors"),
+    "parameter_rebound": ("ch07_optimization", "7.1", "p = p - lr * p.grad rebinds a local name"),
     "layers_not_registered": ("ch04_modules", "4.3", "layers kept in a plain Python list"),
     "sigmoid_before_logits_loss": ("ch04_modules", "4.2", "forward applies the sigmoid"),
     "log_sigmoid_unstable": ("ch06_losses", "6.2", "sigmoid then log: -inf at large logits"),

@@ -8,6 +8,7 @@ SameDeviceChecker, a TorchDispatchMode that raises as soon as one op sees tensor
 from __future__ import annotations
 
 import functools
+import weakref
 
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
@@ -67,9 +68,18 @@ class SameDeviceChecker(TorchDispatchMode):
     0-dim cpu tensors are allowed beside any device (PyTorch itself treats them as scalars), and so are integer
     and bool cpu tensors used as indices by advanced indexing (`x[idx]`, `x[idx] = v`), which CUDA accepts too.
     gather, scatter and index_select are not exempt: on CUDA they fail with an index on another device.
+
+    The error names the likely mistake from where the cpu tensor came from: the checker remembers the cpu tensors
+    that learner code created (a factory op such as torch.zeros(n), torch.tensor(...), or an op on one of those).
+    A cpu tensor it never saw created was handed in (an argument, a batch from the loader) and never moved.
     """
 
     _INDEX_OPS = ("index", "index_put", "_index_put_impl_")
+    _LIFTS = ("lift_fresh", "lift_fresh_copy")  # torch.tensor(data) inside the mode
+
+    def __init__(self):
+        super().__init__()
+        self._created: weakref.WeakValueDictionary[int, torch.Tensor] = weakref.WeakValueDictionary()
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
@@ -77,12 +87,24 @@ class SameDeviceChecker(TorchDispatchMode):
         tensors = [t for t in leaves if isinstance(t, torch.Tensor)]
         devices = {t.device for t in tensors if not self._exempt(func, t)}
         if len(devices) > 1:
-            shown = ", ".join(sorted(str(d) for d in devices))
-            raise MixedDevicesError(
-                f"operation {func} received tensors on different devices ({shown}). "
-                + mistakes.describe("tensor_on_default_device")
-            )
-        return func(*args, **kwargs)
+            raise MixedDevicesError(self._diagnosis(func, tensors, devices))
+        out = func(*args, **kwargs)
+        name = func.__name__.split(".")[0]
+        if not tensors or name in self._LIFTS or any(self._was_created(t) for t in tensors):
+            for leaf in tree_flatten(out)[0]:
+                if isinstance(leaf, torch.Tensor) and leaf.device.type == "cpu":
+                    self._created[id(leaf)] = leaf
+        return out
+
+    def _was_created(self, tensor: torch.Tensor) -> bool:
+        return self._created.get(id(tensor)) is tensor
+
+    def _diagnosis(self, func, tensors: list[torch.Tensor], devices: set) -> str:
+        shown = ", ".join(sorted(str(d) for d in devices))
+        stray = [t for t in tensors if t.device.type == "cpu" and not self._exempt(func, t)]
+        mistake = ("tensor_on_default_device" if not stray or any(self._was_created(t) for t in stray)
+                   else "to_device_result_discarded")
+        return f"operation {func} received tensors on different devices ({shown}). " + mistakes.describe(mistake)
 
     def _exempt(self, func, tensor: torch.Tensor) -> bool:
         if tensor.device.type == "cpu" and tensor.dim() == 0:

@@ -91,6 +91,13 @@ CATALOG: dict[str, Mistake] = {m.id: m for m in [
             "调用者张量的 requires_grad 被改变了（直接对输入调用了 `x.requires_grad_()`）。",
             "在一个与 x 共享数值的新叶子张量上求导：`point = x.detach().requires_grad_(True)`，再调用 "
             "`torch.autograd.grad(f(point), point)`；调用者的 x 保持原样。"),
+    Mistake("parameter_rebound",
+            "the parameters never changed: `p = p - lr * p.grad` makes a new tensor and rebinds the local name p, "
+            "while the model keeps its own tensor as it was.",
+            "Update the model's own tensors in place under torch.no_grad(): `p -= lr * p.grad` (or "
+            "p.sub_(lr * p.grad)).",
+            "参数从未改变：`p = p - lr * p.grad` 创建了一个新张量并把局部变量名 p 重新绑定到它，模型自己的张量保持原样。",
+            "在 torch.no_grad() 下原地更新模型自己的张量：`p -= lr * p.grad`（或 p.sub_(lr * p.grad)）。"),
     Mistake("parameter_not_leaf",
             "`w = w - lr * w.grad` made a new tensor: the parameter is no longer the leaf the model and the optimizer "
             "hold.",
@@ -219,12 +226,14 @@ CATALOG: dict[str, Mistake] = {m.id: m for m in [
             "torch.rand(shape)……），于是一个运算混用了两个设备。",
             "在输入所在的设备上创建它：device=x.device，或者 torch.zeros_like(x)。"),
     Mistake("to_device_result_discarded",
-            "a tensor stayed on its old device: was the result of .to(device) discarded?",
-            "tensor.to(device) returns a NEW tensor and leaves the old one where it was: keep what it returns "
-            "(x = x.to(device)), for every tensor, however deeply it is nested.",
-            "有张量仍然留在原来的设备上：是不是丢弃了 .to(device) 的返回值？",
-            "tensor.to(device) 返回一个新的张量，旧张量留在原处：要使用它的返回值（x = x.to(device)），"
-            "无论张量嵌套得多深，每一个都要如此。"),
+            "a tensor you were given (or one computed from it) stayed on its old device: was it never moved, or was "
+            "the result of .to(device) discarded?",
+            "Move every input and every batch to `device` before using it (inputs = inputs.to(device)). "
+            "tensor.to(device) returns a NEW tensor and leaves the old one where it was: keep what it returns, for "
+            "every tensor, however deeply it is nested.",
+            "你拿到的某个张量（或由它算出的张量）仍然留在原来的设备上：是根本没有移动它，还是丢弃了 .to(device) 的返回值？",
+            "使用之前先把每个输入、每个批次都移到 `device` 上（inputs = inputs.to(device)）。tensor.to(device) "
+            "返回一个新的张量，旧张量留在原处：要使用它的返回值，无论张量嵌套得多深，每一个都要如此。"),
 ]}
 
 

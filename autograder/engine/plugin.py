@@ -8,10 +8,22 @@ import importlib
 import importlib.util
 import os
 import time
+import warnings
 from pathlib import Path
 
 import pytest
-import torch
+from hypothesis import given, settings, strategies
+from hypothesis.errors import HypothesisSideeffectWarning
+
+# Hypothesis registers its own random generator the first time it runs an example, and registering calls
+# gc.collect(): 0.22 s once torch fills the heap, next to nothing before. So the first example runs here, before
+# torch is imported (benchmarks/bench_grading.py measures the whole run). Hypothesis warns that work done while a
+# plugin loads slows every run; this work is what saves the time.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", HypothesisSideeffectWarning)
+    settings(max_examples=1, database=None, deadline=None)(given(strategies.none())(lambda _: None))()
+
+import torch  # noqa: E402 - after hypothesis's first example, above
 
 from autograder.engine import curves, global_state, i18n, integrity, options, watchdog
 from autograder.engine.devices import checked_devices, describe_devices, is_meta_run
