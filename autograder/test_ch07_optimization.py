@@ -586,7 +586,8 @@ def step_by_step(make_learner, make_oracle, *, setup: str, overrides: dict, dtyp
                            lambda: _diagnosis(step, index, mine, theirs, first_step_hint, later_step_hint)
                            if feed == ASSIGNED else _diagnosis(step, index, mine, theirs, first_step_hint,
                                                                later_step_hint).replace(
-                               "Parameter 1 had no gradient", "Parameter 1 had a zero gradient"))
+                               f"Parameter {NO_GRADIENT[0]} had no gradient",
+                               f"Parameter {NO_GRADIENT[0]} had a zero gradient"))
 
 
 def same_parameter(got, want, where: str, dtype, diagnosis) -> None:
@@ -641,6 +642,16 @@ def expect_refuses(learner_class, name: str, bad: list[dict]) -> None:
                    "does, so a typo fails at once instead of training badly.")
 
 
+def expect_accepts(learner_class, name: str, valid: list[dict]) -> None:
+    """The edges the docstring allows build without an error: a zero lr, eps or beta is not negative."""
+    for settings in valid:
+        try:
+            call(learner_class, [torch.zeros(2, requires_grad=True)], **settings)
+        except AssertionError as error:
+            raise AssertionError(f"{error}\nThe docstring refuses only negative values (and an alpha or beta outside "
+                                 f"[0, 1)): {name} must accept this edge, as torch.optim does.") from None
+
+
 def expect_defaults(learner_class, torch_class, name: str, torch_settings: dict) -> None:
     step_by_step(lambda groups: learner_class(groups), oracle(torch_class, **torch_settings),
                  setup=f"{name}(groups) with no hyperparameters (the defaults)", overrides={}, steps=3,
@@ -657,7 +668,9 @@ SGD_LATER = (mistakes.describe("momentum_buffer_lost") + " And the weight decay 
              "the buffer: d = g + weight_decay * p.")
 SGD_HINTS = dict(first_step_hint=SGD_FIRST, later_step_hint=SGD_LATER)
 SGD_DEFAULTS = {"lr": [0.1, 0.03], "momentum": [0.0, 0.5, 0.9], "weight_decay": [0.0, 0.1], "nesterov": [False, True]}
-SGD_OVERRIDES = {"lr": [0.05, 0.2], "momentum": [0.0, 0.8], "weight_decay": [0.0, 0.3], "nesterov": [False, True]}
+# 1.0 is among the overrides: a step that treats momentum or weight_decay of exactly 1 apart is caught.
+SGD_OVERRIDES = {"lr": [0.05, 0.2], "momentum": [0.0, 0.8, 1.0], "weight_decay": [0.0, 0.3, 1.0],
+                 "nesterov": [False, True]}
 
 
 @sgd.check(points=2, clauses=["equal-to-torch", "own-group", "weight-decay", "buffer", "nesterov", "skip-none",
@@ -745,6 +758,7 @@ def test_7_3_defaults_and_errors(learner):
     expect_defaults(learner.SGD, torch.optim.SGD, "SGD", dict(lr=1e-3))
     expect_refuses(learner.SGD, "SGD", [dict(lr=-0.1), dict(lr=0.1, momentum=-0.5), dict(lr=0.1, weight_decay=-1.0),
                                         dict(lr=0.1, nesterov=True), dict(lr=0.1, momentum=0.0, nesterov=True)])
+    expect_accepts(learner.SGD, "SGD", [dict(lr=0.0), dict(lr=0.1, momentum=0.0, weight_decay=0.0)])
 
 
 # 7.4 RMSprop
@@ -755,7 +769,7 @@ RMS_LATER = ("s must be an exponential moving average kept per parameter in self
              "s = alpha * s + (1 - alpha) * g^2, not a sum, and not restarted each step.")
 RMS_HINTS = dict(first_step_hint=RMS_FIRST, later_step_hint=RMS_LATER)
 RMS_DEFAULTS = {"lr": [0.01, 0.03], "alpha": [0.99, 0.9], "eps": [1e-8, 1e-3], "weight_decay": [0.0, 0.1]}
-RMS_OVERRIDES = {"lr": [0.05], "alpha": [0.5, 0.8], "eps": [0.1], "weight_decay": [0.0, 0.3]}
+RMS_OVERRIDES = {"lr": [0.05], "alpha": [0.5, 0.8, 0.2], "eps": [0.1], "weight_decay": [0.0, 0.3, 1.0]}
 
 
 @rmsprop.check(points=2, clauses=["equal-to-torch", "own-group", "weight-decay", "average", "eps-outside",
@@ -819,7 +833,8 @@ def test_7_4_defaults_and_errors(learner):
     """Built with no hyperparameters, does RMSprop step with the docstring's defaults, and does it refuse invalid ones?"""
     expect_defaults(learner.RMSprop, torch.optim.RMSprop, "RMSprop", dict(lr=1e-2))
     expect_refuses(learner.RMSprop, "RMSprop", [dict(lr=-0.1), dict(eps=-1e-8), dict(weight_decay=-0.1),
-                                                dict(alpha=-0.5), dict(alpha=1.0)])
+                                                dict(alpha=-0.5), dict(alpha=1.0), dict(alpha=1.5)])
+    expect_accepts(learner.RMSprop, "RMSprop", [dict(lr=0.0), dict(eps=0.0), dict(alpha=0.0), dict(weight_decay=0.0)])
 
 
 # 7.5 Adam
@@ -830,9 +845,11 @@ ADAM_LATER = ("t, m and v belong to each parameter (self.state[p]): t counts tha
               "at 1. A single counter increased once per parameter (or never), or averages restarted every step, "
               "give the wrong bias correction.")
 ADAM_HINTS = dict(first_step_hint=ADAM_FIRST, later_step_hint=ADAM_LATER)
-ADAM_DEFAULTS = {"lr": [0.01, 0.05], "betas": [(0.9, 0.999), (0.8, 0.99)], "eps": [1e-8, 1e-3],
-                 "weight_decay": [0.0, 0.1]}
-ADAM_OVERRIDES = {"lr": [0.1], "betas": [(0.5, 0.9), (0.9, 0.999)], "eps": [0.1], "weight_decay": [0.0, 0.3]}
+ADAM_DEFAULTS = {"lr": [0.01, 0.05], "betas": [(0.9, 0.999), (0.8, 0.99), (0.7, 0.4)], "eps": [1e-8, 1e-3],
+                 "weight_decay": [0.0, 0.1, 1.0]}
+# A beta2 below 0.5 is among them: 1 - beta2 and 1 % beta2 agree for every beta2 above it.
+ADAM_OVERRIDES = {"lr": [0.1], "betas": [(0.5, 0.9), (0.9, 0.999), (0.6, 0.3)], "eps": [0.1],
+                  "weight_decay": [0.0, 0.3, 1.0]}
 
 
 def first_step_moves(optimizer_class, grads, **settings):
@@ -875,7 +892,7 @@ def test_7_5_drawn_settings_match_torch(learner, case):
 def test_7_5_matches_torch(learner):
     """Does Adam equal torch.optim.Adam step by step (5 steps, group 1 overriding betas, eps, weight_decay in turn)?"""
     settings = dict(lr=0.01, betas=(0.9, 0.999), eps=1e-8)
-    for overrides in ({"betas": (0.8, 0.99), "lr": 0.05}, {"eps": 0.1}, {"weight_decay": 0.2}):
+    for overrides in ({"betas": (0.8, 0.99), "lr": 0.05}, {"eps": 0.1}, {"weight_decay": 0.2}, {"weight_decay": 1.0}):
         step_by_step(lambda groups: learner.Adam(groups, **settings), oracle(torch.optim.Adam, **settings),
                      setup="Adam(groups, lr=0.01)", overrides=overrides, steps=5, **ADAM_HINTS)
 
@@ -934,7 +951,9 @@ def test_7_5_defaults_and_errors(learner):
     expect_defaults(learner.Adam, torch.optim.Adam, "Adam", dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
                                                                  weight_decay=0.0))
     expect_refuses(learner.Adam, "Adam", [dict(lr=-0.1), dict(eps=-1e-8), dict(weight_decay=-0.1),
-                                          dict(betas=(1.0, 0.999)), dict(betas=(0.9, -0.1))])
+                                          dict(betas=(1.0, 0.999)), dict(betas=(0.9, -0.1)), dict(betas=(1.5, 0.999)),
+                                          dict(betas=(0.9, 1.5))])
+    expect_accepts(learner.Adam, "Adam", [dict(lr=0.0), dict(eps=0.0), dict(betas=(0.0, 0.0)), dict(weight_decay=0.0)])
 
 
 # 7.6 AdamW
@@ -1003,7 +1022,9 @@ def test_7_6_defaults_and_errors(learner):
     expect_defaults(learner.AdamW, torch.optim.AdamW, "AdamW", dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
                                                                     weight_decay=1e-2))
     expect_refuses(learner.AdamW, "AdamW", [dict(lr=-0.1), dict(eps=-1e-8), dict(weight_decay=-0.1),
-                                            dict(betas=(1.0, 0.999)), dict(betas=(0.9, -0.1))])
+                                            dict(betas=(1.0, 0.999)), dict(betas=(0.9, -0.1)), dict(betas=(1.5, 0.999)),
+                                            dict(betas=(0.9, 1.5))])
+    expect_accepts(learner.AdamW, "AdamW", [dict(lr=0.0), dict(eps=0.0), dict(betas=(0.0, 0.0)), dict(weight_decay=0.0)])
 
 
 # --------------------------------------------------------------------------------------------------------------------

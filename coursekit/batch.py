@@ -177,6 +177,10 @@ class _ClassRun:
         chapters = sorted({plugin.chapter_of(i) for i in items})
         for chapter in chapters:  # into memory now: the children cannot read solutions/
             parent.chapter(parent.reference, chapter)
+        for item in items:  # each check's examples drawn once, here: every child replays them (engine/generated.py)
+            record_examples = getattr(item.function, "record_examples", None)
+            if record_examples is not None:
+                record_examples()
         torch.set_num_threads(1)  # one core per child; the children run side by side
         if os.geteuid() == 0:  # children lose root's capabilities; /proc/<grader> must stay out of their reach
             import ctypes

@@ -210,6 +210,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser(argv[0] if argv else None).parse_args(argv)
     try:
         return args.run(args)
+    except BrokenPipeError:
+        # The reader went away (`coursekit progress | head`): stop quietly, as the Python docs advise (signal
+        # module, "Note on SIGPIPE"): point stdout at devnull so that the exit-time flush raises nothing.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except ModuleNotFoundError as error:
         if error.name and error.name.split(".")[0] in ("nbgrader", "nbformat", "nbconvert", "traitlets"):
             print(f"error: `coursekit {args.command}` needs {error.name}, which is for instructors and course authors: "

@@ -1,6 +1,10 @@
 """Do checks on hypothesis-drawn inputs report what happened: the smallest failing input, a time limit as a time
-limit (not as hypothesis's FlakyFailure), and an input that fails only sometimes as such?"""
+limit (not as hypothesis's FlakyFailure), and an input that fails only sometimes as such? And does replaying the
+examples drawn once give each run exactly what hypothesis itself would: the same inputs, fresh, under the same seeded
+`random`?"""
 from __future__ import annotations
+
+import random
 
 import pytest
 from _pytest.outcomes import Failed
@@ -55,4 +59,50 @@ def test_an_input_that_fails_only_sometimes_is_named_so():
         assert state["calls"] > 1, "only the very first call fails"
 
     with pytest.raises(AssertionError, match="failure once and a pass another time"):
+        check()
+
+
+def test_a_replay_gives_the_check_what_hypothesis_gives_it():
+    seen: list[tuple] = []
+
+    @generated.examples(xs=st.lists(st.integers(-5, 5), max_size=4), max_examples=15)
+    def check(xs):
+        seen.append((tuple(xs), random.random()))  # the inputs, and the seeded random hypothesis gives an example
+        xs.append(99)  # a check (or learner code) that changes its input must not change the next run's
+
+    check()
+    replayed = list(seen)
+    check()
+    assert seen[len(replayed):] == replayed, "two replays differ"
+    seen.clear()
+    check.__wrapped__()  # hypothesis itself, drawing as it goes
+    assert seen == replayed and len(set(seen)) > 1
+
+
+def test_examples_are_drawn_once_per_process():
+    draws = []
+
+    @st.composite
+    def counted(draw):
+        draws.append(1)
+        return draw(st.integers(0, 9))
+
+    @generated.examples(n=counted(), max_examples=5)
+    def check(n):
+        pass
+
+    assert check.record_examples() is check.record_examples()
+    drawn = len(draws)
+    check()
+    check()
+    assert len(draws) == drawn > 0
+
+
+def test_a_failing_replay_is_shrunk_by_hypothesis_to_the_same_failure():
+    @generated.examples(xs=st.lists(st.integers(0, 1000), min_size=1, max_size=6), max_examples=40)
+    def check(xs):
+        assert sum(xs) < 500, f"sum {sum(xs)}"
+
+    assert any(sum(e["xs"]) >= 500 for e in check.record_examples())  # the replay meets a failure first
+    with pytest.raises(AssertionError, match=r"(?s)^sum 500\b.*Smallest failing input found: xs=\[500\]$"):
         check()

@@ -247,3 +247,17 @@ def test_commands_act_on_the_kit_around_the_working_directory(tmp_path):
     assert hinted.returncode == 0 and "Hint 2 of" in hinted.stdout
     assert (kit / ".coursekit" / "progress.sqlite").is_file()  # the store of the kit we are in
     assert ProgressStore(kit / ".coursekit" / "progress.sqlite").hint_level("8.1") == 1
+
+
+@pytest.mark.parametrize("command", [("progress",), ("hint", "8.1", "--all"), ("explain", "1.1")])
+def test_a_reader_that_stops_early_gets_no_traceback(graded_store, command):
+    """`coursekit progress | head -1`: the reader closes the pipe after one line; the command stops quietly."""
+    store, _, _ = graded_store
+    env = {**os.environ, "COURSEKIT_PROGRESS": str(store), "COURSEKIT_LANG": "en", "NO_COLOR": "1"}
+    writer = subprocess.Popen([sys.executable, "-m", "coursekit", *command], cwd=KIT_ROOT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    writer.stdout.read(1)
+    writer.stdout.close()  # what `head -c 1` does once it has its byte
+    errors = writer.stderr.read().decode()
+    writer.wait(timeout=60)
+    assert "Traceback" not in errors and "BrokenPipeError" not in errors, errors

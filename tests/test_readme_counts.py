@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from autograder.engine import mistakes
 from tests.test_contract import CHAPTERS, KIT_ROOT, exercises_of
 from tests.variants import VARIANTS
 
@@ -28,3 +29,10 @@ def test_readme_counts_are_the_kits():
         "correct": sum(v.is_correct for v in VARIANTS),
     }
     assert stated() == measured
+
+
+def test_readme_counts_the_named_mistakes():
+    readme = re.sub(r"\s+", " ", (KIT_ROOT / "README.md").read_text(encoding="utf-8"))
+    match = re.search(r"(\d+) of the mistakes are named in the report", readme)
+    assert match, "README.md no longer says how many mistakes the report names"
+    assert int(match.group(1)) == len(mistakes.CATALOG)

@@ -10,15 +10,24 @@ comes from the test's name), no example database is read or written (a learner's
 today's grade), no deadline (a busy machine is not a failure), and a fixed number of examples. When a check fails,
 hypothesis shrinks the input and the failure message ends with the smallest failing input it found, described the
 way the rest of the report describes values.
+
+Drawing is most of a check's cost (hypothesis's engine and strategies, not the check), and it does not depend on
+the code graded: hypothesis draws the same examples for a check that passes whatever the check does with them. So a
+check's examples are drawn once per process (`record`), without running the check, and each run replays fresh
+copies of them, each under the seeded `random` that hypothesis gives an example. Only when one fails does hypothesis
+run the check itself: it meets the same failing example, shrinks it, and the message shows the smallest one. The
+class grader records every check before it forks a child per student, so no student pays for drawing.
 """
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 from typing import Any, Callable
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Flaky
+from hypothesis.internal.entropy import deterministic_PRNG  # the seeding hypothesis applies around each example
 
 from autograder.engine.calls import describe
 
@@ -31,9 +40,14 @@ def examples(max_examples: int = DEFAULT_EXAMPLES, **strategies) -> Callable:
     def decorate(test: Callable) -> Callable:
         drawn: dict[str, Any] = {}
         stopped: list[BaseException] = []  # the time limit's own exception, if it fired inside an example
+        recording: list[dict[str, Any]] | None = None  # while drawing without running: the examples drawn
+        recorded: list[list[dict[str, Any]]] = []  # [examples], once drawn; [] before, or if they cannot be replayed
 
         @functools.wraps(test)
         def one_example(*args, **kwargs):
+            if recording is not None:
+                recording.append({name: kwargs[name] for name in strategies})
+                return None
             drawn.clear()
             drawn.update({name: kwargs[name] for name in strategies})
             try:
@@ -47,12 +61,47 @@ def examples(max_examples: int = DEFAULT_EXAMPLES, **strategies) -> Callable:
                            phases=(Phase.explicit, Phase.generate, Phase.shrink), print_blob=False,
                            report_multiple_bugs=False, suppress_health_check=list(HealthCheck))(
             given(**strategies)(one_example))
+        fixtures = list(inspect.signature(run_all).parameters)
+
+        def record() -> list[dict[str, Any]] | None:
+            """This check's examples, drawn once (hypothesis with a body that only keeps what it was given)."""
+            nonlocal recording
+            if not recorded:
+                recording = []
+                try:
+                    run_all(**dict.fromkeys(fixtures))
+                    copy.deepcopy(recording)  # what cannot be copied is drawn afresh by hypothesis every run
+                    recorded.append(recording)
+                except Exception:  # noqa: BLE001 - a strategy that fails to draw: the hypothesis path reports it
+                    recorded.append(None)
+                finally:
+                    recording = None
+            return recorded[0]
+
+        def replay(args, kwargs) -> BaseException | None:
+            """Run the check on fresh copies of the recorded examples; the first failure, or None when all pass."""
+            for example in record() or ():
+                try:
+                    with deterministic_PRNG():
+                        one_example(*args, **kwargs, **copy.deepcopy(example))
+                except BaseException as failure:  # noqa: BLE001 - hypothesis runs it again to shrink it
+                    if stopped:
+                        raise stopped[0] from None
+                    return failure
+            return None
 
         @functools.wraps(run_all)
         def check(*args, **kwargs):
             stopped.clear()
+            failed_on: dict[str, Any] = {}
+            if record() is not None:
+                failure = replay(args, kwargs)
+                if failure is None:
+                    return None  # every example passed, as it would have under hypothesis
+                failed_on = dict(drawn)
+                stopped.clear()
             try:
-                return run_all(*args, **kwargs)
+                run_all(*args, **kwargs)
             except BaseException as failure:
                 if stopped:  # a time limit or Ctrl-C: that, not what hypothesis made of it, is the outcome
                     raise stopped[0] from None
@@ -68,10 +117,16 @@ def examples(max_examples: int = DEFAULT_EXAMPLES, **strategies) -> Callable:
                 # Hypothesis replays the smallest failing example last, so `drawn` holds it now.
                 message = f"{failure}\nSmallest failing input found: {describe_drawn(drawn)}"
                 raise _same_kind(failure, message) from None
+            if failed_on:  # the replay failed where hypothesis, on the same examples, passed
+                raise AssertionError(
+                    f"The same input gave a failure once and a pass another time ({describe_drawn(failed_on)}). "
+                    "Is the code random without a seed, or does it keep state from one call to the next?")
+            return None
 
         # pytest must see the fixtures only, not the drawn arguments (hypothesis's own signature already hides them).
         check.__signature__ = inspect.signature(run_all)
         check.hypothesis_strategies = strategies
+        check.record_examples = record
         return check
 
     return decorate

@@ -73,10 +73,11 @@ _WORDS = {
     "printed first": {"en": " (the first {count})", "zh": "（前 {count} 行）"},
     # what next
     "start here": {"en": "Start here: exercise {id} `{function}` in {path}. Read its guide section first: {guide} "
-                         "(or on the site: `mkdocs serve`, then {url}). Grade just it with `pytest autograder "
-                         "--exercise {id}`, or let `coursekit watch` regrade it on every save.",
+                         "(or on the site: `mkdocs serve`, then {url}; once: pip install -e \".[site]\"). Grade just it "
+                         "with `pytest autograder --exercise {id}`, or let `coursekit watch` regrade it on every save.",
                    "zh": "从这里开始：{path} 中的练习 {id} `{function}`。先阅读它的指南：{guide}（或者在网站上："
-                         "运行 `mkdocs serve`，然后打开 {url}）。用 `pytest autograder --exercise {id}` 只给它评分，"
+                         "运行 `mkdocs serve`，然后打开 {url}；第一次先运行 pip install -e \".[site]\"）。"
+                         "用 `pytest autograder --exercise {id}` 只给它评分，"
                          "或者让 `coursekit watch` 在每次保存时重新评分。"},
     "next": {"en": "Next: exercise {id} `{function}` ({status}) in {path}: `pytest autograder --exercise {id}` grades "
                    "just it.",

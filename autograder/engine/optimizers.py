@@ -1,8 +1,8 @@
 """Step-by-step equivalence of a learner's optimizer with torch.optim, PyTorch being the oracle (MISTAKES.md B1).
 
 Both optimizers get the same seeded parameters in two parameter groups (the second overriding some hyperparameters),
-then the same gradients for several steps: gradients that change size and sign from step to step, and one parameter
-without a gradient on one step (it must be skipped). Parameters are compared after every step, and the first
+then the same gradients for several steps: gradients that change size and sign from step to step, and the first
+parameter without a gradient on one step (it must be skipped, and the loop must go on to the next one). Parameters are compared after every step, and the first
 difference is explained: a wrong first step points at the update formula, a later one at the state kept between
 steps, a difference only in the second group at hyperparameters read from the wrong place.
 """
@@ -27,7 +27,9 @@ torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.0)
 SHAPES = ((3,), (5, 2), (3,))
 GROUP_OF = (0, 0, 1)
 SCALES = (1.0, -0.3, 2.5, -0.7, 1.4)  # the gradients' size and sign change every step
-NO_GRADIENT = (1, 2)  # (parameter, step index): parameter 1 has grad None on the third step
+# (parameter, step index): parameter 0 has grad None on the third step. The first of its group, so that `break` for
+# `continue` (every later parameter of the group skipped too) changes parameter 1.
+NO_GRADIENT = (0, 2)
 
 
 def seeded_parameters(device="cpu", dtype=torch.float64, seed=0) -> list[torch.Tensor]:
@@ -116,6 +118,9 @@ def _diagnosis(step, index, mine, theirs, first_step_hint, later_step_hint) -> s
     if (index, step) == NO_GRADIENT:
         return (f"Parameter {index} had no gradient (p.grad is None) at this step: skip such parameters entirely "
                 "(`if p.grad is None: continue`), leaving the parameter and its state as they are.")
+    if step == NO_GRADIENT[1] and index > NO_GRADIENT[0] and GROUP_OF[index] == GROUP_OF[NO_GRADIENT[0]]:
+        return (f"Parameter {NO_GRADIENT[0]}, before it in the same group, had no gradient at this step: skip only "
+                "that parameter (`continue`), not the rest of the group (`break`).")
     others_fine = all(_close(a, b) for i, (a, b) in enumerate(zip(mine, theirs)) if GROUP_OF[i] == 0)
     if GROUP_OF[index] == 1 and others_fine:
         return ("Group 0 matches but group 1, which sets its own hyperparameters, does not: read every "
