@@ -41,7 +41,7 @@ def examples(max_examples: int = DEFAULT_EXAMPLES, **strategies) -> Callable:
         drawn: dict[str, Any] = {}
         stopped: list[BaseException] = []  # the time limit's own exception, if it fired inside an example
         recording: list[dict[str, Any]] | None = None  # while drawing without running: the examples drawn
-        recorded: list[list[dict[str, Any]]] = []  # [examples], once drawn; [] before, or if they cannot be replayed
+        recorded: list = []  # [] until drawn; then [examples], or [None] when they cannot be replayed
 
         @functools.wraps(test)
         def one_example(*args, **kwargs):
