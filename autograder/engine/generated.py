@@ -106,10 +106,7 @@ def examples(max_examples: int = DEFAULT_EXAMPLES, **strategies) -> Callable:
                 if stopped:  # a time limit or Ctrl-C: that, not what hypothesis made of it, is the outcome
                     raise stopped[0] from None
                 if isinstance(failure, Flaky):
-                    raise AssertionError(
-                        f"The same input gave a failure once and a pass another time ({describe_drawn(drawn)}). "
-                        "Is the code random without a seed, or does it keep state from one call to the next?") \
-                        from None
+                    raise flaky(drawn) from None
                 if not isinstance(failure, AssertionError):
                     raise
                 if not drawn:  # it failed before any example was drawn: there is no input to show
@@ -118,9 +115,7 @@ def examples(max_examples: int = DEFAULT_EXAMPLES, **strategies) -> Callable:
                 message = f"{failure}\nSmallest failing input found: {describe_drawn(drawn)}"
                 raise _same_kind(failure, message) from None
             if failed_on:  # the replay failed where hypothesis, on the same examples, passed
-                raise AssertionError(
-                    f"The same input gave a failure once and a pass another time ({describe_drawn(failed_on)}). "
-                    "Is the code random without a seed, or does it keep state from one call to the next?")
+                raise flaky(failed_on)
             return None
 
         # pytest must see the fixtures only, not the drawn arguments (hypothesis's own signature already hides them).
@@ -130,6 +125,12 @@ def examples(max_examples: int = DEFAULT_EXAMPLES, **strategies) -> Callable:
         return check
 
     return decorate
+
+
+def flaky(drawn: dict[str, Any]) -> AssertionError:
+    """The failure for an input that failed once and passed another time."""
+    return AssertionError(f"The same input gave a failure once and a pass another time ({describe_drawn(drawn)}). "
+                          "Is the code random without a seed, or does it keep state from one call to the next?")
 
 
 def _same_kind(failure: AssertionError, message: str) -> AssertionError:
