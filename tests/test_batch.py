@@ -201,3 +201,34 @@ def test_ctrl_c_keeps_finished_students_kills_every_child_and_resume_grades_the_
     assert [r["student"] for r in rows] == [f"s{n}" for n in range(6)]
     assert all(r["status"] == "graded" and r["total"] == r["max_total"] for r in rows)
     shutil.rmtree(out)
+
+
+def test_class_grader_children_replay_and_never_draw(tmp_path, monkeypatch):
+    """batch.py draws every check's examples once, in the grader, before it forks: a child grading a correct
+    submission only replays them. Hypothesis's engine (what draws, and what reruns a failing check to shrink it) counts
+    its calls from forked children in a page of shared memory, which survives the fork and the child's walls."""
+    import mmap
+    import struct
+
+    import hypothesis.core
+
+    from coursekit.batch import Options, Student, grade_class
+
+    grader, calls_in_children = os.getpid(), mmap.mmap(-1, 8)
+    engine = hypothesis.core.StateForActualGivenExecution.run_engine
+
+    def counted_engine(self, *args, **kwargs):
+        if os.getpid() != grader:
+            calls_in_children[:8] = struct.pack("q", struct.unpack("q", calls_in_children[:8])[0] + 1)
+        return engine(self, *args, **kwargs)
+
+    monkeypatch.setattr(hypothesis.core.StateForActualGivenExecution, "run_engine", counted_engine)
+    students = []
+    for name in ("ada", "bo"):
+        for chapter in CHAPTERS:
+            write(tmp_path / "subs" / name / f"{chapter}.py", solution(chapter))
+        students.append(Student(name, tmp_path / "subs" / name))
+    outcome = grade_class(students, tmp_path / "out", Options(workers=2, timeout=240, check_timeout=20,
+                                                              chapters=list(CHAPTERS), progress=False))
+    assert all(outcome.total(name) == sum(outcome.max_points.values()) > 0 for name in ("ada", "bo"))
+    assert struct.unpack("q", calls_in_children[:8])[0] == 0, "a child drew examples (or reran a check) itself"

@@ -178,3 +178,23 @@ def test_the_catalog_reads_guides_where_the_exercises_point():
     from autograder.engine import catalog, exercises
 
     assert catalog.GUIDE_ROOT == exercises.GUIDE_ROOT
+
+
+def test_a_broken_chapter_raises_afresh_for_each_check(tmp_path):
+    """Every check of a broken chapter raises its ChapterBroken. Raising the one stored exception again would lengthen
+    its traceback by each raise before, and pytest's traceback filter made the 17th check of a missing ch01 cost more
+    than grading a correct one."""
+    import traceback
+
+    from autograder.engine.loading import ChapterBroken
+    from autograder.engine.plugin import GradingSession
+
+    (tmp_path / "ch01_tensors.py").write_text("def add_bias_column(x:\n")
+    session, lengths, messages = GradingSession(tmp_path, 10.0), [], set()
+    for _ in range(3):
+        with pytest.raises(ChapterBroken) as broken:
+            session.chapter(tmp_path, "ch01_tensors")
+        lengths.append(len(traceback.extract_tb(broken.value.__traceback__)))
+        messages.add(str(broken.value))
+    assert lengths[0] == lengths[1] == lengths[2], f"the traceback grew: {lengths}"
+    assert len(messages) == 1 and "ch01_tensors.py" in messages.pop()

@@ -71,7 +71,9 @@ class GradingSession:
                 self._loaded[key] = broken
         loaded = self._loaded[key]
         if isinstance(loaded, ChapterBroken):
-            raise loaded
+            # A fresh exception each time: re-raising the stored one would grow its traceback by every check that
+            # raised it before, and pytest's traceback filter would then cost each check more than the last.
+            raise ChapterBroken(*loaded.args) from None
         return loaded
 
     def record(self, item: pytest.Item, status: str, message: str, failure: Failure | None = None,
