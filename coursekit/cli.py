@@ -118,6 +118,11 @@ def _doctor(args: argparse.Namespace) -> int:
     from coursekit.terminal import wants_colour
 
     if args.update_integrity:
+        from autograder.engine import example_store
+
+        for check_file, (kept, drawing) in example_store.rebuild().items():
+            print(f"autograder/data/examples/{check_file}.pt: the examples of {kept} checks stored"
+                  + (f", {drawing} draw their own (not plain data)" if drawing else ""))
         print(f"autograder/INTEGRITY: sha256 {integrity.write_manifest()}")
         return 0
     findings = diagnose(args.exercises)
@@ -174,7 +179,8 @@ def _learner_commands(commands) -> None:
     doctor = commands.add_parser("doctor", help="check Python, torch, devices, exercises/ and the autograder's files")
     doctor.add_argument("--exercises", type=Path, default=KIT_ROOT / "exercises", help=argparse.SUPPRESS)
     doctor.add_argument("--update-integrity", action="store_true",
-                        help="(course authors) record the current autograder files in autograder/INTEGRITY")
+                        help="(course authors) store the checks' drawn examples (autograder/data/examples/) and record the "
+                             "autograder's files in autograder/INTEGRITY")
     doctor.set_defaults(run=_doctor)
 
 

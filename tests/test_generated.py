@@ -136,3 +136,25 @@ def test_any_other_error_is_still_rerun_by_hypothesis():
     with pytest.raises(NotImplementedError, match="no kernel"):
         check()
     assert len(calls) > 1
+
+
+def test_what_else_is_loaded_never_changes_the_examples(tmp_path, monkeypatch):
+    """Hypothesis would mix constants from every "local" module loaded (a learner's own file included) into its
+    draws; the engine switches that off, so a check draws the same inputs whatever was imported before it."""
+    import importlib
+    import sys
+
+    @generated.examples(n=st.integers(0, 10**9), max_examples=200)
+    def check(n):
+        pass
+
+    before = [e["n"] for e in check.record_examples(fresh=True)]
+    (tmp_path / "learner_constants.py").write_text(
+        "CONSTANTS = [" + ", ".join(str(123456789 + i) for i in range(5)) + "]\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.import_module("learner_constants")
+    try:
+        after = [e["n"] for e in check.record_examples(fresh=True)]
+    finally:
+        sys.modules.pop("learner_constants", None)
+    assert after == before and not set(after) & set(range(123456789, 123456789 + 5))

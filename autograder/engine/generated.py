@@ -16,7 +16,9 @@ the code graded: hypothesis draws the same examples for a check that passes what
 check's examples are drawn once per process (`record`), without running the check, and each run replays fresh
 copies of them, each under the seeded `random` that hypothesis gives an example. Only when one fails does hypothesis
 run the check itself: it meets the same failing example, shrinks it, and the message shows the smallest one. The
-class grader records every check before it forks a child per student, so no student pays for drawing.
+class grader records every check before it forks a child per student, so no student pays for drawing. And the kit
+ships the examples of most checks already drawn (engine/example_store.py), so a run that finds them stored does
+not draw at all.
 """
 from __future__ import annotations
 
@@ -29,9 +31,29 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Flaky
 from hypothesis.internal.entropy import deterministic_PRNG  # the seeding hypothesis applies around each example
 
+from autograder.engine import example_store
 from autograder.engine.calls import describe, is_unwritten_stub
 
 DEFAULT_EXAMPLES = 12
+
+
+def _no_local_constants() -> None:
+    """Hypothesis mixes into its draws constants it finds in the "local" modules loaded so far (any file outside the
+    standard library and site-packages): the checks, the reference, the learner's own file. So a check drew other
+    inputs after another chapter was imported, or when the learner's code held other numbers, and `--exercise 1.1`
+    could grade 1.1 on other inputs than a whole run did. Its own edge values (0, -0.0, inf, nan, the extremes of each
+    type) stay; the checks name the values they need themselves (engine/strategies.py)."""
+    try:
+        from hypothesis.internal.conjecture import providers
+        from hypothesis.internal.constants_ast import Constants
+    except ImportError:  # a hypothesis without local constants draws the same either way
+        return
+    if hasattr(providers, "_get_local_constants"):
+        empty = Constants()
+        providers._get_local_constants = lambda: empty
+
+
+_no_local_constants()
 
 
 def examples(max_examples: int = DEFAULT_EXAMPLES, **strategies) -> Callable:
@@ -63,9 +85,16 @@ def examples(max_examples: int = DEFAULT_EXAMPLES, **strategies) -> Callable:
             given(**strategies)(one_example))
         fixtures = list(inspect.signature(run_all).parameters)
 
-        def record() -> list[dict[str, Any]] | None:
-            """This check's examples, drawn once (hypothesis with a body that only keeps what it was given)."""
+        def record(fresh: bool = False) -> list[dict[str, Any]] | None:
+            """This check's examples: from the kit's store (engine/example_store.py) or drawn once (hypothesis with a
+            body that only keeps what it was given). `fresh`: drawn now, whatever was stored or drawn before."""
             nonlocal recording
+            if fresh:
+                recorded.clear()
+            elif not recorded:
+                stored = example_store.stored(test)
+                if stored is not None:
+                    recorded.append(stored)
             if not recorded:
                 recording = []
                 try:

@@ -1,7 +1,9 @@
-"""Has anyone changed the autograder? A sha256 over autograder/**/*.py, compared with the committed manifest.
+"""Has anyone changed the autograder? A sha256 over autograder/**/*.py and the stored examples, compared with the
+committed manifest.
 
-The digest covers every Python file under autograder/ (sorted by path; each path and its bytes go into the hash),
-so editing a check, the engine, or adding a file changes it. autograder/INTEGRITY holds the digest of the kit as
+The digest covers every Python file under autograder/ and every file of drawn examples in autograder/data/examples/
+(sorted by path; each path and its bytes go into the hash), so editing a check, the engine, a stored example, or
+adding a file changes it. autograder/INTEGRITY holds the digest of the kit as
 published; `coursekit doctor --update-integrity` rewrites it after an intended change (the kit's tests fail while it
 is stale). Every score report and results.json states the digest and whether it matches.
 """
@@ -15,15 +17,20 @@ MANIFEST = AUTOGRADER / "INTEGRITY"
 
 
 def files(root: Path = AUTOGRADER) -> list[Path]:
-    return sorted((p for p in root.rglob("*.py") if "__pycache__" not in p.parts),
-                  key=lambda p: p.relative_to(root).as_posix())
+    """The autograder's Python files and its stored examples (data/examples/*.pt: engine/example_store.py)."""
+    found = [p for p in root.rglob("*.py") if "__pycache__" not in p.parts]
+    found += (root / "data" / "examples").glob("*.pt")
+    return sorted(found, key=lambda p: p.relative_to(root).as_posix())
 
 
 def digest(root: Path = AUTOGRADER) -> str:
     hasher = hashlib.sha256()
     for path in files(root):
         hasher.update(path.relative_to(root).as_posix().encode() + b"\0")
-        hasher.update(path.read_bytes().replace(b"\r\n", b"\n") + b"\0")  # a Windows checkout hashes the same
+        data = path.read_bytes()
+        if path.suffix == ".py":
+            data = data.replace(b"\r\n", b"\n")  # a Windows checkout hashes the same
+        hasher.update(data + b"\0")
     return hasher.hexdigest()
 
 
@@ -48,7 +55,7 @@ def state(root: Path = AUTOGRADER, manifest: Path = MANIFEST) -> tuple[str, str]
 
 def write_manifest(root: Path = AUTOGRADER, manifest: Path = MANIFEST) -> str:
     value = digest(root)
-    manifest.write_text("# sha256 of autograder/**/*.py (sorted paths and contents); refresh with "
+    manifest.write_text("# sha256 of autograder/**/*.py and data/examples/*.pt (sorted paths and contents); refresh with "
                         "`coursekit doctor --update-integrity`\n" + value + "\n", encoding="utf-8")
     return value
 
