@@ -126,7 +126,8 @@ def with_meta_as_default_device(function, *args, **kwargs):
 
 
 @add_bias_column.check(points=2, clauses=["ones-first", "shape", "values", "dtype-device"])
-@generated.examples(x=strategies.tensors(strategies.shapes(2, max_size=6), dtype=strategies.float_dtypes()))
+@generated.examples(x=strategies.tensors(st.tuples(strategies.sizes(1, 6), strategies.sizes(0, 6)),  # D = 0: no features
+                                          dtype=strategies.float_dtypes()))
 def test_1_1_matches_reference(learner, reference, device, x):
     """Does add_bias_column return (N, D + 1) with ones in column 0, on the input's device and dtype?"""
     x = x.to(device)

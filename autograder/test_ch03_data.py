@@ -350,6 +350,19 @@ def test_3_3_training_shuffled(learner, n, batch_size, seed):
                     f"{mistakes.describe('train_loader_not_shuffled')}")
     expect.that(sizes == batch_sizes(n, batch_size),
                 f"Called {text}.\nThe training batches had sizes {sizes}; expected {batch_sizes(n, batch_size)}.")
+    seeded = seeded_orders(n, batch_size, seed)
+    expect.that(order in seeded,
+                f"Called {text}.\nThe first training epoch came in the order {order}; a torch.Generator seeded with "
+                f"seed={seed} gives {seeded[0]} (shuffle=True, generator=g) or {seeded[1]} (RandomSampler(train_set, "
+                "generator=g)). Seed the generator with `seed` itself: torch.Generator().manual_seed(seed).")
+
+
+def seeded_orders(n: int, batch_size: int, seed: int) -> list[list[int]]:
+    """The first-epoch orders torch gives from a generator seeded with `seed`: handed to the DataLoader (which also
+    draws its workers' base seed from it), or to a RandomSampler alone."""
+    with_loader = DataLoader(numbered(n), batch_size, shuffle=True, generator=torch.Generator().manual_seed(seed))
+    sampler_only = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).tolist()
+    return [epoch(with_loader)[0], [numbered(n)[i] for i in sampler_only]]
 
 
 @make_loaders.check(points=2, clauses=["train-seeded"])

@@ -463,6 +463,12 @@ def test_4_4_counts_numbers(learner, reference):
     counted(learner, reference.MLP(SIZES), "MLP([3, 5, 7, 2]) (weights (5, 3), (7, 5), (2, 7) and their biases)",
             SIZES_COUNT)
     counted(learner, nn.Linear(10, 1, bias=False), "nn.Linear(10, 1, bias=False)", 10)
+    # p.numel(), not shape[0] * shape[1]: parameters can have 4 dimensions (a convolution) or none (a scale)
+    counted(learner, nn.Conv2d(2, 3, kernel_size=(2, 4)),
+            "nn.Conv2d(2, 3, kernel_size=(2, 4)) (weight (3, 2, 2, 4): 48 numbers; bias (3,))", 48 + 3)
+    scaled = nn.Module()
+    scaled.scale = nn.Parameter(torch.tensor(2.0))  # 0-dim: shape (), one number
+    counted(learner, scaled, "a module whose one parameter is a 0-dim scale, nn.Parameter(torch.tensor(2.0))", 1)
 
 
 @count_parameters.check(points=1, clauses=["buffers"])

@@ -259,11 +259,22 @@ def test_7_1_same_leaf_parameters(learner):
     x, y = regression()
     model = linear_model()
     before = list(model.parameters())  # kept alive, so `is` compares objects (a freed tensor's id can be reused)
+    memory = [p.untyped_storage().data_ptr() for p in before]  # the objects are alive, so their memory stays theirs
     got = call(learner.full_batch_gradient_descent, model, nn.functional.mse_loss, x, y, 0.1, 3)
-    for (name, p), old in zip(model.named_parameters(), before):
+    expect_same_leaves(got, model, before, memory)
+
+
+def expect_same_leaves(got, model, before, memory) -> None:
+    """The model's parameters are the objects it had, still leaves that require grad, updated in their own memory."""
+    for (name, p), old, address in zip(model.named_parameters(), before, memory):
         expect.that(p is old and p.is_leaf and p.requires_grad,
                     f"Called {got.text}.\nAfterwards model.{name} is a different tensor, or no longer a leaf that "
                     f"requires grad. {mistakes.describe('parameter_not_leaf')}")
+        expect.that(p.untyped_storage().data_ptr() == address,
+                    f"Called {got.text}.\nAfterwards model.{name} is the same Parameter object but its values live in "
+                    "new memory: `p.data = p.data - lr * p.grad` swaps in a new tensor instead of updating in place, "
+                    "and anything else that holds p's memory (a view, a tied weight) keeps the old values. Update in "
+                    "place under torch.no_grad(): `p -= lr * p.grad` or p.sub_(lr * p.grad).")
 
 
 @full_batch.check(points=1, clauses=["update", "whole-dataset"])
@@ -422,11 +433,9 @@ def test_7_2_same_leaf_parameters(learner):
     """After minibatch training, does the model hold the same parameter tensors, still leaves that require grad?"""
     model = linear_model()
     before = list(model.parameters())  # kept alive, so `is` compares objects (a freed tensor's id can be reused)
+    memory = [p.untyped_storage().data_ptr() for p in before]
     got = run_minibatch(learner.minibatch_sgd, model)
-    for (name, p), old in zip(model.named_parameters(), before):
-        expect.that(p is old and p.is_leaf and p.requires_grad,
-                    f"Called {got.text}.\nAfterwards model.{name} is a different tensor, or no longer a leaf that "
-                    f"requires grad. {mistakes.describe('parameter_not_leaf')}")
+    expect_same_leaves(got, model, before, memory)
 
 
 @minibatch.check(points=1, clauses=["in-place"])
@@ -471,6 +480,27 @@ def test_7_2_drawn_sizes_match_reference(learner, reference, run):
     losses = float_list(got, count, what)
     expect.close(losses, torch.tensor(expected, dtype=torch.float64), what=f"{what}\nThe minibatch losses:", **NUMBERS)
     same_parameters(model, expected_model, what)
+
+
+@minibatch.check(points=1, clauses=["slices"])
+def test_7_2_last_batch_is_the_remainder(learner, reference):
+    """N = 7 in batches of 5, N = 10 in batches of 6: are the batches 5 + 2 and 6 + 4, as slices of `order` give?"""
+    for rows, batch_size in ((7, 5), (10, 6)):
+        x, y = regression(rows=rows, seed=3)
+        model, expected_model = twin_models(seed=2)
+        got = call(learner.minibatch_sgd, model, nn.functional.mse_loss, x, y, 0.1, 2, batch_size,
+                   torch.Generator().manual_seed(4))
+        expected = reference.minibatch_sgd(expected_model, nn.functional.mse_loss, x, y, 0.1, 2, batch_size,
+                                           torch.Generator().manual_seed(4))
+        rest = rows - batch_size
+        what = (f"Called {got.text} with N = {rows}: each epoch's batches are order[0:{batch_size}] and "
+                f"order[{batch_size}:{rows}] ({batch_size} and {rest} samples).")
+        losses = float_list(got, 4, what)
+        expect.close(losses, torch.tensor(expected, dtype=torch.float64),
+                     what=f"{what}\nThe minibatch losses differ from the reference's: were the batches split evenly "
+                          f"(order.chunk(2) gives {math.ceil(rows / 2)} and {rows // 2})? Only the last slice may be "
+                          "shorter: order[start:start + batch_size] for start in range(0, N, batch_size).", **NUMBERS)
+        same_parameters(model, expected_model, what)
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -1108,9 +1138,12 @@ def test_7_7_drawn_schedules(learner, reference, settings):
 SCHEDULE = dict(base_lr=0.1, warmup_steps=2, total_steps=6, min_lr=0.01)
 
 
-def scheduled_run(function, schedule_function, steps=6):
+def scheduled_run(function, schedule_function, steps=6, stale=False):
     x, y = regression(seed=4)
     model = linear_model(seed=5)
+    if stale:  # a previous backward() left these behind
+        model.weight.grad = torch.full_like(model.weight, 5.0)
+        model.bias.grad = torch.full_like(model.bias, -5.0)
     # Two parameter groups whose rates differ (and follow different schedules): param_groups[0] is the one to record.
     optimizer = torch.optim.SGD([{"params": [model.weight]}, {"params": [model.bias], "lr": 0.3}],
                                 lr=SCHEDULE["base_lr"], momentum=0.5)
@@ -1168,3 +1201,41 @@ def test_7_8_scheduler_stepped_once_per_step(learner, reference):
     expect.that(scheduler.last_epoch == 6,
                 f"Called {got.text}.\nAfterwards scheduler.last_epoch is {scheduler.last_epoch}; expected 6, one "
                 "scheduler.step() per optimizer.step().")
+
+
+@scheduled.check(points=1, clauses=["rate-used", "returns"])
+def test_7_8_tensor_learning_rate(learner, reference):
+    """With the lr held as a 0-dim tensor (torch.optim allows it), are the recorded rates each step's, as floats?"""
+    x, y = regression(seed=4)
+    model = linear_model(seed=5)
+    optimizer = torch.optim.SGD(model.parameters(), lr=torch.tensor(SCHEDULE["base_lr"]), foreach=False)
+    factor = lambda step: reference.warmup_cosine(step, **SCHEDULE) / SCHEDULE["base_lr"]  # noqa: E731
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+    got = call(learner.train_with_schedule, model, nn.functional.mse_loss, x, y, optimizer, scheduler, 6)
+    want = expected_rates(reference)
+    what = (f"Called {got.text} with SGD(params, lr=torch.tensor(0.1)) and a LambdaLR scheduler following "
+            "warmup_cosine(step, base_lr=0.1, warmup_steps=2, total_steps=6, min_lr=0.01).")
+    value = got.value
+    expect.that(isinstance(value, tuple) and len(value) == 2, f"{what}\nIt returned {_short(value)}; expected a "
+                "tuple (losses, lrs).")
+    rates = value[1]
+    odd = sorted({type(r).__name__ for r in rates if type(r) is not float}) if isinstance(rates, list) else []
+    expect.that(isinstance(rates, list) and len(rates) == 6 and not odd,
+                f"{what}\nThe lrs it returned are {_short(rates)} holding {odd or 'floats'}; expected a list of 6 "
+                "Python floats. With a tensor lr, optimizer.param_groups[0]['lr'] is one tensor that the scheduler "
+                "changes in place: appending it keeps a reference, and every entry ends up the last rate. Append "
+                "float(optimizer.param_groups[0]['lr']).")
+    expect.close(torch.tensor(rates, dtype=torch.float64), torch.tensor(want, dtype=torch.float64),
+                 what=f"{what}\nThe lrs it returned:", rtol=1e-6, atol=1e-9)
+
+
+@scheduled.check(points=1, clauses=["order"])
+def test_7_8_stale_gradients_on_entry(learner, reference):
+    """Given a model whose .grad already holds a stale gradient, is the first step still on the fresh gradient alone?"""
+    got, model, _ = scheduled_run(learner.train_with_schedule, reference.warmup_cosine, stale=True)
+    want, expected_model, _ = scheduled_run(reference.train_with_schedule, reference.warmup_cosine, stale=True)
+    what = (f"Called {got.text} on a model whose .grad already held stale gradients (5 for the weight, -5 for the "
+            "bias).")
+    same_parameters(model, expected_model, what, " Each step starts with optimizer.zero_grad(), BEFORE the backward: "
+                    "zeroing only after optimizer.step() lets the first step use the stale gradient plus the fresh "
+                    "one. " + mistakes.describe("zero_grad_missing"))

@@ -1,4 +1,5 @@
 """Chapter 09, linear regression: does the closed form solve least squares, does gradient descent reach it, is R^2 right?"""
+
 import numpy as np
 import torch
 from torch import nn
@@ -8,6 +9,7 @@ from hypothesis import strategies as st
 
 from autograder.engine import Exercise, call, curves, expect, generated, strategies
 from autograder.engine.datasets import load
+from autograder.engine.devices import DeviceFailure, copies_out_of
 from autograder.engine.spies import expect_same_state, state_of
 
 least_squares = Exercise("9.1", "least_squares", clauses={
@@ -170,8 +172,9 @@ def test_9_1_transposed_input_untouched(learner, reference):
     x = x.t().contiguous().t()  # (6, 3), column-major: not contiguous
     originals = [(t.clone(), t._version) for t in (x, y)]
     got = call(learner.least_squares, x, y)
-    for tensor, (original, version) in zip((x, y), originals):
+    for name, tensor, (original, version) in zip(("x", "y"), (x, y), originals):
         expect.unchanged(tensor, original, version, what=f"Called {got.text}.")
+        expect_requires_grad_kept(tensor, False, name, got)
     expect.close(got, reference.least_squares(x, y))
 
 
@@ -187,9 +190,15 @@ def test_9_1_diabetes_equals_numpy(learner):
 def test_9_1_on_device(learner, device):
     """Are w and b on x's device (and in its dtype)?"""
     x, y = (t.to(device) for t in synthetic(n=7, noise=0.5, seed=3))
-    got = call(learner.least_squares, x, y)
+    with copies_out_of(device):  # a detour through the cpu (.cpu(), ones made without device=) ends there
+        got = call(learner.least_squares, x, y)
     expect.that(isinstance(got.value, (tuple, list)) and len(got.value) == 2,
                 f"Called {got.text}.\nIt returned {type(got.value).__name__}; expected a tuple (w, b).")
+    for name, value in zip(("w", "b"), got.value):
+        if isinstance(value, torch.Tensor) and value.device != torch.device(device):
+            raise DeviceFailure(f"Called {got.text}.\n{name} is on {value.device}; expected it on {device}, x's device. "
+                                "Make the column of ones with device=x.device (and dtype=x.dtype), and keep the "
+                                "work on x's device: no .cpu() on the way.")
     for name, value, like in (("w", got.value[0], torch.empty(3, device=device)),
                               ("b", got.value[1], torch.empty((), device=device))):
         expect.tensor_like(value, like, what=f"Called {got.text}.\n{name}, item {0 if name == 'w' else 1}:")
@@ -376,6 +385,16 @@ def test_9_3_inputs_unchanged(learner):
     got = call(learner.r2_score, predictions, targets)
     for name, tensor, (original, version) in zip(("predictions", "targets"), (predictions, targets), originals):
         expect.unchanged(tensor, original, version, what=f"Called {got.text}.\nThe {name} it was given changed.")
+        expect_requires_grad_kept(tensor, False, name, got)
+
+
+def expect_requires_grad_kept(tensor, before, name, got):
+    """requires_grad is part of the caller's tensor too: `predictions.requires_grad_()` to make R^2 differentiable
+    changes what the caller holds (the graph comes from the caller's own predictions, when they require grad)."""
+    if tensor.requires_grad != before:
+        expect.mistake("input_requires_grad_changed",
+                       f"Called {got.text} on {name} with requires_grad={before}.\nAfterwards the caller's "
+                       f"{name}.requires_grad was {tensor.requires_grad}.")
 
 
 @r2_score.check(points=1, clauses=["formula"])

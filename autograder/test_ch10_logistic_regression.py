@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from autograder.engine import Exercise, call, curves, expect, generated, mistakes, strategies
 from autograder.engine.calls import describe
 from autograder.engine.datasets import load
+from autograder.engine.devices import DeviceFailure, copies_out_of
 from autograder.engine.isolation import use_reference
 from autograder.engine.spies import expect_same_state, state_of
 
@@ -277,7 +278,13 @@ def test_10_2_matches_the_rule(learner, logits, threshold):
 def test_10_2_on_device(learner, reference, device):
     """At threshold 0.5, does predict_labels give int64 labels (N,) on the logits' device, 1 exactly when z >= 0?"""
     logits = torch.tensor([-3.0, 0.0, 0.2, -0.1, 7.5, -1e3, 1e3]).to(device)  # z = 0 is P = 0.5: label 1
-    expect.close(call(learner.predict_labels, logits), reference.predict_labels(logits))
+    with copies_out_of(device):  # a detour through the cpu (.cpu(), numpy) ends there, which meta can then prove
+        got = call(learner.predict_labels, logits)
+    returned = getattr(got.value, "device", None)
+    if returned is not None and returned != torch.device(device):
+        raise DeviceFailure(f"Called {got.text}.\nThe labels are on {returned}; expected them on {device}, the "
+                            "logits' device: no .cpu() at the end.")
+    expect.close(got, reference.predict_labels(logits))
 
 
 @predict_labels.check(points=2, clauses=["threshold"])

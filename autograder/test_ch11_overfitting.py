@@ -412,7 +412,7 @@ def test_11_4_drop_rate_and_scaling(learner):
 
 @dropout.check(points=2, clauses=["eval"])
 def test_11_4_eval_is_identity(learner):
-    """In eval mode, does Dropout return x unchanged (no mask, no scaling)?"""
+    """In eval mode, does Dropout return x unchanged (no mask, no scaling), with gradients passing through?"""
     for p in (0.5, 0.3):
         layer = learner.Dropout(p)
         layer.eval()
@@ -425,6 +425,15 @@ def test_11_4_eval_is_identity(learner):
                                   "mode dropout must be the identity. Check self.training (F.dropout needs "
                                   "training=self.training), and do not scale at eval time: the scaling by "
                                   "1 / (1 - p) happens in training.")
+        leaf = x.clone().requires_grad_(True)
+        through = call(layer, leaf)
+        out = through.value
+        passes = isinstance(out, torch.Tensor) and out.requires_grad and torch.autograd.grad(
+            out.sum(), [leaf], allow_unused=True)[0] is not None  # out may be x itself: a leaf, no grad_fn
+        expect.that(passes,
+                         f"Called Dropout({p}) after .eval() on {describe(leaf)} that requires grad.\nThe "
+                              "identity passes gradients through (out = x): no .detach(), .data or torch.no_grad() "
+                              "in eval mode, or a model evaluated inside a larger graph stops learning.")
 
 
 @dropout.check(points=1, clauses=["independent"])
@@ -460,7 +469,7 @@ def test_11_4_gradient(learner):
 
 @dropout.check(points=1, clauses=["rng"])
 def test_11_4_seeded(learner):
-    """Does the same seed give the same mask, and a different seed a different one?"""
+    """Does the same seed give the same mask, a different seed a different one, and each new call a new one?"""
     layer = learner.Dropout(0.5)
     layer.train()
     x = positive_input(6, 9, seed=8)
@@ -474,6 +483,13 @@ def test_11_4_seeded(learner):
     expect.that(not torch.equal(outputs[0], outputs[2]),
                 "Called Dropout(0.5) after torch.manual_seed(3) and after torch.manual_seed(4): the same output. Is "
                 "a fixed seed (torch.manual_seed inside forward) or a fixed mask hiding in the module?")
+    torch.manual_seed(3)
+    first, second = call(layer, x).value, call(layer, x).value
+    expect.that(not torch.equal(first, second),
+                "Called Dropout(0.5) twice in a row after one torch.manual_seed(3): both calls dropped the same "
+                "elements. Each call draws a new mask and advances torch's global generator (torch.rand_like(x)); a "
+                "generator seeded inside forward (from torch.initial_seed() or a constant), a mask drawn inside "
+                "torch.random.fork_rng(), or a mask kept from an earlier call repeats it.")
 
 
 @dropout.check(points=1, clauses=["dtype-device", "mask"])

@@ -80,6 +80,7 @@ class Job:
     key: bytes = b""  # authenticates the child's result lines (child.seal); drawn afresh for every child
     sequence: int = 0  # the next line's number
     contained: bool = False  # PID 1 of its own PID namespace: its descendants die with it
+    leaving: bool = False  # the child said it ends between checks (learner code left a thread or lowered a limit)
 
 
 @dataclass
@@ -308,10 +309,11 @@ class _Scheduler:
         """Kill every running child's process group and reap it: no grading process outlives the grader."""
         for job in list(self.running.values()):
             for _ in range(2):
-                try:
-                    os.killpg(job.pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
+                for kill in (os.kill, os.killpg):  # the child itself too: it may not have made its group yet
+                    try:
+                        kill(job.pid, signal.SIGKILL)
+                    except (ProcessLookupError, PermissionError):
+                        pass
                 try:
                     os.waitpid(job.pid, 0)
                     break
@@ -413,6 +415,8 @@ class _Scheduler:
             self.statuses[(job.student.name, expected)] = (status, text)
             job.indexes.pop(0)
             job.current = None
+        elif kind == "leave" and job.current is None:
+            job.leaving = True
         elif kind == "memory":
             try:
                 self.private.append(float(message["private_mib"]))
@@ -433,7 +437,9 @@ class _Scheduler:
 
         del self.running[job.read_fd]
         os.close(job.read_fd)
-        _, status, usage = os.wait4(job.pid, 0)
+        status, usage, stopped = _reap(job.pid)
+        if stopped and not job.killed_for:
+            job.killed_for = "it closed its result pipe and carried on"
         try:
             os.killpg(job.pid, signal.SIGKILL)  # whatever the child left behind (DataLoader workers)
         except (ProcessLookupError, PermissionError):
@@ -445,6 +451,9 @@ class _Scheduler:
         self.peak_rss.append(usage.ru_maxrss / 1024)
         key = job.chapter if self.run_options.per_chapter else "all chapters"
         self.cpu[key] = self.cpu.get(key, 0.0) + usage.ru_utime + usage.ru_stime
+        if job.indexes and job.leaving and job.current is None and job.imported and not job.killed_for:
+            self.pending.insert(0, Job(job.student, plugin.chapter_of(self.items[job.indexes[0]]), job.indexes))
+            return
         if job.indexes:
             how = _how_it_ended(status, job.killed_for)
             culprit = job.current if job.current is not None else job.indexes[0]
@@ -497,6 +506,25 @@ class _Scheduler:
             self._tenth = done * 10 // max(total, 1)
             stream.write(line + "\n")
         stream.flush()
+
+
+def _reap(pid: int, patience: float = 1.0) -> tuple[int, object, bool]:
+    """wait4 for a child whose result pipe has closed. An exiting child closes its pipe an instant before it ends; one
+    that closed (or swapped out) its pipe and carries on is killed after `patience` seconds, so the grader never waits
+    on a child it can no longer hear (and every other student with it)."""
+    deadline = time.time() + patience
+    while time.time() < deadline:
+        reaped, status, usage = os.wait4(pid, os.WNOHANG)
+        if reaped:
+            return status, usage, False
+        time.sleep(0.01)
+    for kill in (os.kill, os.killpg):
+        try:
+            kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    _, status, usage = os.wait4(pid, 0)
+    return status, usage, True
 
 
 def _interrupt(signum, frame) -> None:

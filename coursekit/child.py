@@ -80,9 +80,11 @@ def _grade(config, items, job, write_fd: int, hidden: list[Path], options, kit_r
     os.dup2(write_fd, RESULT_FD)
     os.close(write_fd)
     os.closerange(3, RESULT_FD)
-    sent = [0]
+    sent, me, getpid, end = [0], os.getpid(), os.getpid, os._exit
 
     def send(**message) -> None:
+        if getpid() != me:  # a copy forked by learner code, carrying on the grading: it never reports, it ends
+            end(70)
         data = seal(key, sent[0], message)
         sent[0] += 1
         while data:
@@ -103,6 +105,7 @@ def _grade(config, items, job, write_fd: int, hidden: list[Path], options, kit_r
                           options.memory_mb, options.namespaces, read_only, uid=job.uid,
                           cpu_seconds=int(options.timeout * chapters) + 10)
     mode = sandbox.enter(walls)
+    as_entered = _leftovers()
     watchdog.enabled = False  # this process's parent keeps the time (watchdog.py)
     for name in {m.__name__ for m in grading._loaded.values()}:
         sys.modules.pop(name, None)
@@ -113,6 +116,16 @@ def _grade(config, items, job, write_fd: int, hidden: list[Path], options, kit_r
     # could replace (global_state.tampered_internals, torch._C._is_torch_function_enabled).
     tampered_internals, restore_internals = global_state.sealed()
     torch_function_enabled = torch._C._is_torch_function_enabled
+
+    def after_learner_code() -> str:
+        tampered = tampered_internals()
+        if tampered:
+            restore_internals()
+        return tampered
+
+    from autograder.engine import calls
+
+    calls.after_learner_code = after_learner_code
     send(e="sandbox", mode=mode, uid=os.getuid())
     os.chdir(job.student.folder)
     # Tensor subclasses are treated as plain tensors by every torch function a check calls (a __torch_function__ that
@@ -137,6 +150,9 @@ def _grade(config, items, job, write_fd: int, hidden: list[Path], options, kit_r
         item.ihook.pytest_runtest_protocol(item=item, nextitem=items[following] if following is not None else None)
         _end_descendants()
         tampered = tampered_internals()
+        if calls.after_learner_code is not after_learner_code:
+            tampered = "; ".join(filter(None, [tampered, "the grader's own tampering check was replaced"]))
+            calls.after_learner_code = after_learner_code
         if torch_function_enabled():
             tampered = "; ".join(filter(None, [tampered, "torch's __torch_function__ handling was switched back on"]))
             plain_tensors.__enter__()
@@ -147,8 +163,23 @@ def _grade(config, items, job, write_fd: int, hidden: list[Path], options, kit_r
         else:
             status, message = _recorded(grading, item)
         send(e="done", i=index, s=status, m=message[:MESSAGE_LIMIT])
+        if position + 1 < len(job.indexes) and _leftovers() != as_entered:
+            send(e="leave")  # a fresh child, with the walls as they were, grades the rest
+            return 0
     send(e="memory", private_mib=_private_mib())
     return 0
+
+
+def _leftovers() -> tuple:
+    """What learner code could leave behind in this process to act in later checks, which no check undoes: Python
+    threads still running (one that patches the grader while the next check compares), and resource limits it lowered
+    (a CPU limit of one second kills whatever check runs next)."""
+    import _thread
+    import resource
+
+    kinds = (resource.RLIMIT_AS, resource.RLIMIT_CPU, resource.RLIMIT_FSIZE, resource.RLIMIT_NOFILE,
+             resource.RLIMIT_NPROC, resource.RLIMIT_STACK, resource.RLIMIT_DATA)
+    return _thread._count(), tuple(resource.getrlimit(kind) for kind in kinds)
 
 
 def _end_descendants() -> None:

@@ -170,7 +170,7 @@ def enter(walls: Walls) -> str:
         _namespaces(walls, libc)
         applied.append("mount+net+ipc namespaces" + (", pid namespace" if os.getpid() == 1 else ""))
     _scrub_environment()
-    _audit_hook(walls, block_processes=not namespaces)
+    _audit_hook(walls, block_processes=not namespaces, floor=sys._getframe(1).f_code)
     sys.meta_path.insert(0, _RefuseImports(trusted_roots(walls), str(walls.own_folder.resolve()) + os.sep))
     for name in list(sys.modules):
         if name.split(".")[0] in BLOCKED_IMPORTS and name not in ("coursekit.batch", "coursekit.sandbox",
@@ -291,11 +291,12 @@ def _own_copy(libc, handle: int, target: Path, limit_mb: int) -> None:
     _mount(libc, "none", str(target), "tmpfs", MS_NOSUID | MS_NODEV, f"size={limit_mb + 1}m,mode=0755")
     budget = limit_mb * 1024 * 1024
     for folder, dirs, files in os.walk(source):
-        dirs[:] = [d for d in dirs if d != "__pycache__" and not os.path.islink(os.path.join(folder, d))]
+        linked_folders = [d for d in dirs if os.path.islink(os.path.join(folder, d))]  # a link to a file is in files
+        dirs[:] = [d for d in dirs if d != "__pycache__" and d not in linked_folders]
         relative = os.path.relpath(folder, source)
         destination = target / relative if relative != "." else target
         destination.mkdir(mode=0o755, exist_ok=True)
-        for name in [*files, *(d for d in os.listdir(folder) if os.path.islink(os.path.join(folder, d)))]:
+        for name in [*files, *linked_folders]:
             path = os.path.join(folder, name)
             if os.path.islink(path):
                 os.symlink(os.readlink(path), destination / name)
@@ -377,11 +378,18 @@ _INTROSPECTION_EVENTS = frozenset({
     "sys._getframe", "sys._current_frames", "sys.settrace", "sys.setprofile", "gc.get_objects", "gc.get_referrers",
     "gc.get_referents", "code.__new__", "marshal.loads", "marshal.load", "sys.addaudithook", "function.__new__"})
 _FRAME_ATTRIBUTES = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame", "f_back"})
-# Standard modules through which code may reach frames, the heap or memory on its caller's behalf. Any other standard
-# module on the way (warnings taking a line number, a finalizer the garbage collector runs in the middle of learner
-# code) acts on its own account: the event is not the learner's.
-_ON_BEHALF = ("inspect.py", "traceback.py", "logging/__init__.py", "ctypes/", "codeop.py", "code.py", "pdb.py",
-              "bdb.py", "trace.py", "cProfile.py", "profile.py", "types.py", "signal.py")
+# The standard library's own bookkeeping: the few functions that take a frame on their own account (a module name for
+# a new class, a warning's line) and hand back no frame. Every other standard module on the way is transparent: it
+# may be doing it on its caller's behalf (a thread pool running gc.get_objects, functools.singledispatch calling
+# sys._getframe(5)), so the code that called it decides.
+_OWN_ACCOUNT = frozenset({("collections/__init__.py", "namedtuple"), ("enum.py", "_create_"), ("typing.py", "_caller"),
+                          ("warnings.py", "warn"), ("gettext.py", "c2py")})
+# Events that hand over the heap, another frame or raw memory: refused whenever exercise code is anywhere below on the
+# stack, since any library function that calls what it is given (torch.utils._pytree.tree_map(gc.get_objects, [None]))
+# would otherwise launder them. The other guarded events go by the nearest frame that is not the standard library's.
+_ANYWHERE_EVENTS = frozenset({"sys._getframe", "sys._current_frames", "sys.settrace", "sys.setprofile",
+                              "gc.get_objects", "gc.get_referrers", "gc.get_referents", "object.__getattr__"})
+_LIBRARY_LOADING = ("ctypes.dlopen", "ctypes.dlsym")
 
 
 def trusted_roots(walls: Walls) -> tuple[str, ...]:
@@ -392,44 +400,58 @@ def trusted_roots(walls: Walls) -> tuple[str, ...]:
                          and not p.resolve().is_relative_to(own) and p.resolve() != Path("/")}))
 
 
-def _introspection_guard(trusted: tuple[str, ...], own: str):
-    """A predicate: was this audit event raised on behalf of learner code? The nearest frame that is neither the
-    standard library's nor generated ("<string>") decides: learner code unless its file lies under `trusted`."""
+def _introspection_guard(trusted: tuple[str, ...], own: str, floor=None):
+    """A predicate: was this audit event raised on behalf of learner code? The standard library's frames are its
+    caller's (but for _OWN_ACCOUNT); the nearest other frame decides (learner code unless its file lies under
+    `trusted`), and for the events that hand over the heap, frames or memory any learner frame below decides. A
+    thread whose frames are all the standard library's (a thread pool started by learner code) is the learner's.
+    The walk stops at `floor` (the code that put the walls up): below it is whatever started the grader; and at the
+    import system: what a module's code does while it is imported is that module's business."""
     import _thread
     import sysconfig
 
     stdlib = tuple({sysconfig.get_paths()[k] + os.sep for k in ("stdlib", "platstdlib")})
-    on_behalf = tuple(prefix + name for prefix in stdlib for name in _ON_BEHALF)
+    own_account = {(prefix + name, function) for prefix in stdlib for name, function in _OWN_ACCOUNT}
     importer = ("<frozen importlib._bootstrap", "<frozen zipimport")
-    getframe, busy, get_ident = sys._getframe, set(), _thread.get_ident
+    getframe, busy, get_ident, main = sys._getframe, set(), _thread.get_ident, _thread.get_ident()
 
-    def from_learner(event: str) -> bool:
+    def learners(name: str) -> bool:
+        return name.startswith(own) or not name.startswith(trusted)
+
+    def from_learner(event: str, depth: int = 2) -> bool:
         thread = get_ident()
         if thread in busy:  # getframe below raises its own audit event
             return False
         busy.add(thread)
         try:
-            frame = getframe(2)  # 0: this function, 1: the hook, 2: the code that raised the event
+            frame = getframe(depth)  # 0: this function, 1: the hook, 2: the code that raised the event
             if frame is None:
                 return False
             if event in ("compile", "marshal.loads", "marshal.load") and frame.f_code.co_filename.startswith(importer):
                 return False  # the import system loading a module (_RefuseImports decides which ones may load)
-            while frame is not None:
+            if (frame.f_code.co_filename, frame.f_code.co_name) in own_account:
+                return False
+            anywhere = event in _ANYWHERE_EVENTS or (event.startswith("ctypes.") and event not in _LIBRARY_LOADING)
+            decided = False
+            while frame is not None and frame.f_code is not floor:
                 name = frame.f_code.co_filename
-                if name.startswith(stdlib):
-                    if not name.startswith(on_behalf):
+                if name.startswith(importer):  # a module's own code, run by its import (typing_extensions' _caller)
+                    return False
+                if not name.startswith(stdlib) and not name.startswith("<"):  # "<string>" (exec'd code): its caller's
+                    if learners(name):
+                        return True
+                    if not anywhere:
                         return False
-                elif not name.startswith("<"):  # "<string>" (exec'd code) is its caller's
-                    return name.startswith(own) or not name.startswith(trusted)
+                    decided = True
                 frame = frame.f_back
-            return False
+            return not decided and thread != main
         finally:
             busy.discard(thread)
 
     return from_learner
 
 
-def _audit_hook(walls: Walls, block_processes: bool) -> None:
+def _audit_hook(walls: Walls, block_processes: bool, floor=None) -> None:
     hidden = tuple(str(h.resolve()) + os.sep for h in walls.hidden)
     own = str(walls.own_folder.resolve()) + os.sep
     internet = (socket.AF_INET, socket.AF_INET6)
@@ -437,7 +459,7 @@ def _audit_hook(walls: Walls, block_processes: bool) -> None:
 
     stdlib_paths = tuple({sysconfig.get_paths()[k] + os.sep for k in ("stdlib", "platstdlib")})
     trusted = trusted_roots(walls)
-    from_learner = _introspection_guard(trusted, own)
+    from_learner = _introspection_guard(trusted, own, floor)
 
     def refuse_hidden(path) -> None:
         if isinstance(path, int):
@@ -464,6 +486,9 @@ def _audit_hook(walls: Walls, block_processes: bool) -> None:
         elif block_processes and event in ("os.kill", "os.killpg", "signal.pthread_kill") and from_learner(event):
             # Without a PID namespace and a uid of its own the child could signal the grader: never from its code.
             raise PermissionError("grading sandbox: exercise code may not send signals while grading")
+        elif event == _SIGNAL_EVENT:
+            if callable(args[1]) and from_learner(event, 3):  # 2 is guarded_signal itself
+                raise PermissionError("grading sandbox: exercise code may not install signal handlers while grading")
         elif (event in _INTROSPECTION_EVENTS or event.startswith("ctypes.")
               or (event == "object.__getattr__" and len(args) > 1 and args[1] in _FRAME_ATTRIBUTES)
               or (event == "compile" and len(args) > 1 and isinstance(args[1], (str, bytes))
@@ -472,20 +497,36 @@ def _audit_hook(walls: Walls, block_processes: bool) -> None:
                                   "into the grader's frames, heap or memory)")
 
     sys.addaudithook(hook)
-    _refuse_signal_handlers(from_learner)
+    _refuse_signal_handlers()
 
 
-def _refuse_signal_handlers(from_learner) -> None:
+_SIGNAL_EVENT = "coursekit.signal.signal"
+
+
+def _refuse_signal_handlers() -> None:
     """A Python signal handler receives the frame it interrupted, the check's among its callers: learner code may
-    still ignore or reset a signal, never install a function."""
+    still ignore or reset a signal, never install a function. The audit hook decides (through an event of the kit's
+    own), so that this replacement, which learner code can reach as `_signal.signal`, holds nothing of the hook's."""
     import _signal
 
-    original = _signal.signal
+    def keeper(original):  # the real signal.signal, held in a generator's frame (frames are refused): out of reach
+        request = yield
+        while True:
+            try:
+                answer = original(*request), None
+            except Exception as error:  # noqa: BLE001 - handed back to the caller, without this frame
+                answer = None, error.with_traceback(None)
+            request = yield answer
+
+    held, audit = keeper(_signal.signal), sys.audit
+    next(held)
 
     def guarded_signal(signalnum, handler):
-        if callable(handler) and from_learner("signal.signal"):
-            raise PermissionError("grading sandbox: exercise code may not install signal handlers while grading")
-        return original(signalnum, handler)
+        audit(_SIGNAL_EVENT, signalnum, handler)
+        previous, error = held.send((signalnum, handler))
+        if error is not None:
+            raise error
+        return previous
 
     _signal.signal = guarded_signal  # signal.signal calls it through this module attribute
 

@@ -267,6 +267,126 @@ WALLED_ATTACKS = {
         "            os._exit(0)\n    except OSError:\n        break"), {"1.1"},
         "sandbox.py: RLIMIT_NPROC per uid of its own; descendants killed after the check"),
 }
+FIND_THE_REFERENCE = ("for o in objects:\n"
+                      "    code = getattr(o, '__code__', None)\n"
+                      "    if getattr(o, '__name__', '') == 'add_bias_column' and code and 'solutions' in code.co_filename:\n"
+                      "        return o(x)")
+ZEROS = "return torch.zeros(x.shape[0], x.shape[1] + 1, dtype=x.dtype, device=x.device)"
+# The attacks of a second adversarial round: each with the wall that defeats it (the first five, and the forking one,
+# won points before these walls).
+WALLED_ATTACKS.update({
+    "launders sys._getframe through functools.singledispatch": (in_1_1(
+        "import sys, functools\nget = functools.singledispatch(sys._getframe)\n"
+        "for depth in range(1, 40):\n    try:\n        f = get(depth)\n    except ValueError:\n        break\n"
+        "    ref = f.f_locals.get('reference')\n    if ref is not None and hasattr(ref, 'add_bias_column'):\n"
+        "        return ref.add_bias_column(x)"), {"1.1"},
+        "in-process: the standard library's frames are their caller's (sandbox._introspection_guard)"),
+    "launders sys._current_frames through a thread pool": (in_1_1(
+        "import sys, threading, concurrent.futures\npool = concurrent.futures.ThreadPoolExecutor(1)\n"
+        "frames = pool.submit(sys._current_frames).result()\nf = frames[threading.main_thread().ident]\n"
+        "while f is not None:\n    ref = f.f_locals.get('reference')\n"
+        "    if ref is not None and hasattr(ref, 'add_bias_column'):\n        return ref.add_bias_column(x)\n"
+        "    f = pool.submit(getattr, f, 'f_back').result()"), {"1.1"},
+        "in-process: a thread whose frames are all the standard library's is the learner's"),
+    "launders gc.get_objects through a thread pool": (in_1_1(
+        "import gc, concurrent.futures\n"
+        "objects = concurrent.futures.ThreadPoolExecutor(1).submit(gc.get_objects).result()\n" + FIND_THE_REFERENCE),
+        {"1.1"}, "in-process: a thread whose frames are all the standard library's is the learner's"),
+    "launders gc.get_objects through torch's tree_map": (in_1_1(
+        "import gc\nfrom torch.utils._pytree import tree_map\nobjects = tree_map(gc.get_objects, [None])[0]\n"
+        + FIND_THE_REFERENCE), {"1.1"},
+        "in-process: heap, frame and memory events are refused whenever exercise code is below on the stack"),
+    "a self-restoring swap of assert_close's code": (in_1_1(
+        "import torch.testing._comparison as c\nf = c.assert_close\n"
+        "if not hasattr(f, '_orig'):\n    f._orig = f.__code__\n"
+        "def fake(*args, **kwargs):\n    import torch.testing._comparison as c\n"
+        "    c.assert_close.__code__ = c.assert_close._orig\n"
+        "f.__code__ = fake.__code__\n" + ZEROS), {"1.1"},
+        "in-process: calls.call asks the sealed guard the moment learner code returns"),
+    "a self-restoring patch of assert_close's comparison pair": (in_1_1(
+        "import torch.testing._comparison as c\nP = c.TensorLikePair\noriginal = P.__dict__['compare']\n"
+        "def compare(self):\n    P.compare = original\n    return None\n"
+        "P.compare = compare\n" + ZEROS), {"1.1"},
+        "in-process: calls.call asks the sealed guard the moment learner code returns"),
+    "forks, and the copy carries on grading with the right answer": (in_1_1(
+        "import os\nif not globals().get('_taken'):\n    pid = os.fork()\n    if pid == 0:\n"
+        "        globals()['_taken'] = True\n    else:\n        os.waitpid(pid, 0)\n        os._exit(0)\n"
+        "return " + CORRECT), {"1.1"}, "child.py: only the child itself reports; a forked copy ends at its first line"),
+    "a thread keeps re-patching assert_close": (in_1_1(
+        "import threading, time, torch.testing._comparison as c\nf = c.assert_close\n"
+        "if not hasattr(f, '_orig'):\n    f._orig = f.__code__\n"
+        "    def fake(*args, **kwargs):\n        import torch.testing._comparison as c\n"
+        "        c.assert_close.__code__ = c.assert_close._orig\n"
+        "    def loop(code=fake.__code__):\n        while True:\n            f.__code__ = code\n"
+        "            time.sleep(0.0005)\n"
+        "    threading.Thread(target=loop, daemon=True).start()\n" + ZEROS), {"1.1"},
+        "child.py: the guard after each call and check; a child left with a thread ends, a fresh one grades the rest"),
+    "lowers its own resource limits": (in_1_1(
+        "import resource\nresource.setrlimit(resource.RLIMIT_NOFILE, (3, 3))\n"
+        "resource.setrlimit(resource.RLIMIT_CPU, (1, 1))"), {"1.1"},
+        "child.py: a child whose limits changed ends after the check, a fresh one grades the rest"),
+    "swaps the result pipe for a dead one, then sleeps": (in_1_1(
+        "import os, time\nr, w = os.pipe()\nos.dup2(w, 1023)\ntime.sleep(100000)"), {"1.1"},
+        "batch._reap: a child that closed its pipe and carries on is killed, never waited on"),
+    "closes the result pipe": (in_1_1("import os\nos.close(1023)"), {"1.1"},
+                               "batch.py: a child that stops reporting costs the running check"),
+    "raises KeyboardInterrupt": (in_1_1("raise KeyboardInterrupt"), {"1.1"},
+                                 "child.run: any BaseException ends the child; a fresh one grades the rest"),
+    "returns a tensor whose __bool__, __eq__ and __repr__ raise BaseExceptions": (in_1_1(
+        "class Bad(torch.Tensor):\n    def __bool__(self):\n        raise SystemExit(0)\n"
+        "    def __eq__(self, other):\n        raise SystemExit(0)\n    def __repr__(self):\n        raise GeneratorExit\n"
+        "return torch.zeros(x.shape[0], x.shape[1] + 1, dtype=x.dtype).as_subclass(Bad)"), {"1.1"},
+        "isolation.plain: a subclass is looked at as a plain tensor"),
+    "returns a non-tensor that agrees with everything": (in_1_1(
+        "class Yes:\n    shape = property(lambda s: (x.shape[0], x.shape[1] + 1))\n    dtype = x.dtype\n"
+        "    device = x.device\n    def __eq__(s, o):\n        return True\n"
+        "    def __getattr__(s, n):\n        return lambda *a, **k: s\n    def __bool__(s):\n        return True\n"
+        "return Yes()"), {"1.1"}, "expect.close: what is not a tensor fails as such"),
+    "a __torch_dispatch__ subclass whose every op agrees": (in_1_1(
+        "from torch.utils._pytree import tree_map\n"
+        "class D(torch.Tensor):\n    @classmethod\n    def __torch_dispatch__(cls, func, types, args=(), kwargs=None):\n"
+        "        plain = tree_map(lambda a: a.as_subclass(torch.Tensor) if isinstance(a, torch.Tensor) else a, args)\n"
+        "        out = func(*plain, **(kwargs or {}))\n"
+        "        if 'eq' in str(func) or 'isclose' in str(func):\n            return torch.ones_like(out, dtype=torch.bool)\n"
+        "        if 'sub' in str(func) or 'abs' in str(func):\n            return torch.zeros_like(out)\n"
+        "        return out\n"
+        "return torch.Tensor._make_subclass(D, torch.zeros(x.shape[0], x.shape[1] + 1, dtype=x.dtype, device=x.device))"),
+        {"1.1"}, "isolation.plain: looked at as a plain tensor, dispatched by torch's own rules"),
+    "forges report lines with terminal escapes": (in_1_1(
+        "raise AssertionError('\\r\\x1b[2K\\x1b[1A1.1 add_bias_column: passed 3/3\\nTotal: 259 / 259 points\\u202e\\n' * 50)"),
+        {"1.1"}, "batch.py: points come from the check's status, never from its text"),
+    "an atexit handler and a __del__ that write to the pipe": (in_1_1(
+        "import atexit, os\natexit.register(lambda: os.write(1023, b'{\"e\":\"done\"}\\n'))\n"
+        "class Ghost:\n    def __del__(self):\n        os.write(1023, b'garbage\\n')\nGhost()"), {"1.1"},
+        "child.py: the child ends with os._exit; an unsealed line stops it (child.unseal)"),
+    "raises an exception with a 200 MB message": (in_1_1("raise ValueError('x' * (200 * 2 ** 20))"), {"1.1"},
+                                                  "child.MESSAGE_LIMIT: a message is cut before it is sent"),
+    "writes /proc/self/mem": (in_1_1(
+        "with open('/proc/self/mem', 'r+b') as mem:\n    mem.seek(0x400000)\n    mem.write(b'\\x00')"), {"1.1"},
+        "sandbox._drop_privileges: undumpable and unprivileged, /proc/self/mem is not the child's to open"),
+    "unwraps the signal guard through its closure": (in_1_1(
+        "import _signal, signal\nfor cell in (_signal.signal.__closure__ or ()):\n    value = cell.cell_contents\n"
+        "    if callable(value) and getattr(value, '__name__', '') == 'signal':\n        _signal.signal = value\n"
+        "frames = []\nsignal.signal(signal.SIGUSR1, lambda number, frame: frames.append(frame))\n"
+        "signal.raise_signal(signal.SIGUSR1)\nf = frames[0] if frames else None\nwhile f is not None:\n"
+        "    if 'reference' in f.f_locals:\n        return f.f_locals['reference'].add_bias_column(x)\n"
+        "    f = f.f_back"), {"1.1"},
+        "in-process: the real signal.signal is held in a generator's frame, which exercise code may not reach"),
+    "blinds the audit hook through a closure cell": (in_1_1(
+        "import _signal, sys\nfor cell in (_signal.signal.__closure__ or ()):\n"
+        "    for inner in (getattr(cell.cell_contents, '__closure__', None) or ()):\n"
+        "        value = inner.cell_contents\n"
+        "        if isinstance(value, tuple) and value and all(isinstance(v, str) for v in value):\n"
+        "            inner.cell_contents = ('/',)\n"
+        "        elif isinstance(value, str) and value.endswith('/'):\n            inner.cell_contents = '\\0'\n"
+        "f = sys._getframe(1)\nwhile f is not None:\n    if 'reference' in f.f_locals:\n"
+        "        return f.f_locals['reference'].add_bias_column(x)\n    f = f.f_back"), {"1.1"},
+        "in-process: what learner code can reach (signal.signal) holds nothing of the audit hook's"),
+    "signals its own process group": (in_1_1(
+        "import os, signal\nfor k in (lambda: os.killpg(0, signal.SIGTERM), lambda: os.kill(0, signal.SIGKILL)):\n"
+        "    try:\n        k()\n    except OSError:\n        pass"), {"1.1"},
+        "child.py: the child leads a process group of its own; batch.py costs the running check"),
+})
 PLANTED_PYC = "plants a .pyc of the reference next to its stub"  # defeated by loading.py: compiled from source
 CONFTEST = ("import pytest\n@pytest.hookimpl(wrapper=True)\ndef pytest_runtest_makereport(item, call):\n"
             "    report = yield\n    report.outcome = 'passed'\n    return report\n")
@@ -340,11 +460,9 @@ def attacked_exercises(attack: str) -> set[str]:
     return {"ch01"}
 
 
-# Known and open (issue 11): graded alone (an honest student beside it) this attack costs only 1.1, as it should; in this
-# class of 50 attacks its child ends with status 70 and the whole submission loses its points. Which neighbour
-# reaches it is not found yet; the test says so instead of passing.
-KNOWN_OPEN = {"symlinks the reference into its folder":
-              "in the full class its child crashes (status 70), costing every exercise, not just 1.1"}
+# Attacks known to beat today's walls, each with what happens: none (the symlinked reference, once here, crashed its
+# child in every class: sandbox._own_copy copied a link to a file twice).
+KNOWN_OPEN: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("attack", [pytest.param(c, marks=pytest.mark.xfail(reason=KNOWN_OPEN[c], strict=False))

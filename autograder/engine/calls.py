@@ -61,6 +61,24 @@ def is_unwritten_stub(error: BaseException) -> bool:
     return isinstance(error, NotImplementedError) and (not str(error) or "is not written yet" in str(error))
 
 
+# Set by the class grader's child (child.py) to its sealed tampering check, which names what learner code changed in
+# the grader and puts it back. Looked at the moment learner code returns: a patch that undoes itself when the check
+# uses it (so the end of the check finds everything in place) is caught before any comparison runs.
+after_learner_code: Callable[[], str] | None = None
+
+
+class GraderTampered(AssertionError):
+    """Learner code changed the grader during the call (its check fails, whatever the call returned or raised)."""
+
+
+def _refuse_tampering(text: str) -> None:
+    check = after_learner_code
+    tampered = check() if check is not None else ""
+    if tampered:
+        raise GraderTampered(f"Called {text}: it changed the grader itself ({tampered}). Exercise code must not touch "
+                             "the grader, pytest or torch's own functions.")
+
+
 def call(function: Callable, *args, **kwargs) -> Called:
     """Run learner code and return Called(value, text).
 
@@ -71,8 +89,13 @@ def call(function: Callable, *args, **kwargs) -> Called:
     text = describe_call(function, args, kwargs)
     checker = SameDeviceChecker() if _uses_meta((args, kwargs)) else contextlib.nullcontext()
     try:
-        with checker:
-            value = function(*args, **kwargs)
+        try:
+            with checker:
+                value = function(*args, **kwargs)
+        finally:
+            _refuse_tampering(text)
+    except GraderTampered:
+        raise
     except NotImplementedError as error:
         if is_unwritten_stub(error):
             raise

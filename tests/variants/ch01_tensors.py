@@ -154,7 +154,8 @@ def add_bias_column(x):
     return torch.cat([torch.ones(x.shape[0], 1, dtype=x.dtype, device=x.device), x], dim=1).float()
 
 
-@correct("1.1", "torch.hstack with ones_like of the first column")
+@wrong("1.1", "torch.hstack with ones_like of the first column: no column at all when x has no features (D = 0)",
+       breaks="shape")
 def add_bias_column(x):
     return torch.hstack([torch.ones_like(x[:, :1]), x])
 
@@ -307,3 +308,32 @@ def one_hot(labels, num_classes, dtype=torch.float32):
     for row, label in enumerate(labels.tolist()):
         out[row, label] = 1
     return out
+
+
+@wrong("1.1", "ones_like(x[:, :1]): a (N, 0) column when x has no features (outside review)", breaks="shape")
+def add_bias_column(x):
+    return torch.cat([torch.ones_like(x[:, :1]), x], dim=1)
+
+
+@correct("1.1", "hstack with x.new_ones (outside review)")
+def add_bias_column(x):
+    return torch.hstack((x.new_ones(x.shape[0], 1), x))
+
+
+@correct("1.2", "var_mean, then sqrt, then maximum with an eps tensor (outside review)")
+def standardize(x, eps=1e-8):
+    var, mean = torch.var_mean(x, dim=0, correction=0)
+    std = var.sqrt()
+    return (x - mean) / torch.maximum(std, torch.tensor(eps, dtype=x.dtype, device=x.device)), mean, std
+
+
+@correct("1.3", "einsum over explicit differences (outside review)")
+def pairwise_squared_distances(a, b):
+    d = a.unsqueeze(1) - b.unsqueeze(0)  # (N, M, D)
+    return torch.einsum("nmd,nmd->nm", d, d)
+
+
+@correct("1.4", "zeros in the default dtype, scatter, then .to(dtype) (outside review)")
+def one_hot(labels, num_classes, dtype=torch.float32):
+    encoded = torch.zeros(labels.shape[0], num_classes, device=labels.device)
+    return encoded.scatter_(1, labels[:, None], 1).to(dtype)

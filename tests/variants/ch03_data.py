@@ -646,3 +646,37 @@ class ArrayDataset(Dataset):
     def __getitem__(self, index):
         x = self.features[index]
         return (self.transform(x) if self.transform is not None else x), self.targets[index]
+
+
+@correct("3.1", "lengths compared as features.shape[0] against targets.numel() (outside review)")
+class ArrayDataset(Dataset):
+    def __init__(self, features, targets, transform=None):
+        features, targets = torch.as_tensor(features), torch.as_tensor(targets)
+        self.features = features.float() if features.is_floating_point() else features
+        self.targets = targets.float() if targets.is_floating_point() else targets
+        if self.features.shape[0] != self.targets.numel():
+            raise ValueError("features and targets have different lengths")
+        self.transform = transform
+
+    def __len__(self):
+        return self.features.shape[0]
+
+    def __getitem__(self, index):
+        fn = self.transform or (lambda v: v)
+        return fn(self.features[index]), self.targets[index]
+
+
+@wrong("3.3", "generator seeded with seed + 1: repeatable, but not the order `seed` gives (outside review)",
+       breaks="train-seeded")
+def make_loaders(train_set, val_set, batch_size, seed):
+    generator = torch.Generator().manual_seed(seed + 1)
+    return (DataLoader(train_set, batch_size=batch_size, shuffle=True, generator=generator),
+            DataLoader(val_set, batch_size=batch_size))
+
+
+@correct("3.3", "BatchSampler over a seeded RandomSampler, as batch_sampler (outside review)")
+def make_loaders(train_set, val_set, batch_size, seed):
+    from torch.utils.data import BatchSampler
+    sampler = RandomSampler(train_set, generator=torch.Generator().manual_seed(seed))
+    return (DataLoader(train_set, batch_sampler=BatchSampler(sampler, batch_size, drop_last=False)),
+            DataLoader(val_set, batch_size, shuffle=False, drop_last=False))

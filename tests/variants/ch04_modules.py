@@ -599,3 +599,18 @@ class LogisticRegression(nn.Module):
 
     def predict_proba(self, x):
         return 1.0 / (1.0 + torch.exp(-self.forward(x)))
+
+
+@wrong("4.4", "shape[0] * shape[1] instead of numel(): wrong for a convolution's 4-d weight, fails on a 0-dim "
+       "parameter (outside review)", breaks="sum")
+def count_parameters(model, trainable_only=True):
+    return sum(p.shape[0] * (p.shape[1] if p.dim() > 1 else 1)
+               for p in model.parameters() if p.requires_grad or not trainable_only)
+
+
+@correct("4.4", "math.prod of the shape, in two branches (outside review)")
+def count_parameters(model, trainable_only=True):
+    import math
+    if not trainable_only:
+        return sum(math.prod(p.shape) for p in model.parameters())
+    return sum(math.prod(p.shape) for p in model.parameters() if p.requires_grad)

@@ -1914,3 +1914,74 @@ def train_with_schedule(model, loss_fn, x, y, optimizer, scheduler, steps):
         scheduler.step()
         losses.append(loss.item())
     return losses, lrs
+
+
+# --- issue 9, outside review (ch05-08): false passes found by implementations written without seeing the checks -----
+
+@wrong("7.1", "p.data = p.data - lr * p.grad: the same Parameter object, its values in new memory",
+       breaks="in-place-leaves")
+def full_batch_gradient_descent(model, loss_fn, x, y, lr, steps):
+    losses = []
+    for _ in range(steps):
+        loss = loss_fn(model(x), y)
+        model.zero_grad()
+        loss.backward()
+        with torch.no_grad():
+            for parameter in model.parameters():
+                parameter.data = parameter.data - lr * parameter.grad
+        losses.append(loss.item())
+    model.zero_grad()
+    return losses
+
+
+
+@wrong("7.2", "batches from order.chunk(ceil(N / batch_size)): split evenly, not slices of batch_size",
+       breaks="slices")
+def minibatch_sgd(model, loss_fn, x, y, lr, epochs, batch_size, generator):
+    losses = []
+    count = x.shape[0]
+    for _ in range(epochs):
+        order = torch.randperm(count, generator=generator)
+        for batch in order.chunk(-(-count // batch_size)):
+            loss = loss_fn(model(x[batch]), y[batch])
+            model.zero_grad()
+            loss.backward()
+            with torch.no_grad():
+                for parameter in model.parameters():
+                    parameter -= lr * parameter.grad
+            losses.append(loss.item())
+    model.zero_grad()
+    return losses
+
+
+
+@wrong("7.8", "param_groups[0]['lr'] appended without float(): a tensor lr is one tensor the scheduler changes "
+       "in place", breaks="returns")
+def train_with_schedule(model, loss_fn, x, y, optimizer, scheduler, steps):
+    losses, lrs = ([], [])
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        lrs.append(optimizer.param_groups[0]['lr'])
+        optimizer.step()
+        scheduler.step()
+        losses.append(loss.item())
+    return (losses, lrs)
+
+
+
+@wrong("7.8", "gradients zeroed after optimizer.step(), not before the backward: stale gradients at entry join "
+       "the first step", breaks="order")
+def train_with_schedule(model, loss_fn, x, y, optimizer, scheduler, steps):
+    losses, lrs = ([], [])
+    for _ in range(steps):
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        lrs.append(float(optimizer.param_groups[0]['lr']))
+        optimizer.step()
+        optimizer.zero_grad()
+        scheduler.step()
+        losses.append(loss.item())
+    return (losses, lrs)
+

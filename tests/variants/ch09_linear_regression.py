@@ -313,3 +313,17 @@ def fit_linear_regression(model, x, y, optimizer, steps):
         optimizer.step()
         losses.append(loss.item())
     return losses
+
+
+@wrong("9.1", "column of ones made on the cpu and x copied there: w and b come back on the cpu", breaks="device")
+def least_squares(x, y):
+    ones = torch.ones(x.shape[0], 1, dtype=x.dtype)
+    theta = torch.linalg.lstsq(torch.cat([ones, x.cpu()], dim=1), y.cpu().unsqueeze(1)).solution.squeeze(1)
+    return theta[1:], theta[0]
+
+
+@wrong("9.3", "predictions.requires_grad_() on the caller's tensor", breaks="unchanged")
+def r2_score(predictions, targets):
+    predictions.requires_grad_(True)
+    residual = (targets - predictions).pow(2).sum()
+    return 1 - residual / (targets - targets.mean()).pow(2).sum()

@@ -669,3 +669,61 @@ def l2_penalty(model, lam):
             if not n.endswith("bias"):
                 terms.append(p.pow(2).sum())
     return lam * torch.stack(terms).sum()
+
+
+@wrong("11.4", "eval mode returns x.detach(): the identity cuts the graph", breaks="eval")
+class Dropout(nn.Module):
+    def __init__(self, p=0.5):
+        super().__init__()
+        self.p = p
+
+    def forward(self, x):
+        if not self.training:
+            return x.detach()
+        return x * (torch.rand_like(x) >= self.p) / (1 - self.p)
+
+
+@wrong("11.4", "a generator seeded from torch.initial_seed() at every call: the same mask every call", breaks="rng")
+class Dropout(nn.Module):
+    def __init__(self, p=0.5):
+        super().__init__()
+        self.p = p
+
+    def forward(self, x):
+        if not self.training:
+            return x
+        generator = torch.Generator(device=x.device).manual_seed(torch.initial_seed())
+        keep = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype) >= self.p
+        return x * keep / (1 - self.p)
+
+
+@wrong("11.4", "mask drawn inside fork_rng: the global generator never advances", breaks="rng")
+class Dropout(nn.Module):
+    def __init__(self, p=0.5):
+        super().__init__()
+        self.p = p
+
+    def forward(self, x):
+        if not self.training:
+            return x
+        with torch.random.fork_rng(devices=[]):
+            keep = torch.rand_like(x) >= self.p
+        return x * keep / (1 - self.p)
+
+
+@correct("11.4", "torch.empty_like(x).bernoulli_(1 - p) mask, scaled in place")
+class Dropout(nn.Module):
+    def __init__(self, p=0.5):
+        super().__init__()
+        self.p = p
+
+    def forward(self, x):
+        if not self.training:
+            return x
+        mask = torch.empty_like(x).bernoulli_(1 - self.p)
+        return mask.mul_(1 / (1 - self.p)).mul(x)
+
+
+@correct("11.2", "torch.maximum(w, -w): the tie at w = 0 splits the gradient to 0")
+def l1_penalty(model, lam):
+    return lam * sum(torch.maximum(p, -p).sum() for n, p in model.named_parameters() if not n.endswith("bias"))

@@ -447,3 +447,21 @@ def predict(model, loader, device):
         outputs = [model(inputs.to(device, non_blocking=True)) for inputs, _ in loader]
     model.train(was_training)
     return torch.cat(outputs)
+
+
+@wrong("12.2", "any other iterable (bytes, range, a set) turned into a list", breaks="others")
+def to_device(batch, device):
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device)
+    if isinstance(batch, dict):
+        return type(batch)((k, to_device(v, device)) for k, v in batch.items())
+    if isinstance(batch, tuple) and hasattr(batch, "_fields"):
+        return type(batch)(*(to_device(i, device) for i in batch))
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(to_device(i, device) for i in batch)
+    if isinstance(batch, str):
+        return batch
+    try:
+        return [to_device(i, device) for i in batch]
+    except TypeError:
+        return batch
