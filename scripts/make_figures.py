@@ -407,13 +407,16 @@ MANIFEST = "figures.json"
 
 
 def renderer() -> dict:
-    """What decides a PNG's bytes besides the numbers: matplotlib, its FreeType and the CJK font file."""
+    """What decides a PNG's bytes besides the experiments' code: matplotlib, its FreeType and the CJK font file, and
+    torch with the CPU kernels it picks (AVX2, AVX512, ...): the same seeded training run rounds differently on
+    another instruction set, and the curves drawn from it move by a pixel."""
     import matplotlib
     from matplotlib import font_manager, ft2font
 
     cjk = font_manager.findfont(cjk_font(), fallback_to_default=False)
     return {"matplotlib": matplotlib.__version__, "freetype": ft2font.__freetype_version__,
-            "cjk_font": Path(cjk).name, "torch": torch.__version__.split("+")[0]}
+            "cjk_font": Path(cjk).name, "torch": torch.__version__.split("+")[0],
+            "cpu": torch.backends.cpu.get_cpu_capability()}
 
 
 def write_manifest(out_dir: Path, written: list[Path]) -> Path:
