@@ -351,10 +351,12 @@ def test_3_3_training_shuffled(learner, n, batch_size, seed):
     expect.that(sizes == batch_sizes(n, batch_size),
                 f"Called {text}.\nThe training batches had sizes {sizes}; expected {batch_sizes(n, batch_size)}.")
     seeded = seeded_orders(n, batch_size, seed)
+    advice = (mistakes.describe("train_loader_not_shuffled") if order == numbered(n) and numbered(n) not in seeded
+              else "Seed the generator with `seed` itself: torch.Generator().manual_seed(seed).")
     expect.that(order in seeded,
                 f"Called {text}.\nThe first training epoch came in the order {order}; a torch.Generator seeded with "
                 f"seed={seed} gives {seeded[0]} (shuffle=True, generator=g) or {seeded[1]} (RandomSampler(train_set, "
-                "generator=g)). Seed the generator with `seed` itself: torch.Generator().manual_seed(seed).")
+                f"generator=g)). {advice}")
 
 
 def seeded_orders(n: int, batch_size: int, seed: int) -> list[list[int]]:
