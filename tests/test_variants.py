@@ -109,6 +109,9 @@ def failed_checks(result: Grade, variant: Variant) -> set[str]:
     by_question = {}
     for name in dir(checks):
         test = getattr(checks, name)
+        marks = [m for m in getattr(test, "pytestmark", []) if m.name == "exercise_check"]
+        if marks and marks[0].kwargs["exercise"].id != variant.exercise:
+            continue  # another exercise's check may ask the same question (7.1's and 7.8's stale gradients)
         if name.startswith("test_") and callable(test):
             by_question[(test.__doc__ or name).strip().splitlines()[0]] = name
     failed = set()
