@@ -292,18 +292,27 @@ def test_7_1_converges(learner):
                 f"{0.1 * losses[0]:.4g}.")
 
 
+def leave_stale_gradients(*models):
+    """What a previous backward() leaves behind: .grad of 5 on the weight, -5 on the bias."""
+    for model in models:
+        model.weight.grad = torch.full_like(model.weight, 5.0)
+        model.bias.grad = torch.full_like(model.bias, -5.0)
+
+
+def stale_what(got) -> str:
+    return (f"Called {got.text} on a model whose .grad already held stale gradients (5 for the weight, -5 for the "
+            "bias).")
+
+
 @full_batch.check(points=1, clauses=["zero-grad"])
 def test_7_1_stale_gradients_on_entry(learner, reference):
     """Given a model whose .grad already holds a stale gradient, is the first step still on the fresh gradient alone?"""
     x, y = regression(seed=6)
     model, expected_model = twin_models(seed=7)
-    for stale in (model, expected_model):
-        stale.weight.grad = torch.full_like(stale.weight, 5.0)  # a previous backward() left these behind
-        stale.bias.grad = torch.full_like(stale.bias, -5.0)
+    leave_stale_gradients(model, expected_model)
     got = call(learner.full_batch_gradient_descent, model, nn.functional.mse_loss, x, y, 0.1, 2)
     expected = reference.full_batch_gradient_descent(expected_model, nn.functional.mse_loss, x, y, 0.1, 2)
-    what = (f"Called {got.text} on a model whose .grad already held stale gradients (5 for the weight, -5 for the "
-            "bias).")
+    what = stale_what(got)
     losses = float_list(got, 2, what)
     same_parameters(model, expected_model, what, " Zero the gradients BEFORE each backward() (model.zero_grad(), or "
                     "p.grad = None), not only after the update: backward() adds to whatever .grad holds. "
@@ -450,13 +459,10 @@ def test_7_2_without_torch_optim(learner):
 def test_7_2_stale_gradients_on_entry(learner, reference):
     """Given a model whose .grad already holds a stale gradient, is the first update on the fresh gradient alone?"""
     model, expected_model = twin_models(seed=7)
-    for stale in (model, expected_model):
-        stale.weight.grad = torch.full_like(stale.weight, 5.0)  # a previous backward() left these behind
-        stale.bias.grad = torch.full_like(stale.bias, -5.0)
+    leave_stale_gradients(model, expected_model)
     got = run_minibatch(learner.minibatch_sgd, model, epochs=1, batch_size=5)
     expected = run_minibatch(reference.minibatch_sgd, expected_model, epochs=1, batch_size=5).value
-    what = (f"Called {got.text} on a model whose .grad already held stale gradients (5 for the weight, -5 for the "
-            "bias).")
+    what = stale_what(got)
     losses = float_list(got, 2, what)
     same_parameters(model, expected_model, what, " As in Exercise 7.1, zero the gradients BEFORE each backward() "
                     "(model.zero_grad(), or p.grad = None), not only after the update: backward() adds to whatever "
@@ -1141,9 +1147,8 @@ SCHEDULE = dict(base_lr=0.1, warmup_steps=2, total_steps=6, min_lr=0.01)
 def scheduled_run(function, schedule_function, steps=6, stale=False):
     x, y = regression(seed=4)
     model = linear_model(seed=5)
-    if stale:  # a previous backward() left these behind
-        model.weight.grad = torch.full_like(model.weight, 5.0)
-        model.bias.grad = torch.full_like(model.bias, -5.0)
+    if stale:
+        leave_stale_gradients(model)
     # Two parameter groups whose rates differ (and follow different schedules): param_groups[0] is the one to record.
     optimizer = torch.optim.SGD([{"params": [model.weight]}, {"params": [model.bias], "lr": 0.3}],
                                 lr=SCHEDULE["base_lr"], momentum=0.5)
@@ -1151,6 +1156,19 @@ def scheduled_run(function, schedule_function, steps=6, stale=False):
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, [factor, lambda step: 1.0 / (step + 1)])
     got = call(function, model, nn.functional.mse_loss, x, y, optimizer, scheduler, steps)
     return got, model, scheduler
+
+
+def recorded_rates(got, what: str, advice: str = "") -> list:
+    """The lrs of train_with_schedule's (losses, lrs), after checking they are a list of 6 Python floats."""
+    value = got.value
+    expect.that(isinstance(value, tuple) and len(value) == 2, f"{what}\nIt returned {_short(value)}; expected a "
+                "tuple (losses, lrs).")
+    rates = value[1]
+    odd = sorted({type(r).__name__ for r in rates if not isinstance(r, float)}) if isinstance(rates, list) else []
+    expect.that(isinstance(rates, list) and len(rates) == 6 and not odd,
+                f"{what}\nThe lrs it returned are {_short(rates)}{' holding ' + ', '.join(odd) if odd else ''}; "
+                f"expected a list of 6 Python floats.{advice}")
+    return rates
 
 
 def expected_rates(reference, steps=6):
@@ -1164,12 +1182,7 @@ def test_7_8_rates_per_step(learner, reference):
     want = expected_rates(reference)
     what = (f"Called {got.text} with a LambdaLR scheduler following warmup_cosine(step, base_lr=0.1, warmup_steps=2, "
             "total_steps=6, min_lr=0.01).")
-    value = got.value
-    expect.that(isinstance(value, tuple) and len(value) == 2, f"{what}\nIt returned {_short(value)}; expected a "
-                "tuple (losses, lrs).")
-    rates = value[1]
-    expect.that(isinstance(rates, list) and len(rates) == 6 and all(isinstance(r, float) for r in rates),
-                f"{what}\nThe lrs it returned are {_short(rates)}; expected a list of 6 Python floats.")
+    rates = recorded_rates(got, what)
     mistake = ""
     if all(math.isclose(a, b, rel_tol=1e-6) for a, b in zip(rates[:-1], want[1:])):
         mistake = "\nEach recorded rate is the NEXT step's. " + mistakes.describe("scheduler_before_optimizer")
@@ -1215,27 +1228,19 @@ def test_7_8_tensor_learning_rate(learner, reference):
     want = expected_rates(reference)
     what = (f"Called {got.text} with SGD(params, lr=torch.tensor(0.1)) and a LambdaLR scheduler following "
             "warmup_cosine(step, base_lr=0.1, warmup_steps=2, total_steps=6, min_lr=0.01).")
-    value = got.value
-    expect.that(isinstance(value, tuple) and len(value) == 2, f"{what}\nIt returned {_short(value)}; expected a "
-                "tuple (losses, lrs).")
-    rates = value[1]
-    odd = sorted({type(r).__name__ for r in rates if type(r) is not float}) if isinstance(rates, list) else []
-    expect.that(isinstance(rates, list) and len(rates) == 6 and not odd,
-                f"{what}\nThe lrs it returned are {_short(rates)} holding {odd or 'floats'}; expected a list of 6 "
-                "Python floats. With a tensor lr, optimizer.param_groups[0]['lr'] is one tensor that the scheduler "
-                "changes in place: appending it keeps a reference, and every entry ends up the last rate. Append "
-                "float(optimizer.param_groups[0]['lr']).")
+    rates = recorded_rates(got, what, " With a tensor lr, optimizer.param_groups[0]['lr'] is one tensor that the "
+                           "scheduler changes in place: appending it keeps a reference, and every entry ends up the "
+                           "last rate. Append float(optimizer.param_groups[0]['lr']).")
     expect.close(torch.tensor(rates, dtype=torch.float64), torch.tensor(want, dtype=torch.float64),
                  what=f"{what}\nThe lrs it returned:", rtol=1e-6, atol=1e-9)
 
 
 @scheduled.check(points=1, clauses=["order"])
 def test_7_8_stale_gradients_on_entry(learner, reference):
-    """Given a model whose .grad already holds a stale gradient, is the first step still on the fresh gradient alone?"""
+    """Under a scheduler too, are stale gradients in .grad cleared before the first backward, not after the step?"""
     got, model, _ = scheduled_run(learner.train_with_schedule, reference.warmup_cosine, stale=True)
     want, expected_model, _ = scheduled_run(reference.train_with_schedule, reference.warmup_cosine, stale=True)
-    what = (f"Called {got.text} on a model whose .grad already held stale gradients (5 for the weight, -5 for the "
-            "bias).")
+    what = stale_what(got)
     same_parameters(model, expected_model, what, " Each step starts with optimizer.zero_grad(), BEFORE the backward: "
                     "zeroing only after optimizer.step() lets the first step use the stale gradient plus the fresh "
                     "one. " + mistakes.describe("zero_grad_missing"))

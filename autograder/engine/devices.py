@@ -114,8 +114,8 @@ class SameDeviceChecker(TorchDispatchMode):
         return name in self._INDEX_OPS and tensor.device.type == "cpu" and not tensor.is_floating_point()
 
 
-class MetaCopiesOutAsEmpty(TorchDispatchMode):
-    """Lets a copy out of meta to the cpu run, as an empty cpu tensor of the same shape. On a real GPU that copy
+class MetaCopiesOutAsZeros(TorchDispatchMode):
+    """Lets a copy out of meta to the cpu run, as a cpu tensor of zeros of the same shape. On a real GPU that copy
     works, so under this mode a meta run can prove where a result ends up: learner code that brings its result back
     to the cpu (`.cpu()`, `.to("cpu")`) fails a device check on a CPU-only machine as it does beside a GPU, instead of
     leaving the meta run inconclusive (META_RULE). Only for checks that look at devices, never at values."""
@@ -124,10 +124,12 @@ class MetaCopiesOutAsEmpty(TorchDispatchMode):
         kwargs = kwargs or {}
         if func is torch.ops.aten._to_copy.default and args[0].is_meta and kwargs.get("device") is not None \
                 and torch.device(kwargs["device"]).type == "cpu":
-            return torch.empty(args[0].shape, dtype=kwargs.get("dtype") or args[0].dtype, device="cpu")
+            # zeros, not empty: code that goes on with the copied values (int(x.cpu().sum())) sees the same
+            # numbers every run, never uninitialised memory that could be NaN one run and finite the next
+            return torch.zeros(args[0].shape, dtype=kwargs.get("dtype") or args[0].dtype, device="cpu")
         return func(*args, **kwargs)
 
 
 def copies_out_of(device) -> contextlib.AbstractContextManager:
-    """MetaCopiesOutAsEmpty on the meta run, nothing on a real device."""
-    return MetaCopiesOutAsEmpty() if torch.device(device).type == "meta" else contextlib.nullcontext()
+    """MetaCopiesOutAsZeros on the meta run, nothing on a real device."""
+    return MetaCopiesOutAsZeros() if torch.device(device).type == "meta" else contextlib.nullcontext()

@@ -173,6 +173,18 @@ def gradient(f, x):
     return torch.func.grad(f)(x.detach())
 
 
+@wrong("2.1", "differentiates at x.detach().cpu(): the gradient comes back on the cpu", breaks="returns")
+def gradient(f, x):
+    point = x.detach().cpu().requires_grad_(True)
+    return torch.autograd.grad(f(point), point)[0]
+
+
+@wrong("2.1", "moves the gradient to the cpu at the end (.cpu() to inspect it)", breaks="returns")
+def gradient(f, x):
+    point = x.detach().requires_grad_(True)
+    return torch.autograd.grad(f(point), point)[0].cpu()
+
+
 @wrong("2.2", "residual y - (X @ w + b): both gradients negated", breaks="residual")
 def linear_regression_mse_gradients(X, y, w, b):
     r = y - (X @ w + b)

@@ -517,6 +517,13 @@ def pad_collate(batch):
     return padded, lengths, torch.tensor(labels)
 
 
+@wrong("3.4", "pad_sequence over the sequences moved to the cpu: padded stays there", breaks="padded")
+def pad_collate(batch):
+    sequences, labels = zip(*batch)
+    padded = pad_sequence([s.cpu() for s in sequences], batch_first=True)
+    return padded, torch.tensor([len(s) for s in sequences]), torch.tensor(labels)
+
+
 @wrong("3.4", "lengths made on the sequences' device", breaks="lengths")
 def pad_collate(batch):
     sequences, labels = zip(*batch)
