@@ -9,20 +9,37 @@ def variant_tally():
     return _TALLY
 
 
+def _tally_rows() -> list[tuple[str, bool, bool]]:
+    """(exercise, is it a correct variant, did it lose points) for each variant graded in this process."""
+    return [(variant.exercise, variant.is_correct, bool(lost)) for variant, lost in _TALLY]
+
+
+_FROM_WORKERS: list = []  # under pytest-xdist (`-n`): the rows each worker sent back when it finished
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    _FROM_WORKERS.extend(tuple(row) for row in getattr(node, "workeroutput", {}).get("variant_tally", ()))
+
+
 def pytest_terminal_summary(terminalreporter):
-    if not _TALLY:
+    rows = _tally_rows() + _FROM_WORKERS
+    if not rows:
         return
-    exercises = {v.exercise for v, _ in _TALLY}
-    wrong = [lost for v, lost in _TALLY if not v.is_correct]
-    correct = [lost for v, lost in _TALLY if v.is_correct]
+    exercises = {exercise for exercise, _, _ in rows}
+    wrong = [lost for _, is_correct, lost in rows if not is_correct]
+    correct = [lost for _, is_correct, lost in rows if is_correct]
     terminalreporter.write_sep("=", "known mistakes")
     terminalreporter.write_line(
         f"{len(exercises)} exercises; {len(wrong)} wrong implementations, {sum(wrong)} caught; "
         f"{len(correct)} correct implementations in other styles, {len(correct) - sum(correct)} accepted.")
 
 
-def pytest_sessionfinish():
+def pytest_sessionfinish(session):
     from tests.grading import PROGRESS_STORE
+
+    if hasattr(session.config, "workeroutput"):  # an xdist worker: the controller prints the tally
+        session.config.workeroutput["variant_tally"] = _tally_rows()
 
     PROGRESS_STORE.unlink(missing_ok=True)
 

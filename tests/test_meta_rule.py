@@ -68,3 +68,21 @@ def test_device_failures_are_assertion_errors():
     """The report and the batch grader treat them as ordinary failed checks everywhere but on meta."""
     assert issubclass(DeviceFailure, AssertionError) and issubclass(MixedDevicesError, DeviceFailure)
     assert torch.device("meta").type == "meta"
+
+
+def test_a_copy_out_of_meta_is_zeros_on_the_cpu_and_only_under_copies_out_of():
+    """copies_out_of lets a detour through the cpu run on meta, so the result's device proves it (2.1, 3.4, 9.1,
+    10.2, 12.4); the copy holds zeros, the same every run, never uninitialised memory."""
+    from autograder.engine.devices import copies_out_of
+
+    x = torch.ones(2, 3, device="meta", dtype=torch.float64)
+    with pytest.raises(NotImplementedError):
+        x.cpu()  # plain meta: no data to copy
+    with copies_out_of("meta"):
+        copied = x.cpu()
+        moved = x.to("cpu", dtype=torch.float32)
+    assert copied.device.type == "cpu" and copied.dtype == torch.float64 and copied.shape == (2, 3)
+    assert torch.equal(copied, torch.zeros(2, 3, dtype=torch.float64))
+    assert moved.dtype == torch.float32 and torch.equal(moved, torch.zeros(2, 3))
+    with copies_out_of("cpu"):  # a real device is left alone
+        assert torch.equal(torch.ones(2).cpu(), torch.ones(2))

@@ -36,3 +36,12 @@ def test_readme_counts_the_named_mistakes():
     match = re.search(r"(\d+) of the mistakes are named in the report", readme)
     assert match, "README.md no longer says how many mistakes the report names"
     assert int(match.group(1)) == len(mistakes.CATALOG)
+
+
+def test_readme_test_command_is_the_one_ci_runs():
+    """The README says which command CI runs; .ci/run must run exactly that command, on a line of its own."""
+    readme = re.sub(r"\s+", " ", (KIT_ROOT / "README.md").read_text(encoding="utf-8"))
+    match = re.search(r"The kit's own test suite \(what CI runs\): `([^`]+)`", readme)
+    assert match, "README.md no longer states the kit's test command in the expected sentence"
+    ci_lines = [line.strip() for line in (KIT_ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()]
+    assert match.group(1) in ci_lines, f".ci/run does not run the README's test command `{match.group(1)}`"
