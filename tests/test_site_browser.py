@@ -123,7 +123,9 @@ def missing_files():
 def _new_page(browser, allowed: tuple[str, ...], requests_seen, missing_files):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    # A guard against a hang, not a speed limit: with the other test files running beside this one (pytest -n), a
+    # page of the survey once took more than 15 s to load on two busy cores.
+    page.set_default_timeout(60_000)
     page.on("request", lambda request: requests_seen.append(request.url))
     page.on("response", lambda response: response.status >= 400
             and missing_files.append(f"{response.status} {response.url} (from {page.url})"))
