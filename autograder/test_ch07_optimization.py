@@ -259,18 +259,20 @@ def test_7_1_same_leaf_parameters(learner):
     x, y = regression()
     model = linear_model()
     before = list(model.parameters())  # kept alive, so `is` compares objects (a freed tensor's id can be reused)
-    memory = [p.untyped_storage().data_ptr() for p in before]  # the objects are alive, so their memory stays theirs
+    # the storages themselves, kept alive: `p.data = ...` frees a parameter's memory, and a later tensor can be
+    # given the same address, so comparing addresses alone once let that mistake through
+    memory = [p.untyped_storage() for p in before]
     got = call(learner.full_batch_gradient_descent, model, nn.functional.mse_loss, x, y, 0.1, 3)
     expect_same_leaves(got, model, before, memory)
 
 
 def expect_same_leaves(got, model, before, memory) -> None:
     """The model's parameters are the objects it had, still leaves that require grad, updated in their own memory."""
-    for (name, p), old, address in zip(model.named_parameters(), before, memory):
+    for (name, p), old, storage in zip(model.named_parameters(), before, memory):
         expect.that(p is old and p.is_leaf and p.requires_grad,
                     f"Called {got.text}.\nAfterwards model.{name} is a different tensor, or no longer a leaf that "
                     f"requires grad. {mistakes.describe('parameter_not_leaf')}")
-        expect.that(p.untyped_storage().data_ptr() == address,
+        expect.that(p.untyped_storage().data_ptr() == storage.data_ptr(),
                     f"Called {got.text}.\nAfterwards model.{name} is the same Parameter object but its values live in "
                     "new memory: `p.data = p.data - lr * p.grad` swaps in a new tensor instead of updating in place, "
                     "and anything else that holds p's memory (a view, a tied weight) keeps the old values. Update in "
@@ -442,7 +444,7 @@ def test_7_2_same_leaf_parameters(learner):
     """After minibatch training, does the model hold the same parameter tensors, still leaves that require grad?"""
     model = linear_model()
     before = list(model.parameters())  # kept alive, so `is` compares objects (a freed tensor's id can be reused)
-    memory = [p.untyped_storage().data_ptr() for p in before]
+    memory = [p.untyped_storage() for p in before]  # kept alive, as in 7.1
     got = run_minibatch(learner.minibatch_sgd, model)
     expect_same_leaves(got, model, before, memory)
 
