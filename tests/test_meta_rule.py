@@ -86,3 +86,44 @@ def test_a_copy_out_of_meta_is_zeros_on_the_cpu_and_only_under_copies_out_of():
     assert moved.dtype == torch.float32 and torch.equal(moved, torch.zeros(2, 3))
     with copies_out_of("cpu"):  # a real device is left alone
         assert torch.equal(torch.ones(2).cpu(), torch.ones(2))
+
+
+def test_a_device_failure_after_a_copy_to_the_cpu_names_the_detour():
+    """The copies copies_out_of sees are counted from the start of each check; a device failure after one names
+    `result_brought_to_cpu`, one without it does not, and the exception keeps its class."""
+    from autograder.engine import devices, mistakes
+
+    named = mistakes.describe("result_brought_to_cpu")
+    devices.forget_copies_to_cpu()
+    plain = devices.DeviceFailure("It returned a tensor on cpu; expected one on meta.")
+    devices.name_the_detour(plain)
+    assert named not in str(plain)
+
+    with devices.copies_out_of("meta"):
+        torch.ones(2, device="meta").cpu()
+    failure = devices.DeviceFailure("It returned a tensor on cpu; expected one on meta.")
+    devices.name_the_detour(failure)
+    assert type(failure) is devices.DeviceFailure and str(failure).endswith(named)
+    devices.name_the_detour(failure)
+    assert str(failure).count(named) == 1  # named once
+
+    devices.forget_copies_to_cpu()  # the next check starts afresh
+    later = devices.DeviceFailure("It returned a tensor on cpu; expected one on meta.")
+    devices.name_the_detour(later)
+    assert named not in str(later)
+
+
+def test_the_detour_is_named_in_the_report_of_a_learner_who_brings_the_result_back(tmp_path):
+    """End to end: 2.1 answered with `.cpu()` at the end fails on meta and the report names the mistake."""
+    from tests.grading import copy_solutions, grade
+
+    target = copy_solutions(tmp_path)
+    source = (target / "ch02_autograd.py").read_text(encoding="utf-8")
+    kept = "    return grad\n    ### END SOLUTION"
+    assert source.count(kept) == 1
+    (target / "ch02_autograd.py").write_text(source.replace(kept, "    return grad.cpu()  # to look at it\n"
+                                                                  "    ### END SOLUTION"), encoding="utf-8")
+    result = grade(target, "autograder/test_ch02_autograd.py", "--exercise", "2.1")
+    score, max_score = result.exercise("2.1")
+    assert score < max_score
+    assert "copied a tensor to the cpu on the way" in result.output, result.output[-3000:]

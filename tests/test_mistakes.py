@@ -48,6 +48,7 @@ TRIGGERS = {
     "dropout_p_as_keep_probability": ("ch11_overfitting", "11.4", "p taken as the keep probability"),
     "tensor_on_default_device": ("ch12_devices", "12.3", "torch.arange(T) on the default device"),
     "to_device_result_discarded": ("ch12_devices", "12.2", "x.to(device) result discarded"),
+    "result_brought_to_cpu": ("ch02_autograd", "2.1", "moves the gradient to the cpu at the end"),
 }
 # graded with the report in Chinese, in a run of its own (a fast exercise)
 IN_CHINESE = "adam_bias_correction_missing"

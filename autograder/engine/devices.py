@@ -114,6 +114,40 @@ class SameDeviceChecker(TorchDispatchMode):
         return name in self._INDEX_OPS and tensor.device.type == "cpu" and not tensor.is_floating_point()
 
 
+_copies_to_cpu = [0]  # copies of a tensor to the cpu made under copies_out_of since the check began
+
+
+def forget_copies_to_cpu() -> None:
+    """A check begins (the plugin calls it): no copy to the cpu seen yet."""
+    _copies_to_cpu[0] = 0
+
+
+def _is_copy_to_cpu(func, args, kwargs) -> bool:
+    return (func is torch.ops.aten._to_copy.default and isinstance(args[0], torch.Tensor)
+            and args[0].device.type != "cpu" and kwargs.get("device") is not None
+            and torch.device(kwargs["device"]).type == "cpu")
+
+
+def name_the_detour(failure: DeviceFailure) -> None:
+    """A device failure after learner code copied a tensor to the cpu: add the named mistake to its message (in
+    place, so the exception keeps its class and traceback)."""
+    text = mistakes.describe("result_brought_to_cpu")
+    if _copies_to_cpu[0] and len(failure.args) == 1 and isinstance(failure.args[0], str) \
+            and text not in failure.args[0]:
+        failure.args = (f"{failure.args[0]} {text}",)
+
+
+class CountsCopiesToCpu(TorchDispatchMode):
+    """On a real device: lets every operation run as it is, and counts the copies of a tensor to the cpu, so that a
+    device failure can name the detour (name_the_detour) there as on meta."""
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if _is_copy_to_cpu(func, args, kwargs):
+            _copies_to_cpu[0] += 1
+        return func(*args, **kwargs)
+
+
 class MetaCopiesOutAsZeros(TorchDispatchMode):
     """Lets a copy out of meta to the cpu run, as a cpu tensor of zeros of the same shape. On a real GPU that copy
     works, so under this mode a meta run can prove where a result ends up: learner code that brings its result back
@@ -122,8 +156,8 @@ class MetaCopiesOutAsZeros(TorchDispatchMode):
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
-        if func is torch.ops.aten._to_copy.default and args[0].is_meta and kwargs.get("device") is not None \
-                and torch.device(kwargs["device"]).type == "cpu":
+        if _is_copy_to_cpu(func, args, kwargs) and args[0].is_meta:
+            _copies_to_cpu[0] += 1
             # zeros, not empty: code that goes on with the copied values (int(x.cpu().sum())) sees the same
             # numbers every run, never uninitialised memory that could be NaN one run and finite the next
             return torch.zeros(args[0].shape, dtype=kwargs.get("dtype") or args[0].dtype, device="cpu")
@@ -131,5 +165,8 @@ class MetaCopiesOutAsZeros(TorchDispatchMode):
 
 
 def copies_out_of(device) -> contextlib.AbstractContextManager:
-    """MetaCopiesOutAsZeros on the meta run, nothing on a real device."""
-    return MetaCopiesOutAsZeros() if torch.device(device).type == "meta" else contextlib.nullcontext()
+    """MetaCopiesOutAsZeros on the meta run, CountsCopiesToCpu on a GPU, nothing on the cpu."""
+    kind = torch.device(device).type
+    if kind == "meta":
+        return MetaCopiesOutAsZeros()
+    return CountsCopiesToCpu() if kind != "cpu" else contextlib.nullcontext()

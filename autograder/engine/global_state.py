@@ -123,6 +123,9 @@ _GUARDED_WITH_CLASSES = ("torch.testing._comparison", "hypothesis.core")
 _GUARDED_TORCH = ("torch", "torch.testing", "torch.nn.functional", "torch.autograd", "torch.optim", "torch.nn",
                   "torch.nn.init", "torch.utils.data")
 _GUARD: dict[tuple[int, str], tuple] = {}  # (id(owner), attr) -> (namespace, owner, attr, label, value, code, defaults)
+# Asked before every scan of _GUARD: true while nothing recorded has changed (built by guard_internals). A scan of
+# thousands of entries in Python after every check was 7% of a whole-kit run.
+_INTACT: list = [lambda: True]
 _MISSING = object()
 
 
@@ -157,10 +160,13 @@ def guard_internals(extra: tuple = ()) -> int:
             _guard_namespace(sys.modules[name], name, name)
     for owner in (torch.Tensor, torch.nn.Module, builtins, sys, *extra):
         _guard_namespace(owner, getattr(owner, "__qualname__", getattr(owner, "__name__", "?")), None)
+    _INTACT[0] = _intact_check(tuple(_GUARD.values()))
     return len(_GUARD)
 
 
 def _tampered() -> list[tuple]:
+    if _INTACT[0]():  # the usual answer, at C speed; the scan below only names what changed
+        return []
     missing = _MISSING
     return [entry for entry in _GUARD.values()
             if entry[0].get(entry[2], missing) is not entry[4]
@@ -203,29 +209,30 @@ def sealed() -> tuple:
 
 
 def _intact_check(entries: tuple):
-    """A predicate, true while every entry is as recorded: the same question as _tampered(), asked at C speed (the
-    child asks it each time learner code returns, thousands of entries each time)."""
+    """A predicate, true while every entry is as recorded, asked at C speed (after every check, and in the class
+    grader's child each time learner code returns: thousands of entries each time). It may say "changed" when
+    nothing did (defaults reassigned with equal values); the scan that names what changed then decides."""
     import operator
 
-    by_namespace: dict[int, tuple] = {}
-    for namespace, _, attr, _, value, _, _ in entries:
-        by_namespace.setdefault(id(namespace), (namespace, [], []))
-        by_namespace[id(namespace)][1].append(attr)
-        by_namespace[id(namespace)][2].append(value)
-    lookups = tuple((namespace, operator.itemgetter(*attrs, attrs[0]), (*values, values[0]))  # always a tuple
-                    for namespace, attrs, values in by_namespace.values())
+    namespaces = tuple(entry[0] for entry in entries)
+    attrs = tuple(entry[2] for entry in entries)
+    values = tuple(entry[4] for entry in entries)
     functions = tuple(entry[4] for entry in entries if entry[5] is not None)
     codes = tuple(entry[5] for entry in entries if entry[5] is not None)
-    defaults = [entry[6] for entry in entries if entry[5] is not None]
-    code_of, defaults_of, same = operator.attrgetter("__code__"), operator.attrgetter("__defaults__", "__kwdefaults__"), operator.is_
+    defaults = tuple(entry[6][0] for entry in entries if entry[5] is not None)
+    kwdefaults = tuple(entry[6][1] for entry in entries if entry[5] is not None)
+    getitem, same = operator.getitem, operator.is_
+    code_of = operator.attrgetter("__code__")
+    defaults_of, kwdefaults_of = operator.attrgetter("__defaults__"), operator.attrgetter("__kwdefaults__")
 
     def intact() -> bool:
         try:
-            if not all(all(map(same, lookup(namespace), values)) for namespace, lookup, values in lookups):
-                return False
+            return (all(map(same, map(getitem, namespaces, attrs), values))
+                    and all(map(same, map(code_of, functions), codes))
+                    and all(map(same, map(defaults_of, functions), defaults))
+                    and all(map(same, map(kwdefaults_of, functions), kwdefaults)))
         except KeyError:  # an entry was deleted
             return False
-        return all(map(same, map(code_of, functions), codes)) and list(map(defaults_of, functions)) == defaults
 
     return intact
 
@@ -250,4 +257,5 @@ def restore_internals() -> None:
 def forget_internals() -> None:
     """Drop the record (a grading session run inside another program is over; pytest's own attributes may change)."""
     _GUARD.clear()
+    _INTACT[0] = lambda: True
     sys.setrecursionlimit = _set_recursion_limit

@@ -234,6 +234,15 @@ CATALOG: dict[str, Mistake] = {m.id: m for m in [
             "你拿到的某个张量（或由它算出的张量）仍然留在原来的设备上：是根本没有移动它，还是丢弃了 .to(device) 的返回值？",
             "使用之前先把每个输入、每个批次都移到 `device` 上（inputs = inputs.to(device)）。tensor.to(device) "
             "返回一个新的张量，旧张量留在原处：要使用它的返回值，无论张量嵌套得多深，每一个都要如此。"),
+    Mistake("result_brought_to_cpu",
+            "your code copied a tensor to the cpu on the way (.cpu(), .to(\"cpu\"), a detour through numpy), and the "
+            "result ended up there instead of on the input's device.",
+            "Keep the work on the input's device: drop the .cpu() (to look at a value while debugging, print it, then "
+            "take the .cpu() out again), and create new tensors with device=x.device.",
+            "你的代码在中途把张量复制到了 cpu 上（.cpu()、.to(\"cpu\")、绕道 numpy），结果就留在了那里，而不是输入所在的"
+            "设备上。",
+            "让计算留在输入所在的设备上：去掉 .cpu()（调试时想看某个值，打印出来之后再把 .cpu() 删掉），新建张量时用 "
+            "device=x.device。"),
 ]}
 
 

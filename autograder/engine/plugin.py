@@ -25,7 +25,7 @@ with warnings.catch_warnings():
 
 import torch  # noqa: E402 - after hypothesis's first example, above
 
-from autograder.engine import curves, global_state, i18n, integrity, options, watchdog
+from autograder.engine import curves, devices, global_state, i18n, integrity, options, watchdog
 from autograder.engine.devices import checked_devices, describe_devices, is_meta_run
 from autograder.engine.exercises import Exercise
 from autograder.engine.feedback import Failure, capped, learner_location
@@ -277,10 +277,14 @@ def pytest_runtest_call(item: pytest.Item):
     curves.set_exercise(marker.kwargs["exercise"].id if marker else None)
     marker_timeout = item.get_closest_marker("timeout")
     seconds = marker_timeout.args[0] if marker_timeout and marker_timeout.args else DEFAULT_CHECK_TIMEOUT
+    devices.forget_copies_to_cpu()
     with torch.random.fork_rng(devices=[]):
         try:
             with watchdog.deadline(seconds):  # even when learner code blocks the alarm (watchdog.py)
                 result = yield
+        except devices.DeviceFailure as failure:
+            devices.name_the_detour(failure)  # a copy to the cpu on the way is the likely cause: say so
+            raise
         finally:
             curves.set_exercise(None)
             changes = global_state.changes_since(before)
