@@ -155,6 +155,19 @@ def test_a_real_run_shows_the_learners_line_and_print_output(tmp_path):
     assert "Your code printed" in report and "| choosing" in report
 
 
+def test_what_learner_code_logs_is_shown_like_what_it_prints(tmp_path):
+    """pytest's log capture is off while grading: a logging.warning reaches stderr and the report shows it under its
+    exercise (with pytest's capture on, it vanished into a "Captured log" section the report never shows)."""
+    target = copy_solutions(tmp_path / "target")
+    with open(target / "ch12_devices.py", "a", encoding="utf-8") as handle:
+        handle.write("\n\ndef choose_device(prefer=None):\n    import logging\n"
+                     "    logging.getLogger('mine').warning('choosing %s', prefer)\n"
+                     "    return torch.device(prefer or 'cpu').index.bit_length()\n")
+    graded = grade(target, "autograder/test_ch12_devices.py", extra=("--exercise", "12.1"))
+    report = graded.output.split("score report")[-1]
+    assert "Your code printed" in report and "| choosing" in report
+
+
 def test_stubs_count_as_not_attempted_in_pytests_own_summary():
     graded = grade("exercises", "autograder/test_ch12_devices.py")
     assert graded.returncode != 0  # not everything passed

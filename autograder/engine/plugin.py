@@ -145,6 +145,11 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.tbstyle = "no"
     if config.option.reportchars == "fE":
         config.option.reportchars = ""
+    # pytest's log capture: set up and torn down around every phase of every check (about 2% of a whole-kit run),
+    # for "Captured log" sections the report never shows. Without it, what learner code logs reaches stderr, which
+    # the report shows under its exercise like anything else it printed. Blocked before pytest registers it (its own
+    # pytest_configure runs last).
+    config.pluginmanager.set_blocked("logging-plugin")
     target = _resolve_target(config.getoption("--target"))
     try:  # a planted .pyc in the kit would grade with code that is not the kit's (integrity.py)
         integrity.refuse_untrusted_bytecode(config)
