@@ -106,9 +106,10 @@ def point_sets(draw):
 
 @st.composite
 def label_sets(draw):
-    """(labels, num_classes): repeated labels, and classes that no label uses (the last one too, sometimes)."""
-    num_classes = draw(strategies.sizes(1, 7))
-    return draw(strategies.labels(strategies.sizes(1, 9), num_classes)), num_classes
+    """(labels, num_classes): repeated labels, and classes that no label uses (the last one too, sometimes); an empty
+    batch (N = 0); and, sometimes, thousands of classes (past 2048, where float16 stops telling integers apart)."""
+    num_classes = draw(st.one_of(strategies.sizes(1, 7), st.integers(2049, 2200)))
+    return draw(strategies.labels(strategies.sizes(0, 9), num_classes)), num_classes
 
 
 def with_meta_as_default_device(function, *args, **kwargs):
@@ -126,7 +127,8 @@ def with_meta_as_default_device(function, *args, **kwargs):
 
 
 @add_bias_column.check(points=2, clauses=["ones-first", "shape", "values", "dtype-device"])
-@generated.examples(x=strategies.tensors(st.tuples(strategies.sizes(1, 6), strategies.sizes(0, 6)),  # D = 0: no features
+@generated.examples(x=strategies.tensors(st.tuples(strategies.sizes(0, 6),  # N = 0: an empty batch, on the device too
+                                                    strategies.sizes(0, 6)),  # D = 0: no features
                                           dtype=strategies.float_dtypes()))
 def test_1_1_matches_reference(learner, reference, device, x):
     """Does add_bias_column return (N, D + 1) with ones in column 0, on the input's device and dtype?"""
@@ -229,7 +231,10 @@ def test_1_3_matches_reference(learner, reference, device, points):
     a, b = a.to(device), b.to(device)
     expected = reference.pairwise_squared_distances(a, b)
     got = call(learner.pairwise_squared_distances, a, b)
-    expect.close(got, expected, rtol=1e-5, atol=1e-6)  # subtracting first, any order of the D terms is this close
+    # Subtracting first, any order of the D terms is this close; float64 inputs must be computed in float64 (a detour
+    # through float32 is off by about 1e-7, far beyond float64's rounding).
+    tight = a.dtype == torch.float64
+    expect.close(got, expected, rtol=1e-9 if tight else 1e-5, atol=1e-10 if tight else 1e-6)
 
 
 @pairwise_squared_distances.check(points=1, clauses=["values"])
@@ -254,13 +259,15 @@ def test_1_3_near_points_far_from_the_origin(learner, reference):
 
 @pairwise_squared_distances.check(points=1, clauses=["no-loops"])
 def test_1_3_no_python_loops(learner):
-    """Does pairwise_squared_distances run the same number of tensor operations for 32 rows as for 64?"""
+    """Does pairwise_squared_distances run the same number of tensor operations for 32 rows as for 4100?"""
     # Both sizes are above 25 rows, where torch.cdist settles on one algorithm: only a loop makes the counts differ.
+    # 4100 rows is past every usual chunk size (a loop over chunks of 64, 256 or 1024 rows is still a loop).
     small = count_operations(learner.pairwise_squared_distances, features("cpu", 32, 3), features("cpu", 40, 3))
-    large = count_operations(learner.pairwise_squared_distances, features("cpu", 64, 3), features("cpu", 80, 3))
+    large = count_operations(learner.pairwise_squared_distances, features("cpu", 4100, 3), features("cpu", 80, 3))
     expect.that(small == large,
                 f"pairwise_squared_distances ran {small} tensor operations for (32, 3) x (40, 3) inputs and {large} "
-                "for (64, 3) x (80, 3): the work grows with the number of rows, so there is a Python loop over them. "
+                "for (4100, 3) x (80, 3): the work grows with the number of rows, so there is a Python loop over them "
+                "(chunks of rows are a loop too). "
                 "Let broadcasting do the looping: a[:, None, :] - b[None, :, :].")
 
 

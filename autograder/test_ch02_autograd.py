@@ -245,6 +245,36 @@ def test_2_2_no_autograd_inside(learner):
                 "no torch.autograd.grad or .backward().")
 
 
+def with_meta_as_default_device(function, *args, **kwargs):
+    """Call learner code on cpu inputs with meta as the default device, or None when meta cannot run it.
+
+    A tensor made without device= (torch.tensor(db.item()), torch.zeros(D)) then lands on meta, as it lands on the cpu
+    beside cuda inputs on a machine with a GPU: a result left on meta is the same proven device failure there. Code
+    that meta cannot run (tensors on two devices in one operation) raises instead, which proves nothing here: the meta
+    run of test_2_2_by_formula decides that."""
+    try:
+        with torch.device("meta"):
+            return call(function, *args, **kwargs)
+    except AssertionError:
+        return None
+
+
+@mse_gradients.check(points=1, clauses=["dtype-device"])
+@generated.examples(problem=regression_problems(), max_examples=4)
+def test_2_2_results_on_the_inputs_device(learner, problem):
+    """Are both gradients on the inputs' device even when the default device is another one (no .item() detour)?"""
+    X, y, w, b = problem
+    with torch.no_grad():
+        got = with_meta_as_default_device(learner.linear_regression_mse_gradients, X, y, w, b)
+    returned = got.value if got is not None and isinstance(got.value, tuple) else ()
+    devices = [str(t.device) for t in returned if isinstance(t, torch.Tensor)]
+    expect.that(all(d == str(X.device) for d in devices),
+                f"Called {got and got.text} under torch.no_grad(), with meta as the default device.\nIt returned "
+                f"tensors on {devices}; expected both on {X.device}, the inputs' device. A tensor made without "
+                "device= (torch.tensor(r.sum().item()), torch.zeros(D)) lands on the default device: the cpu, beside "
+                "inputs on a GPU. Build both gradients from the inputs (2 / N * X.T @ r, 2 / N * r.sum()).")
+
+
 @mse_gradients.check(points=1, clauses=["float64-accurate"])
 def test_2_2_float64_accurate(learner, reference):
     """With float64 inputs whose residuals are tiny next to X @ w, are the gradients float64-accurate?"""

@@ -136,6 +136,10 @@ def test_3_1_length_and_items(learner, reference, drawn):
     for index in range(len(expected)):
         got = call(dataset.__getitem__, index)
         item = got.value
+        expect.that(isinstance(item, tuple),
+                    f"dataset[{index}] for {what} returned a {type(item).__name__}; expected the tuple "
+                    "(features[i], targets[i]): return x, y (a list is not a tuple, and code that unpacks or compares "
+                    "items as tuples breaks on it).")
         if isinstance(item, (tuple, list)) and item and isinstance(item[0], torch.Tensor):
             expect.that(item[0].dtype != torch.float64,
                         f"dataset[{index}] for {what} returned float64 features; expected float32. numpy and "
@@ -290,8 +294,13 @@ def test_3_2_shuffled(learner):
 def test_3_2_global_rng_untouched(learner):
     """Does train_val_split leave the global random number generator alone?"""
     before = torch.random.get_rng_state()
+    # torch.manual_seed(seed) reseeds the GPU generators too: a helper that puts back only the cpu state
+    # (get_rng_state / set_rng_state around manual_seed) still changes every later random number on the GPU.
+    cuda_before = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []
     _, _, text = split_items(learner, 10, 0.3, seed=7)
-    expect.that(torch.equal(before, torch.random.get_rng_state()),
+    cuda_after = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []
+    expect.that(torch.equal(before, torch.random.get_rng_state())
+                and all(torch.equal(old, new) for old, new in zip(cuda_before, cuda_after)),
                 f"Called {text}.\nIt changed the global RNG state: torch.manual_seed(seed) (or an unseeded draw) "
                 "inside a helper silently reseeds everything after it. Use torch.Generator().manual_seed(seed).")
 

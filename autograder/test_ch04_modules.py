@@ -177,6 +177,26 @@ def test_4_1_parameters_registered(learner):
     expect_float64(built.value, inputs(4, 5), built.text)
 
 
+@linear_regression.check(points=1, clauses=["one-linear", "registered"])
+def test_4_1_is_one_linear_layer(learner):
+    """Is LinearRegression(5, 2) one nn.Linear(5, 2) layer, holding every parameter the model has?"""
+    torch.manual_seed(0)
+    built = call(learner.LinearRegression, 5, 2)
+    layers = [(name, m) for name, m in built.value.named_modules() if isinstance(m, nn.Linear)]
+    expect.that(len(layers) == 1, f"Built {built.text}.\nIt holds {len(layers)} nn.Linear layers "
+                f"({', '.join(name for name, _ in layers) or 'none'}); expected exactly one, "
+                "self.linear = nn.Linear(in_features, out_features): the exercise is the module around that layer, "
+                "not a re-implementation of it.")
+    name, layer = layers[0]
+    expect.that((layer.in_features, layer.out_features) == (5, 2),
+                f"Built {built.text}.\nIts layer {name} is nn.Linear({layer.in_features}, {layer.out_features}); "
+                "expected nn.Linear(5, 2): in_features, then out_features.")
+    own = {id(p) for p in layer.parameters()}
+    extra = [n for n, p in built.value.named_parameters() if id(p) not in own]
+    expect.that(not extra, f"Built {built.text}.\nBesides its layer {name} it has the parameters {extra}; "
+                "expected the layer's weight and bias only: nothing after the layer.")
+
+
 @linear_regression.check(points=1, clauses=["formula"])
 def test_4_1_gradients(learner, reference):
     """Does every parameter of LinearRegression get the gradient the reference's gets?"""
@@ -246,7 +266,28 @@ def test_4_2_predict_proba_keeps_the_mode(learner):
     x = inputs(4, 3, seed=2)
     for training in (True, False):
         model.train(training)
-        got = call(model.predict_proba, x)
+        switched = []  # every .train(mode) / .eval() call during predict_proba, on any of the model's modules
+
+        def spy(module, name):
+            original = module.train
+
+            def train(mode=True):
+                switched.append(f"{name or 'the model'}.train({mode})")
+                return original(mode)
+            return train
+
+        modules = list(model.named_modules())
+        for name, module in modules:
+            module.train = spy(module, name)  # an instance attribute: .eval() calls self.train(False) through it
+        try:
+            got = call(model.predict_proba, x)
+        finally:
+            for _, module in modules:
+                module.__dict__.pop("train", None)
+        expect.that(not switched, f"Set model.train({training}) and called {got.text}.\nDuring the call the mode was "
+                    f"switched: {switched[:4]}. predict_proba calls neither self.eval() nor self.train(), even to put "
+                    "the mode back afterwards: the caller decides when to train and when to evaluate (and a layer "
+                    "such as dropout or batch norm would behave differently during the call).")
         modes = {name or "the model": module.training for name, module in model.named_modules()}
         changed = {name: mode for name, mode in modes.items() if mode is not training}
         expect.that(not changed, f"Set model.train({training}) and called {got.text}.\nAfterwards these modules are "
@@ -319,11 +360,11 @@ def test_4_3_forward_matches_reference(learner, reference, device, problem):
 
 @mlp.check(points=1, clauses=["dropout", "activation"])
 @generated.examples(sizes=st.lists(strategies.sizes(2, 6), min_size=3, max_size=4), seed=strategies.seeds(),
-                    max_examples=6)
-def test_4_3_training_mode_matches_reference(learner, reference, sizes, seed):
-    """In training mode, with dropout=0.5 and the same random seed, does MLP drop what the reference drops (nn.Dropout
-    right after each hidden activation)?"""
-    model, expected_model, text = twin(learner.MLP, reference.MLP, sizes, activation=nn.Tanh, dropout=0.5)
+                    dropout=st.sampled_from([0.5, 0.2, 0.75]), max_examples=6)
+def test_4_3_training_mode_matches_reference(learner, reference, sizes, seed, dropout):
+    """In training mode, with dropout of 0.2, 0.5 or 0.75 and the same random seed, does MLP drop what the reference
+    drops (nn.Dropout(dropout), the probability of dropping, right after each hidden activation)?"""
+    model, expected_model, text = twin(learner.MLP, reference.MLP, sizes, activation=nn.Tanh, dropout=dropout)
     x = inputs(4, sizes[0], seed=seed % 1000)
     torch.manual_seed(seed)
     expected = expected_model.train()(x)

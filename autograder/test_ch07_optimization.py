@@ -358,6 +358,53 @@ def test_7_1_without_torch_optim(learner):
     no_optimizer_built(got, spy, "Exercise 7.1")
 
 
+class TiedLayers(nn.Module):
+    """Two linear layers sharing one weight Parameter (tied weights): model.parameters() yields it once."""
+
+    def __init__(self, seed: int):
+        super().__init__()
+        generator = torch.Generator().manual_seed(seed)
+        self.first, self.second = nn.Linear(4, 4), nn.Linear(4, 2)
+        with torch.no_grad():
+            for layer in (self.first, self.second):
+                layer.weight.copy_(torch.randn(layer.weight.shape, generator=generator) * 0.3)
+                layer.bias.copy_(torch.randn(layer.bias.shape, generator=generator) * 0.3)
+        self.hidden = nn.Linear(4, 4)
+        self.hidden.weight = self.first.weight  # the same Parameter in two modules
+        with torch.no_grad():
+            self.hidden.bias.copy_(torch.randn(4, generator=generator) * 0.3)
+
+    def forward(self, x):
+        return self.second(torch.tanh(self.hidden(torch.tanh(self.first(x)))))
+
+
+@st.composite
+def descent_runs(draw):
+    """(steps, lr, tied, seed): no step at all, one, several; a plain linear model or one with a tied weight."""
+    return (draw(st.sampled_from([0, 1, 2, 4])), draw(st.sampled_from([0.05, 0.1, 0.3])), draw(st.booleans()),
+            draw(st.integers(0, 2**16)))
+
+
+@full_batch.check(points=1, clauses=["update", "returns-floats"])
+@generated.examples(run=descent_runs(), max_examples=8)
+def test_7_1_drawn_runs_match_reference(learner, reference, run):
+    """For drawn step counts (0 included), rates and models (one with a weight shared by two layers), are the losses
+    and the parameters the reference's?"""
+    steps, lr, tied, seed = run
+    x, y = regression(seed=seed % 7)
+    make = (lambda: TiedLayers(seed % 5)) if tied else (lambda: linear_model(seed=seed % 5))
+    model, expected_model = make(), make()
+    got = call(learner.full_batch_gradient_descent, model, nn.functional.mse_loss, x, y, lr, steps)
+    expected = reference.full_batch_gradient_descent(expected_model, nn.functional.mse_loss, x, y, lr, steps)
+    shown = "a model whose `first` and `hidden` layers share one weight Parameter" if tied else "a linear model"
+    what = f"Called {got.text} on {shown}: expected {steps} losses, one per step."
+    losses = float_list(got, steps, what)
+    hint = (" Each step moves every parameter exactly once: walk model.parameters(), which yields a shared (tied) "
+            "Parameter once, not each module's own parameters, which meet it twice." if tied else "")
+    same_parameters(model, expected_model, what, hint)
+    expect.close(losses, torch.tensor(expected, dtype=torch.float64), what=f"{what}\nThe losses:", **NUMBERS)
+
+
 # --------------------------------------------------------------------------------------------------------------------
 # 7.2 minibatch SGD
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader, SubsetRandomSampler, TensorDataset
 
 from hypothesis import strategies as st
 
@@ -98,18 +98,30 @@ class LoaderPlan:
     batch_size: int
     shuffle: bool
     seed: int
+    part: str = "all"  # "all" the dataset; "drop_last": the short last batch dropped; "sampler": a sampler over some
+    kept: int = 0  # with part="sampler", the number of samples the sampler yields (the first `kept`, shuffled)
 
     def loader(self, x, y):
         """A fresh loader; two loaders of one plan give the same batches in the same order (a seeded generator)."""
+        generator = torch.Generator().manual_seed(self.seed)
+        if self.part == "sampler":
+            sampler = SubsetRandomSampler(range(self.kept), generator=generator)
+            return DataLoader(TensorDataset(x, y), batch_size=self.batch_size, sampler=sampler)
         return DataLoader(TensorDataset(x, y), batch_size=self.batch_size, shuffle=self.shuffle,
-                          generator=torch.Generator().manual_seed(self.seed))
+                          generator=generator, drop_last=self.part == "drop_last")
 
     @property
     def batch_sizes(self) -> list[int]:
-        full, rest = divmod(self.samples, self.batch_size)
-        return [self.batch_size] * full + ([rest] if rest else [])
+        full, rest = divmod(self.kept if self.part == "sampler" else self.samples, self.batch_size)
+        return [self.batch_size] * full + ([rest] if rest and self.part != "drop_last" else [])
 
     def describe(self) -> str:
+        if self.part == "sampler":
+            return (f"a dataset of {self.samples} samples, of which the loader's sampler yields {self.kept}, in "
+                    f"batches of {self.batch_sizes}")
+        if self.part == "drop_last":
+            return (f"a dataset of {self.samples} samples in batches of {self.batch_sizes} (drop_last=True: the last "
+                    f"{self.samples % self.batch_size} never come), {'shuffled' if self.shuffle else 'not shuffled'}")
         return (f"{self.samples} samples in batches of {self.batch_sizes}, "
                 f"{'shuffled' if self.shuffle else 'not shuffled'}")
 
@@ -119,6 +131,17 @@ def loader_plans(draw) -> LoaderPlan:
     batch_size = draw(st.integers(2, 5))
     samples = batch_size * draw(st.integers(1, 3)) + draw(st.integers(0, batch_size - 1))
     return LoaderPlan(samples, batch_size, draw(st.booleans()), draw(st.integers(0, 10_000)))
+
+
+@st.composite
+def partial_loader_plans(draw) -> LoaderPlan:
+    """Loaders that yield only part of their dataset: drop_last with a short last batch, or a sampler over some of
+    the samples. The samples a loop sees are then fewer than len(loader.dataset)."""
+    batch_size = draw(st.integers(2, 4))
+    samples = batch_size * draw(st.integers(1, 3)) + draw(st.integers(1, batch_size - 1))
+    part = draw(st.sampled_from(["drop_last", "sampler"]))
+    kept = draw(st.integers(2, samples - 1)) if part == "sampler" else 0
+    return LoaderPlan(samples, batch_size, draw(st.booleans()), draw(st.integers(0, 10_000)), part, kept)
 
 
 def regression_data(samples=10, features=3, outputs=2, seed=0):
@@ -277,6 +300,24 @@ def test_8_1_returns_sample_weighted_mean(learner, plan):
     expect_weighted_mean(value, batches, context)
 
 
+@train_one_epoch.check(points=1, clauses=["sample-mean"])
+@generated.examples(plan=partial_loader_plans(), max_examples=6)
+def test_8_1_loader_over_part_of_its_dataset(learner, plan):
+    """With a loader that yields only part of its dataset (drop_last, or a sampler over some samples), is the loss
+    still the mean over the samples the loop saw?"""
+    x, y = regression_data(samples=plan.samples, seed=plan.seed)
+    model = twin_models(mlp)[0]
+    loss_fn = LossRecorder(nn.MSELoss())
+    got = call(learner.train_one_epoch, model, plan.loader(x, y), loss_fn, sgd(model), CPU)
+    context = (f"Called {got.text} ({plan.describe()}). The epoch's samples are those its batches held: "
+               "sum_b n_b, counted as the loop goes, not len(loader.dataset).")
+    value = python_float(got.value, context)
+    batches = recorded_losses(loss_fn)
+    expect.that(len(batches) == len(plan.batch_sizes),
+                f"{context}\nIt called loss_fn {len(batches)} times; expected {len(plan.batch_sizes)} (once per batch).")
+    expect_weighted_mean(value, batches, context)
+
+
 class _GraphMarker:
     """Hangs off one batch's loss graph: it lives exactly as long as that graph (weakref-able, no cycles)."""
 
@@ -381,6 +422,26 @@ def test_8_2_matches_reference(learner, reference, plan):
         why = mistakes.describe("eval_mode_missing") if mine.training else "Is Dropout still active?"
         expect.that(math.isclose(value, want[key], rel_tol=1e-5, abs_tol=1e-7),
                     f"{context}\nIt returned {key} {value:.6f}; the reference returned {want[key]:.6f}. {why}")
+
+
+@evaluate.check(points=1, clauses=["weighted"])
+@generated.examples(plan=partial_loader_plans(), max_examples=6)
+def test_8_2_loader_over_part_of_its_dataset(learner, plan):
+    """With a loader that yields only part of its dataset (drop_last, or a sampler over some samples), are loss and
+    metric the means over the samples evaluated?"""
+    x, labels = classification_data(samples=plan.samples, seed=plan.seed)
+    model = twin_models(classifier)[0]
+    loss_fn, metric = LossRecorder(nn.CrossEntropyLoss()), LossRecorder(accuracy, "accuracy")
+    got = call(learner.evaluate, model, plan.loader(x, labels), loss_fn, CPU, metric)
+    context = (f"Called {got.text} ({plan.describe()}). N is the number of samples the batches held, counted as the "
+               "loop goes, not len(loader.dataset).")
+    expect_result_keys(got.value, ("loss", "metric"), context)
+    for key, recorder in (("loss", loss_fn), ("metric", metric)):
+        value = python_float(got.value[key], f"{context}\nIn the result's {key!r}:", what=f"the mean {key}")
+        expect.that(len(recorder.calls) == len(plan.batch_sizes),
+                    f"{context}\nIt called {recorder.__name__} {len(recorder.calls)} times; expected "
+                    f"{len(plan.batch_sizes)} (once per batch).")
+        expect_weighted_mean(value, recorded_losses(recorder), context, what=key)
 
 
 @evaluate.check(points=1, clauses=["metric-none"])
@@ -552,8 +613,12 @@ def test_8_3_default_epoch_functions(learner, reference, monkeypatch):
 
 @st.composite
 def early_stopping_scripts(draw):
-    """Validation losses from a few values, so ties and several stalls are common; epochs and patience around them."""
-    val_losses = draw(st.lists(st.sampled_from([0.5, 0.6, 0.7, 0.8, 0.9, 1.0]), min_size=1, max_size=9))
+    """Validation losses from a few values, so ties and several stalls are common, and improvements as small as 1e-6;
+    epochs and patience around them."""
+    # some values lowered by 1e-6: an improvement that small is still one (no min_delta threshold)
+    values = st.builds(lambda value, nudge: value - nudge, st.sampled_from([0.5, 0.6, 0.7, 0.8, 0.9, 1.0]),
+                       st.sampled_from([0.0, 0.0, 0.0, 1e-6]))
+    val_losses = draw(st.lists(values, min_size=1, max_size=9))
     return val_losses, draw(st.integers(1, len(val_losses))), draw(st.integers(1, 4))
 
 

@@ -144,10 +144,18 @@ def test_9_1_matches_numpy(learner, problem):
         "the bias (the coefficient of the column of ones), in x's dtype."))
 
 
-@least_squares.check(points=2, clauses=["exact", "normal-equations"])
+@least_squares.check(points=2, clauses=["exact", "normal-equations", "shapes"])
 def test_9_1_recovers_exact_weights(learner):
-    """On noise-free data y = x @ w + b (also with N = D + 1 samples), does least_squares give back exactly that w and
-    that b (bias included)?"""
+    """On noise-free data y = x @ w + b (also with N = D + 1 samples, and with no features at all: D = 0), does
+    least_squares give back exactly that w and that b (bias included)?"""
+    x, y = torch.empty(5, 0, dtype=torch.float64), torch.full((5,), TRUE_BIAS, dtype=torch.float64)
+    got = call(learner.least_squares, x, y)  # D = 0: [1 | x] is the column of ones, w is (0,) and b = mean(y)
+    expect.close(got, (torch.empty(0, dtype=torch.float64), torch.tensor(TRUE_BIAS, dtype=torch.float64)),
+                 rtol=1e-7, atol=1e-7,
+                 what=f"Called {got.text}: x has N = 5 rows and D = 0 features (N >= D + 1 holds).\nExpected w of "
+                      "shape (0,) and b = 0.7, the mean of y. Two things break at D = 0: torch.ones_like(x[:, :1]) is "
+                      "an (N, 0) column, not a column of ones (make it with torch.ones(x.shape[0], 1, ...)), and "
+                      "theta.squeeze() drops every size-1 dim, so theta becomes 0-dim (squeeze only dim 1).")
     for samples in (9, 4):
         x, y = synthetic(n=samples, noise=0.0, seed=1, dtype=torch.float64)
         got = call(learner.least_squares, x, y)
@@ -309,7 +317,8 @@ def numpy_r2(predictions, targets):
 @st.composite
 def r2_cases(draw):
     """(predictions, targets) of one dtype: close fits, fits worse than the mean (R^2 < 0), the mean itself (R^2 = 0)
-    and perfect ones (R^2 = 1); targets with exact zeros and ties, never all equal."""
+    and perfect ones (R^2 = 1); targets with exact zeros and ties, never all equal; centred near 0 or far from it
+    (targets such as prices, around +-1000: a one-pass sum(y^2) - N * mean(y)^2 cancels there)."""
     count = draw(st.integers(2, 10))
     dtype = draw(strategies.float_dtypes(low_precision=False))
     targets = draw(strategies.tensors((count,), torch.float64, elements=strategies.values(10.0, special=(0.0, 1.0))))
@@ -323,11 +332,14 @@ def r2_cases(draw):
         predictions = torch.full_like(targets, targets.mean().item())
     else:
         predictions = targets.clone()
-    return predictions.to(dtype), targets.to(dtype)
+    offset = draw(st.sampled_from([0.0, 1000.0, -2500.0]))
+    return (predictions + offset).to(dtype), (targets + offset).to(dtype)
 
 
 R2_MISTAKES = ("A mean on one side and a sum on the other, an unbiased variance (N - 1), the mean of the predictions "
-               "instead of the targets, a squared correlation, or an R^2 clipped at 0 each give a different number.")
+               "instead of the targets, a squared correlation, or an R^2 clipped at 0 each give a different number; "
+               "so does SS_tot computed in one pass as sum(y^2) - N * mean(y)^2, which cancels catastrophically "
+               "when the targets sit far from 0: subtract the mean first.")
 
 
 @r2_score.check(points=2, clauses=["formula", "zero-dim", "meaning", "negative", "dtypes", "dtype-device"])

@@ -92,7 +92,8 @@ decision_boundary = Exercise("10.4", "decision_boundary", clauses={
 
 STEP_HINT = ("Known causes: a sigmoid before binary_cross_entropy_with_logits (the loss applies it itself), gradients "
              "not cleared each step, optimizer.step() before loss.backward(), a new optimizer made inside the "
-             "function, or (N, 1) logits against (N,) targets.")
+             "function, (N, 1) logits against (N,) targets, or logits squeezed with .squeeze() (no dim), which "
+             "also drops N when N = 1: squeeze(1).")
 
 
 def classification_data(n=10, d=3, seed=0):
@@ -140,12 +141,13 @@ def with_old_gradients(*models):
 
 @train_logistic_regression.check(points=3, clauses=["gradient-descent", "loss", "step", "old-gradients", "order",
                                                     "optimizer", "before-update"])
-@generated.examples(samples=st.integers(2, 12), optimizer=st.sampled_from(sorted(OPTIMIZERS)),
+@generated.examples(samples=st.integers(1, 12), optimizer=st.sampled_from(sorted(OPTIMIZERS)),
                     steps=st.integers(1, 4), scale=st.sampled_from([1.0, 4.0]), seed=st.integers(0, 1000),
                     max_examples=8)
 def test_10_1_steps_equal_reference(learner, reference, samples, optimizer, steps, scale, seed):
     """From a model holding old gradients, do a few steps with the given optimizer (SGD with and without momentum,
-    Adam; it arrives with state from an earlier step) give the reference's losses and parameters, step for step?"""
+    Adam; it arrives with state from an earlier step) give the reference's losses and parameters, step for step, for
+    any N (a single sample too)?"""
     x, y = classification_data(n=samples, seed=seed)
     x = x * scale  # (N, D): larger features give more confident logits
     model, twin = twins(seed=seed)
@@ -234,13 +236,17 @@ LOGITS = strategies.values(20.0, special=(0.0, 0.25, -0.25, 1.5, -1.5, 100.0, -1
 
 def required_labels(logits, threshold):
     """The labels the rule fixes, from exact (float64) probabilities: 1, 0, or -1 where sigmoid(z) is within the
-    logits' rounding of the threshold (there either label is right: z >= logit(t) and sigmoid(z) >= t may differ)."""
-    probability = torch.sigmoid(logits.detach().cpu().double())  # (N,)
+    logits' rounding of the threshold (there either label is right: z >= logit(t) and sigmoid(z) >= t may differ).
+    The one tie the docstring fixes is z = 0 at 0.5 (label 1); a tiny negative z (-1e-20), whose float64 sigmoid
+    rounds to 0.5, is in the band: z >= 0 gives it 0, sigmoid(z) >= 0.5 gives it 1, and both are right."""
+    z = logits.detach().cpu().double()  # (N,)
+    probability = torch.sigmoid(z)
     band = 2 * torch.finfo(logits.dtype).eps
     labels = torch.full(probability.shape, -1, dtype=torch.int64)
     labels[probability >= threshold + band] = 1
     labels[probability < threshold - band] = 0
-    labels[probability == threshold] = 1  # an exact tie (z = 0 at 0.5) is label 1
+    if threshold == 0.5:
+        labels[z == 0] = 1  # the exact tie: z = 0 (or -0.0) is label 1
     return labels
 
 
@@ -287,9 +293,10 @@ def test_10_2_on_device(learner, reference, device):
     expect.close(got, reference.predict_labels(logits))
 
 
-@predict_labels.check(points=2, clauses=["threshold"])
+@predict_labels.check(points=2, clauses=["threshold", "rule"])
 def test_10_2_threshold_is_a_probability(learner, reference):
-    """Is the threshold compared with the probability sigmoid(z), not with the logit z?"""
+    """Is the threshold compared with the probability sigmoid(z), not with the logit z, and to the logits' own
+    precision (float32 and float64 logits just either side of logit(threshold))?"""
     logits = torch.tensor([0.3, -0.3, 1.0, 2.0, -1.2, 0.6])  # sigmoid: 0.57, 0.43, 0.73, 0.88, 0.23, 0.65
     for threshold in (0.5, 0.7, 0.3):
         got = call(learner.predict_labels, logits, threshold)
@@ -298,6 +305,15 @@ def test_10_2_threshold_is_a_probability(learner, reference):
                           f"{[round(p, 2) for p in torch.sigmoid(logits).tolist()]}.\nThe threshold is a "
                           "probability: compare torch.sigmoid(logits) with it (or the logits with "
                           "log(t / (1 - t))), never the logits with t itself.")
+    for dtype in (torch.float32, torch.float64):
+        for threshold in (0.5, 0.7, 0.3, 0.95):
+            level = math.log(threshold / (1 - threshold))
+            logits = (level + torch.linspace(-2e-3, 2e-3, 41, dtype=torch.float64)).to(dtype)  # sigmoid within 5e-4 of t
+            got = call(learner.predict_labels, logits, threshold)
+            expect_labels(got, logits, threshold,
+                          f"Called {got.text}: {dtype} logits within 2e-3 of logit({threshold}) = {level:.6f}.\n"
+                          "Labels so close to the threshold need the logits' own precision: a sigmoid computed in "
+                          "float16 or bfloat16 (logits.half()) rounds these probabilities onto the threshold.")
 
 
 # ---------------------------------------------------------------------------------------------------- 10.3 accuracy
@@ -368,9 +384,10 @@ def test_10_3_column_logits(learner, reference, monkeypatch):
                    "Accuracy is the number of matching labels divided by N."))
 
 
-@accuracy.check(points=1, clauses=["threshold", "targets"])
+@accuracy.check(points=1, clauses=["threshold", "targets", "fraction"])
 def test_10_3_threshold_and_integer_targets(learner, reference, monkeypatch):
-    """With (N,) logits, int64 targets and threshold 0.7, does accuracy use the threshold it is given?"""
+    """With (N,) logits, int64 targets and threshold 0.7, does accuracy use the threshold it is given? And is the
+    fraction exact for N = 5000 (counts past 2048, where float16 stops counting in steps of 1)?"""
     use_reference(monkeypatch, learner, reference, "predict_labels")
     logits = torch.tensor([0.5, 1.2, -0.3, 2.0, 0.9, -2.0])  # sigmoid: 0.62, 0.77, 0.43, 0.88, 0.71, 0.12
     targets = torch.tensor([0, 1, 0, 1, 1, 0])
@@ -379,6 +396,15 @@ def test_10_3_threshold_and_integer_targets(learner, reference, monkeypatch):
     expect.that(isinstance(got.value, float) and abs(got.value - expected) < 1e-6,
                 f"Called {got.text}.\nIt returned {got.value!r}; expected {expected:.4f}. Pass the threshold on to "
                 "predict_labels, and compare the labels with targets.long() (the targets may be float or int).")
+    logits = torch.linspace(-3.0, 3.0, 5000)  # labels: 2500 zeros, then 2500 ones
+    targets = torch.zeros(5000, dtype=torch.int64)
+    targets[:3] = 1  # 2500 + 3 mismatches: 2497 right
+    got = call(learner.accuracy, logits, targets)
+    expected = reference.accuracy(logits, targets)
+    expect.that(isinstance(got.value, float) and abs(got.value - expected) < 1e-6,
+                f"Called {got.text}.\nIt returned {got.value!r}; expected {expected:.6f} ({round(expected * 5000)} "
+                "right out of 5000). Count (or average) in float32 or wider: float16 (and bfloat16) cannot hold "
+                "every integer past 2048 (256), so a count made in them is rounded.")
 
 
 # ------------------------------------------------------------------------------------------ 10.4 decision boundary

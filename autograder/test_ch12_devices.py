@@ -179,6 +179,21 @@ class Batch(dict):
     """A dict subclass: isinstance(batch, dict) holds, and type(batch) must survive the move."""
 
 
+class Items(list):
+    """A list subclass: type(batch) must survive the move (a plain list() loses it)."""
+
+
+class Row(tuple):
+    """A tuple subclass that is not a namedtuple: type(batch)(items) rebuilds it, tuple(items) loses it."""
+
+
+class Note:
+    """An object to_device knows nothing about: it must come back as the very same object (never a copy)."""
+
+    def __repr__(self):
+        return "Note()"
+
+
 LEAVES = st.one_of(
     st.builds(lambda n, dtype: torch.arange(n).to(dtype), strategies.sizes(0, 4),
               st.sampled_from([torch.float32, torch.int64, torch.float16, torch.bool])),
@@ -192,7 +207,8 @@ def containers(children):
         st.lists(children, max_size=3),
         st.lists(children, max_size=3).map(tuple),
         st.tuples(children, children).map(lambda pair: Pair(*pair)),
-        dicts.map(dict), dicts.map(OrderedDict), dicts.map(Batch))
+        dicts.map(dict), dicts.map(OrderedDict), dicts.map(Batch),
+        st.lists(children, max_size=3).map(Items), st.lists(children, max_size=3).map(Row))
 
 
 NESTED_BATCHES = st.recursive(LEAVES, containers, max_leaves=8)
@@ -209,12 +225,14 @@ def test_12_2_moves_nested_batch(learner, reference, device, batch):
                           f"Called {got.text}.\nEvery tensor must come back on {device}, wherever it sits.")
 
 
-@to_device.check(points=1, clauses=["containers", "moved"])
+@to_device.check(points=1, clauses=["containers", "moved", "others"])
 def test_12_2_keeps_container_types(learner, reference):
-    """Does to_device keep tuples as tuples, lists as lists and namedtuples as namedtuples?"""
+    """Does to_device keep tuples as tuples, lists as lists and namedtuples as namedtuples, subclasses included, and
+    pass sets and other objects through as the very same objects?"""
     meta = torch.device("meta")
     for batch in ((torch.ones(2), torch.zeros(3)), [torch.ones(2), (torch.zeros(3),)], Pair(torch.ones(2), 5),
-                  nested_batch()):
+                  nested_batch(), Items([torch.ones(2), Row((torch.zeros(3), "ids"))]),
+                  [torch.ones(2), {1, 2}, frozenset({3}), Note(), {"seen": {"a"}}]):
         got = call(learner.to_device, batch, meta)
         expect_same_structure(got.value, reference.to_device(batch, meta), "batch", f"Called {got.text}.")
 
@@ -337,13 +355,25 @@ def test_12_3_mask_made_beside_x(learner, drawn):
 @masked_mean_pool.check(points=1, clauses=["real-steps", "device"])
 @generated.examples(dtype=st.sampled_from([torch.float16, torch.bfloat16]), max_examples=2)
 def test_12_3_low_precision_keeps_dtype(learner, reference, dtype):
-    """Given float16 or bfloat16 x, does MaskedMeanPool return the mean in x's own dtype?"""
+    """Given float16 or bfloat16 x, does MaskedMeanPool return the mean in x's own dtype, for long sequences too?"""
     x, lengths = padded("cpu", torch.float32)
     x = x.to(dtype)
     got = call(learner.MaskedMeanPool(), x, lengths)
     expect.close(got, reference.MaskedMeanPool()(x, lengths), rtol=1e-2, atol=1e-2,
                  what=f"Called {got.text} with a {dtype} x: the output is (B, D) in x's dtype (convert the mask and "
                       "the lengths to x.dtype, never to float32).")
+    length = 257 if dtype == torch.bfloat16 else 2049  # the first integer the dtype cannot hold
+    x = torch.zeros(1, length + 40, 2, dtype=dtype)
+    x[0, length - 1] = 50.0  # the last real step
+    x[0, length:] = 100.0  # padding
+    lengths = torch.tensor([length])
+    got = call(learner.MaskedMeanPool(), x, lengths)
+    expect.close(got, reference.MaskedMeanPool()(x, lengths), rtol=1e-2, atol=1e-2,
+                 what=f"Called {got.text}: one {dtype} sequence of {length} real steps (the last one 50, the others "
+                      f"0) padded to {length + 40}.\nThe positions t < lengths[b] are counted in integers: "
+                      f"{dtype} cannot hold {length} (nor every step past it), so a mask made from "
+                      "torch.arange(T, dtype=x.dtype) drops the last real step. Make the arange in its default "
+                      "integer dtype and convert only the mask.")
 
 
 @masked_mean_pool.check(points=1, clauses=["real-steps"])
@@ -434,15 +464,27 @@ def ordered_loaders():
     ]
 
 
-@predict.check(points=1, clauses=["all-in-order", "concat"])
+@predict.check(points=1, clauses=["all-in-order", "concat", "setup", "move", "any-device"])
 def test_12_4_follows_the_loaders_order(learner, reference):
-    """For a shuffled loader, a sampler and a Subset, does predict return the outputs in the loader's order?"""
+    """For a shuffled loader, a sampler and a Subset, does predict return the outputs in the loader's order, also for
+    a float64 model and for a model without parameters?"""
     model, _ = prediction_setup("cpu")
     for description, make_loader in ordered_loaders():
         got = call(learner.predict, model, make_loader(), torch.device("cpu"))
         expect.close(got, reference.predict(model, make_loader(), torch.device("cpu")),
                      what=f"Called {got.text} with {description}.\nThe outputs, in the order the loader yields its "
                           "samples (iterate over the loader itself; never index its dataset):")
+    _, loader = prediction_setup("cpu", samples=7, batch_size=3)
+    inputs, targets = loader.dataset.tensors
+    doubles = DataLoader(TensorDataset(inputs.double(), targets), batch_size=3)  # float64 data, float64 model
+    double = nn.Sequential(nn.Linear(5, 4), nn.Tanh(), nn.Linear(4, 2)).double()
+    for description, some_model, some_batches in (("a float64 model and float64 inputs", double, doubles),
+                                                  ("a model without parameters (nn.Tanh())", nn.Tanh(), loader)):
+        got = call(learner.predict, some_model, some_batches, torch.device("cpu"))
+        expect.close(got, reference.predict(some_model, some_batches, torch.device("cpu")),
+                     what=f"Called {got.text} with {description}.\nMove each batch with inputs.to(device) alone: no "
+                          "dtype of its own (the model decides that), and the device is the argument, not "
+                          "next(model.parameters()).device (a model may have no parameters).")
 
 
 @predict.check(points=1, clauses=["eval", "no-grad"])
@@ -456,3 +498,7 @@ def test_12_4_eval_mode_without_gradients(learner):
                 "mode (model.eval(): no Dropout) and inside `with torch.no_grad():` (no graph to keep).")
     expect.that(isinstance(got.value, torch.Tensor) and got.value.grad_fn is None,
                 f"Called {got.text}.\nIt returned {describe(got.value)} still attached to an autograd graph.")
+    expect.that(torch.is_grad_enabled(),
+                f"Called {got.text}.\nAfter it returned, gradient tracking was still off for the caller "
+                "(torch.is_grad_enabled() is False): torch.set_grad_enabled(False) without putting it back turns "
+                "autograd off for every later line of the program. Use `with torch.no_grad():`, which restores it.")

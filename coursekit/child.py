@@ -68,6 +68,7 @@ def _grade(config, items, job, write_fd: int, hidden: list[Path], options, kit_r
     import torch
 
     from coursekit import sandbox
+    from coursekit import seal as wider_seal  # before the walls: they refuse `import coursekit` from here on
 
     key, job.key = job.key, b""
     os.setpgid(0, 0)
@@ -111,17 +112,19 @@ def _grade(config, items, job, write_fd: int, hidden: list[Path], options, kit_r
         sys.modules.pop(name, None)
     # A spawned DataLoader worker re-runs the __main__ module: not the grader's (whatever started it), an empty one.
     sys.modules["__main__"] = types.ModuleType("__main__")
+    _sever_paths_to_the_grader(config)
+    _import_the_engine()
     global_state.guard_internals(extra=(json, os, sys, hashlib))
     # From here on learner code may run: the checks below use these private handles, never module attributes it
-    # could replace (global_state.tampered_internals, torch._C._is_torch_function_enabled).
+    # could replace (global_state.tampered_internals, torch._C._is_torch_function_enabled), and hold them in the
+    # frames of generators (_sealed_checks), which the sandbox refuses learner code: calls.after_learner_code is a
+    # generator's __next__, whose closure cells hold nothing to blind.
     tampered_internals, restore_internals = global_state.sealed()
+    seal_hot, seal_all, restore_seal = wider_seal.record()
+    after_learner_code = _sealed_checks((tampered_internals, restore_internals), (seal_hot, restore_seal))
+    after_check = _sealed_checks((tampered_internals, restore_internals), (seal_all, restore_seal))
+    del tampered_internals, restore_internals, seal_hot, seal_all, restore_seal
     torch_function_enabled = torch._C._is_torch_function_enabled
-
-    def after_learner_code() -> str:
-        tampered = tampered_internals()
-        if tampered:
-            restore_internals()
-        return tampered
 
     from autograder.engine import calls
 
@@ -142,14 +145,13 @@ def _grade(config, items, job, write_fd: int, hidden: list[Path], options, kit_r
                 grading.chapter(grading.target, chapter)
             except ChapterBroken:
                 pass
-            if tampered_internals():
-                restore_internals()
+            after_check()  # what the import changed is put back (the chapter's checks fail on it: global_state)
             send(e="imported")
         following = job.indexes[position + 1] if position + 1 < len(job.indexes) else None
         send(e="start", i=index)
         item.ihook.pytest_runtest_protocol(item=item, nextitem=items[following] if following is not None else None)
         _end_descendants()
-        tampered = tampered_internals()
+        tampered = after_check()
         if calls.after_learner_code is not after_learner_code:
             tampered = "; ".join(filter(None, [tampered, "the grader's own tampering check was replaced"]))
             calls.after_learner_code = after_learner_code
@@ -157,7 +159,6 @@ def _grade(config, items, job, write_fd: int, hidden: list[Path], options, kit_r
             tampered = "; ".join(filter(None, [tampered, "torch's __torch_function__ handling was switched back on"]))
             plain_tensors.__enter__()
         if tampered:
-            restore_internals()
             status, message = FAILED, (f"The code under test changed the grader itself: {tampered}. Exercise code "
                                        "must not touch the grader, pytest or torch's own functions.")
         else:
@@ -168,6 +169,73 @@ def _grade(config, items, job, write_fd: int, hidden: list[Path], options, kit_r
             return 0
     send(e="memory", private_mib=_private_mib())
     return 0
+
+
+def _sealed_checks(*pairs):
+    """A callable that asks each (changed, restore) pair, puts back what changed and returns the sentence naming it:
+    the pairs live only in a generator's frame (the sandbox refuses learner code gi_frame), so learner code that
+    reaches the callable (calls.after_learner_code) finds a bound __next__ and no closure cell to overwrite."""
+    def asking(pairs):
+        while True:
+            found = []
+            for changed, restore in pairs:
+                try:
+                    text = changed()
+                except BaseException as error:  # noqa: BLE001 - a replacement that raises when looked at
+                    text = f"something the grader relies on was replaced ({type(error).__name__})"
+                if text:
+                    try:
+                        restore()
+                    except BaseException:  # noqa: BLE001 - the check fails on `text` whatever restore met
+                        pass
+                    found.append(text)
+            yield "; ".join(found)
+
+    return asking(pairs).__next__
+
+
+def _sever_paths_to_the_grader(config) -> None:
+    """Cut what leads from a module learner code can import to pytest's config, and from it (config.stash) to the
+    grading session and the reference solutions: pytest keeps the config in module and class attributes for its own
+    convenience (assertion rewriting, mark validation, pdb), in the import hook it leaves in sys.meta_path and as
+    the __loader__ of every rewritten module. None of them is needed to grade; the child never returns to pytest's
+    end of session. (The signal handlers that hold the running check are the sandbox's: _refuse_signal_handlers.)"""
+    try:
+        from _pytest.assertion import rewrite, util
+    except ImportError:
+        return
+    for finder in list(sys.meta_path):
+        if isinstance(finder, rewrite.AssertionRewritingHook):
+            sys.meta_path.remove(finder)
+            finder.config = finder.session = None
+    assertion = config.pluginmanager.get_plugin("assertion")
+    if assertion is not None:  # it puts the running item's config in util._config for every check
+        config.pluginmanager.unregister(assertion)
+    util._config = util._reprcompare = util._assertion_pass = None
+    try:
+        from _pytest.mark import structures
+
+        structures.MARK_GEN._config = None
+    except (ImportError, AttributeError):
+        pass
+    try:
+        from _pytest.debugging import pytestPDB
+
+        pytestPDB._config = pytestPDB._pluginmanager = None
+    except (ImportError, AttributeError):
+        pass
+
+
+def _import_the_engine() -> None:
+    """Every engine module imported now, so that none is first imported while learner code runs: a module of the
+    learner's placed in sys.modules under an engine module's name (which a check imports lazily) would be used."""
+    import importlib
+    import pkgutil
+
+    import autograder.engine as engine
+
+    for info in pkgutil.iter_modules(engine.__path__):
+        importlib.import_module(f"autograder.engine.{info.name}")
 
 
 def _leftovers() -> tuple:

@@ -388,7 +388,15 @@ _OWN_ACCOUNT = frozenset({("collections/__init__.py", "namedtuple"), ("enum.py",
 # stack, since any library function that calls what it is given (torch.utils._pytree.tree_map(gc.get_objects, [None]))
 # would otherwise launder them. The other guarded events go by the nearest frame that is not the standard library's.
 _ANYWHERE_EVENTS = frozenset({"sys._getframe", "sys._current_frames", "sys.settrace", "sys.setprofile",
-                              "gc.get_objects", "gc.get_referrers", "gc.get_referents", "object.__getattr__"})
+                              "gc.get_objects", "gc.get_referrers", "gc.get_referents", "object.__getattr__",
+                              "coursekit.setattr.code"})
+# Setting these on an object that is not the learner's own swaps what it does under its old name: a check's oracle
+# (assert_close.__code__) swapped from a backward hook or a module's method, where no calls.call is there to look
+# right after (a swap that undoes itself when used would leave nothing for the end of the check to see). Refused
+# whenever exercise code is below on the stack; __class__ (torch's parametrizations set it on their own account) only
+# when the nearest code is the learner's.
+_SEALED_ATTRIBUTES = frozenset({"__code__", "__defaults__", "__kwdefaults__", "__class__"})
+_CODE_EVENT = "coursekit.setattr.code"
 _LIBRARY_LOADING = ("ctypes.dlopen", "ctypes.dlsym")
 
 
@@ -471,6 +479,19 @@ def _audit_hook(walls: Walls, block_processes: bool, floor=None) -> None:
         if full.startswith(hidden) and not full.startswith(own):
             raise PermissionError(f"grading sandbox: {os.fsdecode(path)} is not readable while grading")
 
+    hidden_error = _Hidden
+
+    def learners_object(target, attribute: str) -> bool:
+        """Is `target` the learner's own: a function compiled from its files (or from a string it exec'd), an object
+        of a class defined there?"""
+        if attribute == "__class__":
+            module = sys.modules.get(getattr(type(target), "__module__", None) or "")
+            name = getattr(module, "__file__", None)
+            return isinstance(name, str) and (name.startswith(own) or not name.startswith(trusted + stdlib_paths))
+        code = getattr(target, "__code__", None)
+        name = getattr(code, "co_filename", None)
+        return isinstance(name, str) and (name.startswith(own) or not name.startswith(trusted + stdlib_paths))
+
     def hook(event: str, args: tuple) -> None:
         if event == "open":
             refuse_hidden(args[0])
@@ -486,8 +507,16 @@ def _audit_hook(walls: Walls, block_processes: bool, floor=None) -> None:
         elif block_processes and event in ("os.kill", "os.killpg", "signal.pthread_kill") and from_learner(event):
             # Without a PID namespace and a uid of its own the child could signal the grader: never from its code.
             raise PermissionError("grading sandbox: exercise code may not send signals while grading")
+        elif event == _REVEAL_EVENT:
+            if from_learner(event, 4):  # 2 is the keeper, 3 guarded_signal or guarded_getsignal
+                raise hidden_error()
+        elif event == "object.__setattr__" and len(args) > 1 and args[1] in _SEALED_ATTRIBUTES \
+                and not learners_object(args[0], args[1]) \
+                and from_learner("object.__setattr__" if args[1] == "__class__" else _CODE_EVENT):
+            raise PermissionError(f"grading sandbox: exercise code may not set {args[1]} of the grader's, torch's or "
+                                  "Python's own objects while grading")
         elif event == _SIGNAL_EVENT:
-            if callable(args[1]) and from_learner(event, 3):  # 2 is guarded_signal itself
+            if callable(args[1]) and from_learner(event, 4):  # 2 is the keeper, 3 guarded_signal
                 raise PermissionError("grading sandbox: exercise code may not install signal handlers while grading")
         elif (event in _INTROSPECTION_EVENTS or event.startswith("ctypes.")
               or (event == "object.__getattr__" and len(args) > 1 and args[1] in _FRAME_ATTRIBUTES)
@@ -501,34 +530,59 @@ def _audit_hook(walls: Walls, block_processes: bool, floor=None) -> None:
 
 
 _SIGNAL_EVENT = "coursekit.signal.signal"
+_REVEAL_EVENT = "coursekit.signal.reveal"
 
 
 def _refuse_signal_handlers() -> None:
     """A Python signal handler receives the frame it interrupted, the check's among its callers: learner code may
-    still ignore or reset a signal, never install a function. The audit hook decides (through an event of the kit's
-    own), so that this replacement, which learner code can reach as `_signal.signal`, holds nothing of the hook's."""
+    still ignore or reset a signal, never install a function. And a handler the grader installed (pytest-timeout's
+    alarm closes over the running check's item, and through it the reference) is never handed to learner code:
+    signal.signal and signal.getsignal give it None, as for a handler not installed from Python. The audit hook
+    decides (through events of the kit's own); everything the decision needs (the real functions, sys.audit) lives in
+    the frames of generators, so that these replacements, which learner code can reach as `_signal.signal` and
+    `_signal.getsignal`, hold in their closure cells nothing that could be swapped to blind them."""
     import _signal
 
-    def keeper(original):  # the real signal.signal, held in a generator's frame (frames are refused): out of reach
+    def keeper(original, event):
+        audit, hidden = sys.audit, _Hidden
         request = yield
         while True:
             try:
-                answer = original(*request), None
+                if event:
+                    audit(event, *request)
+                value = original(*request)
+                if callable(value):
+                    try:
+                        audit(_REVEAL_EVENT)
+                    except hidden:
+                        value = None
+                answer = value, None
             except Exception as error:  # noqa: BLE001 - handed back to the caller, without this frame
                 answer = None, error.with_traceback(None)
             request = yield answer
 
-    held, audit = keeper(_signal.signal), sys.audit
-    next(held)
+    setting, getting = keeper(_signal.signal, _SIGNAL_EVENT).send, keeper(_signal.getsignal, None).send
+    setting(None)
+    getting(None)
 
     def guarded_signal(signalnum, handler):
-        audit(_SIGNAL_EVENT, signalnum, handler)
-        previous, error = held.send((signalnum, handler))
+        previous, error = setting((signalnum, handler))
         if error is not None:
             raise error
         return previous
 
+    def guarded_getsignal(signalnum):
+        handler, error = getting((signalnum,))
+        if error is not None:
+            raise error
+        return handler
+
     _signal.signal = guarded_signal  # signal.signal calls it through this module attribute
+    _signal.getsignal = guarded_getsignal  # and signal.getsignal this one
+
+
+class _Hidden(Exception):
+    """Raised by the audit hook into guarded_signal/guarded_getsignal when learner code asked for a handler."""
 
 
 class _RefuseImports:

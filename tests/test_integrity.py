@@ -10,6 +10,7 @@ only verdicts made outside the learner's process (observe here, decide elsewhere
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
 import time
@@ -566,3 +567,320 @@ def test_without_namespaces_the_in_process_walls_still_hold(tmp_path):
     for name in FALLBACK_ATTACKS:
         score = outcome.scores[folders[name].name]["1.1"]
         assert score <= baseline["1.1"], f"{name}: 1.1 scored {score}\n{outcome.results[folders[name].name]['output']}"
+
+
+# --- A third adversarial round: attacks on what the checks compare and compute with, each in the chapter it needs ----
+# Every attack comes with a control: the same honest content without the attack (what the attacker's code earns on
+# its own). The attack may not score more than its control on any exercise, and the honest chapter beside it
+# (solutions/ch02_autograd.py in every folder) keeps full marks. 23 attacks; before their walls, 18 of them won points
+# in `coursekit grade-class`, 17/17 of a chapter for the worst (the robustness ones, the __class__ and the signal-cell
+# ones did not).
+def _stub(chapter: str) -> str:
+    return next((KIT_ROOT / "exercises").glob(f"{chapter}*.py")).read_text()
+
+
+def fill(chapter: str, exercise: str, body: str, text: str | None = None) -> str:
+    """`chapter`'s stub (or `text`) with `body` in front of exercise `exercise`'s NotImplementedError."""
+    import re
+
+    text = text if text is not None else _stub(chapter)
+    match = re.search(r"( *)# YOUR CODE HERE\n( *)raise NotImplementedError\(\"Exercise " + re.escape(exercise) + " ",
+                      text)
+    indent = match.group(2)
+    return text[:match.start()] + indent + body.replace("\n", "\n" + indent) + "\n" + text[match.start():]
+
+
+def _chapter_file(chapter: str) -> str:
+    return next((KIT_ROOT / "exercises").glob(f"{chapter}*.py")).stem
+
+
+LS_ZEROS = ("return torch.zeros(x.shape[1], dtype=x.dtype, device=x.device), "
+            "torch.zeros((), dtype=x.dtype, device=x.device)")
+R2_ONE = "return torch.ones((), dtype=predictions.dtype, device=predictions.device)"
+SILU_WRONG_BACKWARD = (  # forward right, backward without x * s * (1 - s): gradcheck fails on it
+    "    @staticmethod\n    def forward(ctx, x):\n        ctx.save_for_backward(x)\n        return x * torch.sigmoid(x)\n\n"
+    "    @staticmethod\n    def backward(ctx, grad_output):\n        (x,) = ctx.saved_tensors\n"
+    "        return grad_output * torch.sigmoid(x)\n")
+
+
+def silu_wrong(extra: str = "") -> str:
+    text = _stub("ch05")
+    start = text.index("    @staticmethod\n    def forward(ctx, x: Tensor) -> Tensor:\n        \"\"\"Forward pass of Exercise 5.3")
+    end = text.index("\n", text.index("raise NotImplementedError(\"Exercise 5.3",
+                                      text.index("def backward(ctx, grad_output", start))) + 1
+    return text[:start] + SILU_WRONG_BACKWARD + text[end:] + "\n" + extra
+
+
+MLP_WITHOUT_ACTIVATION = '''
+class MLP(nn.Module):
+    def __init__(self, sizes, activation=nn.ReLU, dropout=0.0):
+        super().__init__()
+        if len(sizes) < 2:
+            raise ValueError("sizes")
+        layers = []
+        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+            layers.append(nn.Linear(a, b))
+            if i < len(sizes) - 2:
+                layers += [activation(), nn.Dropout(dropout)]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x):
+        out = x
+        for layer in self.net:
+            if isinstance(layer, nn.Linear):
+                out = layer(out)
+        ARM
+        return out
+'''
+ARM_SELF_RESTORING_SWAP = '''if out.requires_grad:
+            left = len(list(self.parameters()))
+            def arm(grad, left=left):
+                import torch.testing._comparison as c
+                f = c.assert_close
+                if not hasattr(f, "_orig"):
+                    f._orig = f.__code__
+                f._left = left
+                def fake(*args, **kwargs):
+                    import torch.testing._comparison as c
+                    g = c.assert_close
+                    g._left -= 1
+                    if g._left <= 0:
+                        g.__code__ = g._orig
+                f.__code__ = fake.__code__
+            out.register_hook(arm)'''
+USE_CONFIG = ("def use(cfg):\n"
+              "    import autograder.engine.plugin as p\n"
+              "    try:\n        grading = cfg.stash[p._GRADING]\n"
+              "        return grading.chapter(grading.reference, 'ch01_tensors').add_bias_column\n"
+              "    except Exception:\n        return None\n")
+CONFIG_HUNTER = USE_CONFIG + (  # anything reachable from sys.modules and sys.meta_path, four steps deep
+    "import sys, types\n"
+    "seen, todo = set(), [(m, 0) for m in list(sys.modules.values())] + [(h, 0) for h in sys.meta_path]\n"
+    "while todo:\n"
+    "    obj, depth = todo.pop()\n"
+    "    if id(obj) in seen or depth > 4:\n        continue\n"
+    "    seen.add(id(obj))\n"
+    "    if hasattr(obj, 'stash') and hasattr(obj, 'pluginmanager'):\n"
+    "        f = use(obj)\n"
+    "        if f is not None:\n            return f(x)\n"
+    "    try:\n        d = vars(obj)\n    except TypeError:\n        d = {}\n"
+    "    values = list(d.values()) if isinstance(d, (dict, types.MappingProxyType)) else []\n"
+    "    values += [c.cell_contents for c in (getattr(obj, '__closure__', None) or ()) if callable(obj)]\n"
+    "    if isinstance(obj, (list, tuple)) and len(obj) < 500:\n        values += list(obj)\n"
+    "    if isinstance(obj, dict) and len(obj) < 500:\n        values += list(obj.values())\n"
+    "    todo.extend((v, depth + 1) for v in values if v is not None and not isinstance(v, (str, int, float, bytes)))\n"
+    + ZEROS)
+ZEROS_1_1 = fill("ch01", "1.1", ZEROS)
+# name: ({chapter: source}, exercises attacked, {chapter: control source}, the wall)
+THIRD_ROUND = {
+    "shadows an inherited method: torch.Tensor.__bool__ is always True": (
+        {"ch01": fill("ch01", "1.1", "torch.Tensor.__bool__ = lambda self: True\n" + ZEROS)}, {"1.1"},
+        {"ch01": ZEROS_1_1}, "coursekit/seal.py: a name added to a recorded class is tampering, and is removed"),
+    "shadows an inherited method: TensorLikePair._fail never raises": (
+        {"ch01": fill("ch01", "1.1", "import torch.testing._comparison as c\n"
+                                     "c.TensorLikePair._fail = lambda self, *a, **k: None\n" + ZEROS)}, {"1.1"},
+        {"ch01": ZEROS_1_1}, "coursekit/seal.py: a name added to a recorded class is tampering, and is removed"),
+    "shadows a builtin with a module global: plugin.getattr makes every run a meta run": (
+        {"ch01": fill("ch01", "1.1", "import autograder.engine.plugin as p, builtins\nreal = builtins.getattr\n"
+                                     "def fake(o, n, *d):\n    if n == 'params':\n"
+                                     "        return {'device': torch.device('meta')}\n    return real(o, n, *d)\n"
+                                     "p.getattr = fake\n" + ZEROS)}, {"1.1"},
+        {"ch01": ZEROS_1_1}, "coursekit/seal.py: a builtin's name added to a recorded module is tampering"),
+    "makes pytest's ExceptionInfo.value None (every failure reads as no exception)": (
+        {"ch01": fill("ch01", "1.1", "import _pytest._code.code as cc\n"
+                                     "cc.ExceptionInfo.value = property(lambda self: None)\n" + ZEROS)}, {"1.1"},
+        {"ch01": ZEROS_1_1}, "coursekit/seal.py: pytest's classes on the reporting path are recorded"),
+    "blinds the sealed guard through calls.after_learner_code's closure cells": (
+        {"ch01": fill("ch01", "1.1",
+                      "import autograder.engine.calls as c, autograder.engine.outcomes as o\n"
+                      "import autograder.engine.plugin as p, autograder.engine.global_state as g\n"
+                      "for cell in (getattr(c.after_learner_code, '__closure__', None) or ()):\n"
+                      "    v = cell.cell_contents\n"
+                      "    if callable(v) and getattr(v, '__name__', '') in ('tampered', 'changed', 'changed_hot'):\n"
+                      "        cell.cell_contents = lambda: ''\n"
+                      "    elif callable(v) and getattr(v, '__name__', '') == 'restore':\n"
+                      "        cell.cell_contents = lambda *a, **k: None\n"
+                      "g._GUARD.clear()\no.classify = p.classify = lambda *a, **k: ('passed', '')\n" + ZEROS)},
+        {"ch01"}, {"ch01": ZEROS_1_1},
+        "child._sealed_checks: the checks live in a generator's frame; calls.after_learner_code is its __next__"),
+    "reads the running check's item from pytest-timeout's SIGALRM handler": (
+        {"ch01": fill("ch01", "1.1", "import signal\nh = signal.getsignal(signal.SIGALRM)\n"
+                                     "for cell in (getattr(h, '__closure__', None) or ()):\n"
+                                     "    ref = getattr(cell.cell_contents, 'funcargs', {}).get('reference')\n"
+                                     "    if ref is not None:\n        return ref.add_bias_column(x)\n" + ZEROS)},
+        {"1.1"}, {"ch01": ZEROS_1_1},
+        "sandbox._refuse_signal_handlers: signal.getsignal and signal.signal hand learner code no grader handler"),
+    "takes pytest's config from _pytest's module globals (util._config, MARK_GEN, pytestPDB)": (
+        {"ch01": fill("ch01", "1.1", USE_CONFIG +
+                      "import _pytest.assertion.util as u, _pytest.mark as mk, _pytest.debugging as dbg\n"
+                      "for cfg in (u._config, getattr(mk.MARK_GEN, '_config', None), dbg.pytestPDB._config):\n"
+                      "    f = use(cfg) if cfg is not None else None\n"
+                      "    if f is not None:\n        return f(x)\n" + ZEROS)}, {"1.1"}, {"ch01": ZEROS_1_1},
+        "child._sever_paths_to_the_grader: pytest's own references to its config are cut in the child"),
+    "hunts pytest's config through sys.modules, closures and import hooks": (
+        {"ch01": fill("ch01", "1.1", CONFIG_HUNTER)}, {"1.1"}, {"ch01": ZEROS_1_1},
+        "in-process: child._sever_paths_to_the_grader and the signal guard; only verdicts outside close it"),
+    "changes its input in place so that the reference, computed after the call, agrees": (
+        {"ch01": fill("ch01", "1.2", "with torch.no_grad():\n    x.zero_()\n"
+                                     "n = torch.zeros(x.shape[1], dtype=x.dtype, device=x.device)\n"
+                                     "return x, n, n.clone()")}, {"1.2"},
+        {"ch01": fill("ch01", "1.2", "n = torch.zeros(x.shape[1], dtype=x.dtype, device=x.device)\n"
+                                     "return torch.zeros_like(x), n, n.clone()")},
+        "calls.call: the tensors a call is given are put back after it (their version moves on)"),
+    "patches numpy, the oracle of least squares and R^2, at import": (
+        {"ch09": "import numpy as _np\n_np.linalg.lstsq = lambda a, b, rcond=None: (_np.zeros(a.shape[1]), 0, 0, 0)\n"
+                 "_np.var = lambda *a, **k: float('inf')\n"
+                 + fill("ch09", "9.3", R2_ONE, fill("ch09", "9.1", LS_ZEROS))}, {"9.1", "9.3"},
+        {"ch09": fill("ch09", "9.3", R2_ONE, fill("ch09", "9.1", LS_ZEROS))},
+        "coursekit/seal.py: numpy's Python layer under the checks' oracles is recorded"),
+    "patches math.isclose, which a check decides with": (
+        {"ch11": fill("ch11", "11.3", "return loss_fn(model(x), y)") + "\nimport math\n"
+                                                                       "math.isclose = lambda *a, **k: True\n"},
+        {"11.3"}, {"ch11": fill("ch11", "11.3", "return loss_fn(model(x), y)")},
+        "coursekit/seal.py: math and the other modules a check computes with are recorded"),
+    "patches torch.optim.SGD.step, the oracle of Exercise 7.3": (
+        {"ch07": fill("ch07", "7.3", "return loss") + "\ntorch.optim.SGD.step = lambda self, closure=None: None\n"},
+        {"7.3"}, {"ch07": fill("ch07", "7.3", "return loss")},
+        "coursekit/seal.py: the classes of torch.optim, torch.nn and torch.utils.data are recorded"),
+    "poisons sys.modules for a grader module a check imports lazily": (
+        {"ch05": silu_wrong("import sys, types\nfake = types.ModuleType('autograder.engine.gradients')\n"
+                            "fake.gradcheck_message = lambda *a, **k: ''\nsys.modules['autograder.engine.gradients'] = fake\n")},
+        {"5.3", "5.4"}, {"ch05": silu_wrong()},
+        "child._import_the_engine and coursekit/seal.py: every engine module is imported and its sys.modules entry kept"),
+    "a backward hook arms a self-restoring swap of assert_close, outside calls.call": (
+        {"ch04": _stub("ch04") + MLP_WITHOUT_ACTIVATION.replace("ARM", ARM_SELF_RESTORING_SWAP)}, {"4.3"},
+        {"ch04": _stub("ch04") + MLP_WITHOUT_ACTIVATION.replace("ARM", "")},
+        "sandbox audit hook: exercise code may not set __code__ or __defaults__ of a function that is not its own"),
+    "calls the reference through the __globals__ of a function swapped in for its own": (
+        {"ch11": fill("ch11", "11.3", "g = l1_penalty.__globals__\nif g is not globals():\n"
+                                      "    return g['regularized_loss'](model, x, y, loss_fn, l1, l2)"),
+         "ch10": fill("ch10", "10.3", "g = predict_labels.__globals__\nif g is not globals():\n"
+                                      "    return g['accuracy'](logits, targets, threshold)")}, {"10.3", "11.3"},
+        {"ch11": _stub("ch11"), "ch10": _stub("ch10")},
+        "isolation.use_reference: what is swapped in is a stand-in that holds the reference in a generator's frame"),
+    "returns a float subclass whose subtraction is always 0": (
+        {"ch10": fill("ch10", "10.3", "class F(float):\n    def __sub__(self, other):\n        return 0.0\n"
+                                      "    __rsub__ = __sub__\n    def __eq__(self, other):\n        return True\n"
+                                      "    __hash__ = float.__hash__\nreturn F(0.0)")}, {"10.3"},
+        {"ch10": fill("ch10", "10.3", "return 0.0")},
+        "isolation.plain: a Python subclass of a number that answers for itself is looked at as its base type"),
+    "returns an object whose __class__ says float and whose subtraction is always 0": (
+        {"ch10": fill("ch10", "10.3", "class Liar:\n    __class__ = property(lambda self: float)\n"
+                                      "    def __sub__(self, other):\n        return 0.0\n    __rsub__ = __sub__\n"
+                                      "    def __float__(self):\n        return 0.0\n"
+                                      "    def __format__(self, spec):\n        return '0'\nreturn Liar()")}, {"10.3"},
+        {"ch10": fill("ch10", "10.3", "return 0.0")},
+        "isolation.plain: an object whose __class__ is not its type fails as such (isinstance believes __class__)"),
+    "returns a tuple subclass that says it has two items and yields none": (
+        {"ch09": fill("ch09", "9.1", "class Pair(tuple):\n    def __len__(self):\n        return 2\n"
+                                     "    def __iter__(self):\n        return iter(())\nreturn Pair()")}, {"9.1"},
+        {"ch09": fill("ch09", "9.1", "return ()")},
+        "isolation.plain: a Python subclass of a container that answers for itself is looked at as its base type"),
+    "sets the __class__ of the check's input to a subclass that agrees with everything": (
+        {"ch01": fill("ch01", "1.1", "class Yes(torch.Tensor):\n    def __eq__(self, other):\n"
+                                     "        return torch.ones(self.shape, dtype=torch.bool)\n"
+                                     "try:\n    x.__class__ = Yes\nexcept Exception:\n    pass\n" + ZEROS)},
+        {"1.1"}, {"ch01": ZEROS_1_1},
+        "sandbox audit hook: exercise code may not set the __class__ of an object that is not its own"),
+    "blinds the signal guard's audit through its closure cell, then reads check frames from a profiling timer": (
+        {"ch01": fill("ch01", "1.1",
+                      "import signal, _signal, sys\ng = globals()\n"
+                      "if '_frames' not in g:\n    g['_frames'] = []\n"
+                      "    for f in (_signal.signal, _signal.getsignal):\n"
+                      "        for cell in (getattr(f, '__closure__', None) or ()):\n"
+                      "            if cell.cell_contents is sys.audit:\n"
+                      "                cell.cell_contents = lambda *a, **k: None\n"
+                      "    def grab(number, frame):\n        g['_frames'].append(frame)\n"
+                      "    try:\n        signal.signal(signal.SIGPROF, grab)\n"
+                      "        signal.setitimer(signal.ITIMER_PROF, 0.001, 0.001)\n"
+                      "    except Exception:\n        pass\n"
+                      "for f in reversed(g['_frames'][-200:]):\n    ref = f.f_locals.get('reference')\n"
+                      "    if ref is not None and hasattr(ref, 'add_bias_column'):\n"
+                      "        return ref.add_bias_column(x)\n" + ZEROS)},
+        {"1.1"}, {"ch01": ZEROS_1_1},
+        "sandbox._refuse_signal_handlers: the real functions and sys.audit live in generators' frames, not in cells"),
+    "an import that never ends": ({"ch04": _stub("ch04") + "\nimport time\nwhile True:\n    time.sleep(1)\n"},
+                                  {"ch04"}, {"ch04": _stub("ch04")},
+                                  "batch.py: a chapter's import has the check's deadline; the chapter is broken"),
+    "raises the recursion limit through the grader's saved setter, then recurses": (
+        {"ch05": fill("ch05", "5.1", "import sys\nfor m in list(sys.modules.values()):\n"
+                                     "    s = getattr(m, '_set_recursion_limit', None)\n"
+                                     "    if s is not None:\n        s(10 ** 7)\n"
+                                     "def down(n):\n    return down(n + 1) + 1\nreturn down(0)")}, {"5.1"},
+        {"ch05": _stub("ch05")}, "sandbox.py RLIMIT_AS and RLIMIT_STACK; batch.py: a crash costs the check"),
+    "raises an exception whose __str__ never returns": (
+        {"ch05": fill("ch05", "5.1", "class Forever(Exception):\n    def __str__(self):\n        while True:\n"
+                                     "            pass\nraise Forever()")}, {"5.1"}, {"ch05": _stub("ch05")},
+        "batch.py: the check's deadline holds while the grader formats the error"),
+}
+THIRD_ROUND_CHAPTERS = sorted({_chapter_file(c) for files, _, control, _ in THIRD_ROUND.values()
+                               for c in (*files, *control)} | {"ch02_autograd"})
+
+
+@pytest.fixture(scope="module")
+def third_round(tmp_path_factory):
+    root = tmp_path_factory.mktemp("third-round")
+    subs, out = root / "submissions", root / "out"
+    folders: dict[str, tuple[Path, Path]] = {}
+    controls: dict[str, Path] = {}  # one folder per distinct control
+    for index, (name, (files, _, control, _)) in enumerate(THIRD_ROUND.items()):
+        folder = subs / f"attack-{index:02d}"
+        folder.mkdir(parents=True)
+        for chapter, source in files.items():
+            (folder / f"{_chapter_file(chapter)}.py").write_text(source)
+        shutil.copy(KIT_ROOT / "solutions/ch02_autograd.py", folder / "ch02_autograd.py")
+        key = repr(sorted(control.items()))
+        if key not in controls:
+            controls[key] = subs / f"control-{len(controls):02d}"
+            controls[key].mkdir()
+            for chapter, source in control.items():
+                (controls[key] / f"{_chapter_file(chapter)}.py").write_text(source)
+        folders[name] = (folder, controls[key])
+    students = [Student(f.name, f) for f in sorted({p for pair in folders.values() for p in pair})]
+    outcome = grade_class(students, out, Options(workers=2, timeout=240, memory_mb=1024, check_timeout=20,
+                                                 chapters=THIRD_ROUND_CHAPTERS, progress=False))
+    return outcome, folders, out
+
+
+@pytest.mark.parametrize("attack", list(THIRD_ROUND), ids=str)
+def test_third_round_attack_gains_nothing(third_round, attack):
+    outcome, folders, out = third_round
+    folder, control = folders[attack]
+    scores, baseline = outcome.scores[folder.name], outcome.scores[control.name]
+    report = outcome.results[folder.name]["output"]
+    for exercise, score in scores.items():
+        if exercise.startswith("2."):  # the honest chapter beside the attack
+            assert score == outcome.max_points[exercise], f"{attack}: {exercise}\n{report}"
+        else:
+            assert score <= baseline[exercise], f"{attack}: {exercise} scored {score} > {baseline[exercise]}\n{report}"
+    assert (out / "results" / f"{folder.name}.json").is_file()
+
+
+def test_third_round_names_its_walls():
+    assert len(THIRD_ROUND) >= 15
+    assert all(wall.strip() for _, _, _, wall in THIRD_ROUND.values())
+
+
+def test_the_gradescope_route_keeps_its_results_and_source(tmp_path):
+    """Through `coursekit grade-submission` (what run_autograder runs): an upload that writes a forged results.json
+    into the results folder, plants files in the kit (/autograder/source) and links a chapter file to the reference
+    gains nothing, and the results.json is the grader's."""
+    from coursekit.gradescope import grade_submission
+
+    submission, results = tmp_path / "submission", tmp_path / "results" / "results.json"
+    submission.mkdir()
+    targets = [results, results.parent / "forged.json", KIT_ROOT / "autograder" / "conftest_planted.py",
+               KIT_ROOT / "solutions" / "ch01_tensors.py", Path("/proc/1/root") / str(results).lstrip("/")]
+    body = ("import json, pathlib\nfor p in " + repr([str(t) for t in targets]) + ":\n"
+            "    try:\n        pathlib.Path(p).write_text(json.dumps({'score': 999, 'tests': []}))\n"
+            "    except OSError:\n        pass\n" + ZEROS)
+    (submission / "ch01_tensors.py").write_text(fill("ch01", "1.1", body))
+    (submission / "ch02_autograd.py").symlink_to(KIT_ROOT / "solutions/ch02_autograd.py")
+    reference_before = (KIT_ROOT / "solutions/ch01_tensors.py").read_bytes()
+    spec = grade_submission(submission, results, chapters=["ch01_tensors", "ch02_autograd"], workers=1)
+    written = json.loads(results.read_text())
+    assert written["score"] == spec["score"] <= 1.0, written["output"][-3000:]  # zeros keep the input unchanged: 1 point
+    assert all(t["score"] == 0 for t in written["tests"] if t["number"].startswith("2.")), "the link was graded"
+    assert not (results.parent / "forged.json").exists()
+    assert not (KIT_ROOT / "autograder" / "conftest_planted.py").exists()
+    assert (KIT_ROOT / "solutions/ch01_tensors.py").read_bytes() == reference_before

@@ -88,12 +88,15 @@ def call(function: Callable, *args, **kwargs) -> Called:
     """
     text = describe_call(function, args, kwargs)
     checker = SameDeviceChecker() if _uses_meta((args, kwargs)) else contextlib.nullcontext()
+    inputs = _kept_inputs(args, kwargs)
+    value = None
     try:
         try:
             with checker:
                 value = function(*args, **kwargs)
         finally:
             _refuse_tampering(text)
+            value = _restore_inputs(inputs, value)
     except GraderTampered:
         raise
     except NotImplementedError as error:
@@ -108,6 +111,69 @@ def call(function: Callable, *args, **kwargs) -> Called:
         raise AssertionError(f"Called {text}: it raised {type(error).__name__}: {error}"
                              f"{meta_note(error, (args, kwargs))}") from error
     return Called(plain(value), text, _dtypes((args, kwargs)))  # a tensor subclass answers for itself: not here
+
+
+# A check may compute the reference's answer after the learner's call, on the same input tensor: learner code that
+# changed its input in place (x.zero_()) would make the reference answer for the changed input, zeros for zeros. So
+# what a call is given at the top level is copied before, and put back after (with its version counter moving on, so
+# the checks that ask "was the input left alone?" still see that it was not); what the call returned that shares
+# memory with such an input is copied first, so the learner's answer stays what it returned. Tensors inside lists
+# are the learner's to update (a list of parameters stepped in place).
+_tensor_equal, _isnan, _nan_to_num, _no_grad = torch.equal, torch.isnan, torch.nan_to_num, torch.no_grad
+
+
+def _kept_inputs(args, kwargs) -> list:
+    kept = []
+    for value in (*args, *kwargs.values()):
+        if type(value) in (torch.Tensor, torch.nn.Parameter) and not value.is_meta and value.layout == torch.strided:
+            try:
+                kept.append((value, value.detach().clone()))
+            except RuntimeError:
+                pass
+    return kept
+
+
+def _same_values(tensor: torch.Tensor, copy: torch.Tensor) -> bool:
+    now = tensor.detach()
+    if _tensor_equal(now, copy):
+        return True
+    return (now.is_floating_point() and _tensor_equal(_isnan(now), _isnan(copy))
+            and _tensor_equal(_nan_to_num(now, 0.0, 0.0, 0.0), _nan_to_num(copy, 0.0, 0.0, 0.0)))
+
+
+def _restore_inputs(kept: list, value):
+    changed = []
+    for tensor, copy in kept:
+        try:
+            if tensor.shape == copy.shape and tensor.dtype == copy.dtype and not _same_values(tensor, copy):
+                changed.append((tensor, copy))
+        except RuntimeError:
+            pass
+    if not changed:
+        return value
+    storages = {tensor.untyped_storage().data_ptr() for tensor, _ in changed}
+
+    def own(item):
+        try:
+            if isinstance(item, torch.Tensor) and not item.is_meta and item.untyped_storage().data_ptr() in storages:
+                return item.clone()
+        except RuntimeError:  # a tensor without storage of its own shares none with the input
+            pass
+        return item
+
+    if isinstance(value, torch.Tensor):
+        value = own(value)
+    elif type(value) in (tuple, list):
+        value = type(value)(own(item) for item in value)
+    elif type(value) is dict:
+        value = {key: own(item) for key, item in value.items()}
+    with _no_grad():
+        for tensor, copy in changed:
+            try:
+                tensor.copy_(copy)
+            except RuntimeError:  # overlapping memory (an expanded view): left as the learner's code left it
+                pass
+    return value
 
 
 def _dtypes(values) -> tuple:

@@ -337,3 +337,38 @@ def pairwise_squared_distances(a, b):
 def one_hot(labels, num_classes, dtype=torch.float32):
     encoded = torch.zeros(labels.shape[0], num_classes, device=labels.device)
     return encoded.scatter_(1, labels[:, None], 1).to(dtype)
+
+
+@wrong("1.1", "an empty batch special-cased on the default device (outside review 2)", breaks="dtype-device")
+def add_bias_column(x):
+    if x.shape[0] == 0:
+        return torch.empty(0, x.shape[1] + 1, dtype=x.dtype)
+    return torch.cat([torch.ones(x.shape[0], 1, dtype=x.dtype, device=x.device), x], dim=1)
+
+
+@wrong("1.3", "float64 inputs computed in float32 and cast back (outside review 2)", breaks="values")
+def pairwise_squared_distances(a, b):
+    d = a.float()[:, None, :] - b.float()[None, :, :]
+    return d.pow(2).sum(dim=-1).to(a.dtype)
+
+
+@wrong("1.4", "labels.max() range check: an empty batch raises (outside review 2)", breaks="shape")
+def one_hot(labels, num_classes, dtype=torch.float32):
+    if labels.device.type != "meta" and int(labels.max()) >= num_classes:
+        raise ValueError("label out of range")
+    out = torch.zeros(len(labels), num_classes, dtype=dtype, device=labels.device)
+    out[torch.arange(len(labels), device=labels.device), labels] = 1
+    return out
+
+
+@wrong("1.4", "labels compared with the classes in float16: classes past 2048 collide (outside review 2)",
+       breaks="values")
+def one_hot(labels, num_classes, dtype=torch.float32):
+    classes = torch.arange(num_classes, device=labels.device, dtype=torch.float16)
+    return (labels[:, None].to(torch.float16) == classes).to(dtype)
+
+
+@wrong("1.3", "a loop over chunks of 1024 rows, to save memory (outside review 2)", breaks="no-loops")
+def pairwise_squared_distances(a, b):
+    parts = [(a[i:i + 1024, None, :] - b[None, :, :]).pow(2).sum(-1) for i in range(0, a.shape[0], 1024)]
+    return torch.cat(parts) if parts else a.new_zeros(0, b.shape[0])

@@ -687,3 +687,45 @@ def make_loaders(train_set, val_set, batch_size, seed):
     sampler = RandomSampler(train_set, generator=torch.Generator().manual_seed(seed))
     return (DataLoader(train_set, batch_sampler=BatchSampler(sampler, batch_size, drop_last=False)),
             DataLoader(val_set, batch_size, shuffle=False, drop_last=False))
+
+
+@wrong("3.1", "items are lists [x, y], not tuples (outside review 2)", breaks="items")
+class ArrayDataset(Dataset):
+    def __init__(self, features, targets, transform=None):
+        self.features = torch.as_tensor(features)
+        self.targets = torch.as_tensor(targets)
+        if self.features.is_floating_point():
+            self.features = self.features.float()
+        if self.targets.is_floating_point():
+            self.targets = self.targets.float()
+        if len(self.features) != len(self.targets):
+            raise ValueError("features and targets differ in length")
+        self.transform = transform
+
+    def __len__(self):
+        return len(self.features)
+
+    def __getitem__(self, index):
+        x = self.features[index]
+        if self.transform is not None:
+            x = self.transform(x)
+        return [x, self.targets[index]]
+
+
+@correct("3.3", "a sampler of its own: randperm from a seeded generator each epoch (outside review 2)")
+def make_loaders(train_set, val_set, batch_size, seed):
+    class EpochShuffle(torch.utils.data.Sampler):
+        """A new permutation from one seeded generator every epoch (another order than shuffle=True's)."""
+
+        def __init__(self, n):
+            self.n, self.generator = n, torch.Generator().manual_seed(seed)
+
+        def __iter__(self):
+            return iter(torch.randperm(self.n, generator=self.generator).tolist())
+
+        def __len__(self):
+            return self.n
+
+    train = DataLoader(train_set, batch_size=batch_size, sampler=EpochShuffle(len(train_set)),
+                       generator=torch.Generator().manual_seed(seed))
+    return train, DataLoader(val_set, batch_size=batch_size)

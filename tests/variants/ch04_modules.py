@@ -47,7 +47,7 @@ class LinearRegression(nn.Module):
         return torch.relu(self.linear(x))
 
 
-@correct("4.1", "nn.Parameter weight and bias with F.linear")
+@wrong("4.1", "nn.Parameter weight and bias with F.linear: no nn.Linear layer (outside review 2)", breaks="one-linear")
 class LinearRegression(nn.Module):
     def __init__(self, in_features, out_features=1):
         super().__init__()
@@ -614,3 +614,55 @@ def count_parameters(model, trainable_only=True):
     if not trainable_only:
         return sum(math.prod(p.shape) for p in model.parameters())
     return sum(math.prod(p.shape) for p in model.parameters() if p.requires_grad)
+
+
+@wrong("4.2", "predict_proba switches to eval() and back (outside review 2)", breaks="mode-kept")
+class LogisticRegression(nn.Module):
+    def __init__(self, in_features):
+        super().__init__()
+        self.linear = nn.Linear(in_features, 1)
+
+    def forward(self, x):
+        return self.linear(x).squeeze(-1)
+
+    def predict_proba(self, x):
+        was_training = self.training
+        self.eval()
+        p = torch.sigmoid(self(x))
+        if was_training:
+            self.train()
+        return p
+
+
+@wrong("4.3", "dropout taken as the keep probability (0 special-cased) (outside review 2)", breaks="dropout")
+class MLP(nn.Module):
+    def __init__(self, sizes, activation=nn.ReLU, dropout=0.0):
+        super().__init__()
+        if len(sizes) < 2:
+            raise ValueError("need two sizes")
+        layers = []
+        for k, (d_in, d_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            layers.append(nn.Linear(d_in, d_out))
+            if k < len(sizes) - 2:
+                layers += [activation(), nn.Dropout(1.0 - dropout if dropout > 0 else 0.0)]
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+@correct("4.3", "ModuleLists of layers and activations, one Dropout module reused (outside review 2)")
+class MLP(nn.Module):
+    def __init__(self, sizes, activation=nn.ReLU, dropout=0.0):
+        super().__init__()
+        if len(sizes) < 2:
+            raise ValueError("an MLP needs at least an input and an output size")
+        self.linears = nn.ModuleList([nn.Linear(sizes[i], sizes[i + 1]) for i in range(len(sizes) - 1)])
+        self.activations = nn.ModuleList([activation() for _ in range(len(sizes) - 2)])
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x):
+        *hidden, last = self.linears
+        for linear, act in zip(hidden, self.activations):
+            x = self.drop(act(linear(x)))
+        return last(x)

@@ -548,3 +548,63 @@ class SiLUFunction(torch.autograd.Function):
         s, y = ctx.saved_tensors
         return grad_output * (y + s * (1 - y))
 
+
+
+# --- issue 9, outside review 2 (ch05-08): false passes found by implementations written without seeing the checks --
+
+@wrong("5.1", "moves the cached h to the cpu 'to save accelerator memory': a cache entry on the wrong device "
+       "(outside review 2)", breaks="dtype-device")
+def mlp_forward(x, w1, b1, w2, b2):
+    z1 = x @ w1.T + b1
+    h = torch.relu(z1)
+    out = h @ w2.T + b2
+    return out, {"x": x, "z1": z1, "h": h.cpu(), "w2": w2}
+
+
+@wrong("5.2", "brings dL/dw1 to the cpu: one gradient on the wrong device (outside review 2)", breaks="dtype-device")
+def mlp_backward(grad_out, cache):
+    x, z1, h, w2 = cache["x"], cache["z1"], cache["h"], cache["w2"]
+    grad_h = grad_out @ w2
+    grad_z1 = grad_h * (z1 > 0)
+    return {"w1": (grad_z1.T @ x).cpu(), "b1": grad_z1.sum(dim=0), "w2": grad_out.T @ h, "b2": grad_out.sum(dim=0)}
+
+
+@wrong("5.3", "forward computed on x.cpu() and left there: y on the wrong device (outside review 2)",
+       breaks="dtype-device")
+class SiLUFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        x_cpu = x.cpu()
+        return x_cpu * torch.sigmoid(x_cpu)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        s = torch.sigmoid(x)
+        return grad_output * (s + x * s * (1 - s))
+
+
+@wrong("5.4", "forward result brought to the cpu: y on the wrong device (outside review 2)", breaks="dtype-device")
+class LinearFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias=None):
+        ctx.save_for_backward(x, weight)
+        ctx.has_bias = bias is not None
+        out = x @ weight.T
+        return (out + bias if bias is not None else out).cpu()
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, weight = ctx.saved_tensors
+        grad_bias = grad_output.sum(dim=0) if ctx.has_bias else None
+        return grad_output @ weight, grad_output.T @ x, grad_bias
+
+
+@correct("5.1", "the hidden layer computed on the cpu and brought back to x's device: values, dtype, device and "
+         "graph all right (outside review 2)")
+def mlp_forward(x, w1, b1, w2, b2):
+    z1 = (x.cpu() @ w1.cpu().T + b1.cpu()).to(x.device)
+    h = torch.relu(z1)
+    out = h @ w2.T + b2
+    return out, {"x": x, "z1": z1, "h": h, "w2": w2}

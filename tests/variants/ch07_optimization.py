@@ -1985,3 +1985,36 @@ def train_with_schedule(model, loss_fn, x, y, optimizer, scheduler, steps):
         losses.append(loss.item())
     return (losses, lrs)
 
+
+
+# --- issue 9, outside review 2 (ch05-08): false passes found by implementations written without seeing the checks --
+
+@wrong("7.1", "walks model.modules() and each module's own parameters: a weight tied into two layers is updated "
+       "twice per step (outside review 2)", breaks="update")
+def full_batch_gradient_descent(model, loss_fn, x, y, lr, steps):
+    losses = []
+    for _ in range(steps):
+        loss = loss_fn(model(x), y)
+        model.zero_grad()
+        loss.backward()
+        with torch.no_grad():
+            for module in model.modules():
+                for p in module.parameters(recurse=False):
+                    p -= lr * p.grad
+        losses.append(loss.item())
+    return losses
+
+
+@wrong("7.1", "range(max(steps, 1)): steps = 0 still takes one step and returns one loss (outside review 2)",
+       breaks="returns-floats")
+def full_batch_gradient_descent(model, loss_fn, x, y, lr, steps):
+    losses = []
+    for _ in range(max(steps, 1)):
+        loss = loss_fn(model(x), y)
+        model.zero_grad()
+        loss.backward()
+        with torch.no_grad():
+            for p in model.parameters():
+                p -= lr * p.grad
+        losses.append(loss.item())
+    return losses

@@ -822,3 +822,78 @@ def train_one_epoch(model, loader, loss_fn, optimizer, device):
         optimizer.step()
         total = total + loss * len(inputs); count += len(inputs)
     return float(total / count)
+
+
+# --- issue 9, outside review 2 (ch05-08): false passes found by implementations written without seeing the checks --
+
+@wrong("8.1", "divides by len(loader.dataset): wrong for a loader that yields only part of its dataset (drop_last, a "
+       "sampler) (outside review 2)", breaks="sample-mean")
+def train_one_epoch(model, loader, loss_fn, optimizer, device):
+    model.train()
+    total = 0.0
+    for inputs, targets in loader:
+        inputs, targets = inputs.to(device), targets.to(device)
+        optimizer.zero_grad()
+        loss = loss_fn(model(inputs), targets)
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * len(inputs)
+    return total / len(loader.dataset)
+
+
+@wrong("8.2", "divides by len(loader.dataset): wrong for a loader that yields only part of its dataset (drop_last, a "
+       "sampler) (outside review 2)", breaks="weighted")
+def evaluate(model, loader, loss_fn, device, metric=None):
+    model.eval()
+    loss_total, metric_total = 0.0, 0.0
+    with torch.no_grad():
+        for inputs, targets in loader:
+            inputs, targets = inputs.to(device), targets.to(device)
+            outputs = model(inputs)
+            loss_total += float(loss_fn(outputs, targets)) * len(inputs)
+            if metric is not None:
+                metric_total += float(metric(outputs, targets)) * len(inputs)
+    results = {"loss": loss_total / len(loader.dataset)}
+    if metric is not None:
+        results["metric"] = metric_total / len(loader.dataset)
+    return results
+
+
+@wrong("8.3", "an improvement must beat the best by more than 1e-4 (a min_delta): a smaller one counts as a stall "
+       "(outside review 2)", breaks="improves")
+def fit(model, train_loader, val_loader, loss_fn, optimizer, device, *, epochs, patience, train_epoch=None,
+        evaluate_epoch=None):
+    train_epoch = train_epoch or train_one_epoch
+    evaluate_epoch = evaluate_epoch or evaluate
+    history = {"train_loss": [], "val_loss": [], "best_epoch": -1}
+    best_loss, best_state, waited = float("inf"), None, 0
+    for epoch in range(epochs):
+        history["train_loss"].append(float(train_epoch(model, train_loader, loss_fn, optimizer, device)))
+        val_loss = float(evaluate_epoch(model, val_loader, loss_fn, device)["loss"])
+        history["val_loss"].append(val_loss)
+        if val_loss < best_loss - 1e-4:
+            best_loss, waited, history["best_epoch"] = val_loss, 0, epoch
+            best_state = {name: value.detach().clone() for name, value in model.state_dict().items()}
+        else:
+            waited += 1
+            if waited >= patience:
+                break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    return history
+
+
+@correct("8.1", "weights each batch by targets.numel(): the same ratio, every sample has as many target elements "
+         "(outside review 2)")
+def train_one_epoch(model, loader, loss_fn, optimizer, device):
+    model.train()
+    total, count = 0.0, 0
+    for inputs, targets in loader:
+        inputs, targets = inputs.to(device), targets.to(device)
+        optimizer.zero_grad()
+        loss = loss_fn(model(inputs), targets)
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * targets.numel()
+        count += targets.numel()
+    return total / count

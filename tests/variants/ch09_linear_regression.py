@@ -34,7 +34,7 @@ def least_squares(x, y):
 
 @correct("9.1", "normal equations with torch.linalg.solve")
 def least_squares(x, y):
-    design = torch.cat([torch.ones_like(x[:, :1]), x], dim=1)
+    design = torch.cat([x.new_ones(x.shape[0], 1), x], dim=1)
     theta = torch.linalg.solve(design.T @ design, design.T @ y)
     return theta[1:], theta[0]
 
@@ -327,3 +327,39 @@ def r2_score(predictions, targets):
     predictions.requires_grad_(True)
     residual = (targets - predictions).pow(2).sum()
     return 1 - residual / (targets - targets.mean()).pow(2).sum()
+
+
+@wrong("9.1", "theta.squeeze() with no dim: 0-dim when D = 0, so theta[1:] fails (outside review 2)", breaks="shapes")
+def least_squares(x, y):
+    design = torch.cat([torch.ones(x.shape[0], 1, dtype=x.dtype, device=x.device), x], dim=1)
+    theta = torch.linalg.lstsq(design, y.unsqueeze(1)).solution.squeeze()
+    return theta[1:], theta[0]
+
+
+@correct("9.1", "QR factorisation and a triangular solve (outside review 2)")
+def least_squares(x, y):
+    design = torch.cat([x.new_ones(x.shape[0], 1), x], dim=1)
+    q, r = torch.linalg.qr(design)
+    theta = torch.linalg.solve_triangular(r, q.mT @ y.reshape(-1, 1), upper=True).reshape(-1)
+    return theta[1:], theta[0]
+
+
+@wrong("9.3", "SS_tot in one pass, sum(y^2) - N * mean(y)^2: cancels for targets far from 0 (outside review 2)",
+       breaks="formula")
+def r2_score(predictions, targets):
+    residual = (targets - predictions).pow(2).sum()
+    total = targets.pow(2).sum() - targets.shape[0] * targets.mean() ** 2
+    return 1 - residual / total
+
+
+@correct("9.3", "1 - mse / var(correction=0) (outside review 2)")
+def r2_score(predictions, targets):
+    return 1 - F.mse_loss(predictions, targets) / targets.var(correction=0)
+
+
+@wrong("9.1", "the column of ones as torch.ones_like(x[:, :1]): an (N, 0) column when D = 0 (outside review 2)",
+       breaks="shapes")
+def least_squares(x, y):
+    design = torch.cat([torch.ones_like(x[:, :1]), x], dim=1)
+    theta = torch.linalg.solve(design.T @ design, design.T @ y)
+    return theta[1:], theta[0]

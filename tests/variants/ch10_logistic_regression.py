@@ -405,3 +405,35 @@ def train_logistic_regression(model, x, y, optimizer, steps):
 @wrong("10.2", "labels moved to the cpu at the end", breaks="device")
 def predict_labels(logits, threshold=0.5):
     return (torch.sigmoid(logits) >= threshold).long().cpu()
+
+
+@wrong("10.1", "logits squeezed with .squeeze(): a single sample (N = 1) leaves a 0-dim logit against (1,) targets "
+       "(outside review 2)", breaks="loss")
+def train_logistic_regression(model, x, y, optimizer, steps):
+    losses = []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss = F.binary_cross_entropy_with_logits(model(x).squeeze(), y)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
+@wrong("10.2", "sigmoid computed in float16 (logits.half()): float32 logits near the threshold get the wrong label "
+       "(outside review 2)", breaks="rule")
+def predict_labels(logits, threshold=0.5):
+    return (torch.sigmoid(logits.half()) >= threshold).long()
+
+
+@correct("10.2", "the exact rule z >= logit(threshold), compared in float64 (outside review 2)")
+def predict_labels(logits, threshold=0.5):
+    level = math.log(threshold) - math.log1p(-threshold)
+    return (logits.double() >= level).to(torch.int64)
+
+
+@wrong("10.3", "mismatches counted in float16: counts past 2048 are rounded (outside review 2)", breaks="fraction")
+def accuracy(logits, targets, threshold=0.5):
+    predicted = predict_labels(logits.reshape(-1), threshold)
+    mismatches = (predicted != targets.long()).half().sum()
+    return 1.0 - mismatches.item() / targets.shape[0]

@@ -727,3 +727,24 @@ class Dropout(nn.Module):
 @correct("11.2", "torch.maximum(w, -w): the tie at w = 0 splits the gradient to 0")
 def l1_penalty(model, lam):
     return lam * sum(torch.maximum(p, -p).sum() for n, p in model.named_parameters() if not n.endswith("bias"))
+
+
+@wrong("11.4", "one draw per row, broadcast along the last dim: rows differ, the elements of a row do not "
+       "(outside review 2)", breaks="independent")
+class Dropout(nn.Module):
+    def __init__(self, p=0.5):
+        super().__init__()
+        self.p = p
+
+    def forward(self, x):
+        if not self.training or self.p == 0.0:
+            return x
+        keep = torch.rand(x.shape[:-1] + (1,), device=x.device, dtype=x.dtype) >= self.p
+        return x * keep / (1.0 - self.p)
+
+
+@correct("11.3", "each penalty at lam = 1, scaled by its strength afterwards (outside review 2)")
+def regularized_loss(model, x, y, loss_fn, l1=0.0, l2=0.0):
+    total = loss_fn(model(x), y)
+    total = total + l1 * l1_penalty(model, 1.0)
+    return total + l2 * l2_penalty(model, 1.0)

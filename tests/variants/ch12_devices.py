@@ -465,3 +465,93 @@ def to_device(batch, device):
         return [to_device(i, device) for i in batch]
     except TypeError:
         return batch
+
+
+@wrong("12.2", "every other value deep-copied: a set or an object comes back as a copy (outside review 2)",
+       breaks="others")
+def to_device(batch, device):
+    import copy
+
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device)
+    if isinstance(batch, dict):
+        return type(batch)((key, to_device(value, device)) for key, value in batch.items())
+    if isinstance(batch, tuple) and hasattr(batch, "_fields"):
+        return type(batch)(*(to_device(item, device) for item in batch))
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(to_device(item, device) for item in batch)
+    return copy.deepcopy(batch)
+
+
+@wrong("12.2", "list and tuple subclasses rebuilt as a plain list and tuple (outside review 2)", breaks="containers")
+def to_device(batch, device):
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device)
+    if isinstance(batch, dict):
+        return type(batch)((key, to_device(value, device)) for key, value in batch.items())
+    if isinstance(batch, tuple) and hasattr(batch, "_fields"):
+        return type(batch)(*(to_device(item, device) for item in batch))
+    if isinstance(batch, list):
+        return [to_device(item, device) for item in batch]
+    if isinstance(batch, tuple):
+        return tuple(to_device(item, device) for item in batch)
+    return batch
+
+
+@correct("12.2", "copy.copy of each dict refilled, namedtuples through _make (outside review 2)")
+def to_device(batch, device):
+    import copy
+
+    if torch.is_tensor(batch):
+        return batch.to(device)
+    if isinstance(batch, dict):
+        moved = copy.copy(batch)
+        for key in batch:
+            moved[key] = to_device(batch[key], device)
+        return moved
+    if isinstance(batch, tuple) and hasattr(type(batch), "_make"):
+        return type(batch)._make([to_device(item, device) for item in batch])
+    if isinstance(batch, (list, tuple)):
+        return type(batch)([to_device(item, device) for item in batch])
+    return batch
+
+
+@wrong("12.3", "the positions counted with torch.arange(T, dtype=x.dtype): bfloat16 and float16 cannot count past "
+       "256 and 2048 (outside review 2)", breaks="real-steps")
+class MaskedMeanPool(nn.Module):
+    def forward(self, x, lengths):
+        steps = torch.arange(x.shape[1], device=x.device, dtype=x.dtype)
+        mask = (steps[None, :] < lengths[:, None].to(x.dtype)).to(x.dtype)
+        return (x * mask[:, :, None]).sum(dim=1) / lengths[:, None].to(x.dtype)
+
+
+@wrong("12.4", "inputs moved with .to(device, torch.float32): a float64 model gets float32 inputs (outside review 2)",
+       breaks="move")
+def predict(model, loader, device):
+    model.eval()
+    with torch.no_grad():
+        return torch.cat([model(inputs.to(device, torch.float32)) for inputs, _ in loader], dim=0)
+
+
+@wrong("12.4", "the device taken from next(model.parameters()): a model without parameters raises "
+       "(outside review 2)", breaks="any-device")
+def predict(model, loader, device):
+    model.eval()
+    where = next(model.parameters()).device
+    with torch.no_grad():
+        return torch.cat([model(inputs.to(where)) for inputs, _ in loader], dim=0)
+
+
+@wrong("12.4", "torch.set_grad_enabled(False), never put back: the caller's autograd stays off (outside review 2)",
+       breaks="no-grad")
+def predict(model, loader, device):
+    model.eval()
+    torch.set_grad_enabled(False)
+    return torch.cat([model(inputs.to(device)) for inputs, _ in loader], dim=0)
+
+
+@correct("12.4", "torch.inference_mode and one list comprehension (outside review 2)")
+def predict(model, loader, device):
+    model.train(False)
+    with torch.inference_mode():
+        return torch.cat([model(batch[0].to(device)) for batch in loader])
