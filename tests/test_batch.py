@@ -171,7 +171,10 @@ def test_ctrl_c_keeps_finished_students_kills_every_child_and_resume_grades_the_
     subs, out = tmp_path / "subs", tmp_path / "out"
     for number in range(6):
         for chapter in CHAPTERS:
-            write(subs / f"s{number}" / f"{chapter}.py", solution(chapter) + f"\n# student {number}\n")
+            # each student takes a second longer (a slow import), so that Ctrl-C lands while some are still left
+            # however fast the grading itself gets
+            write(subs / f"s{number}" / f"{chapter}.py",
+                  solution(chapter) + f"\nimport time as _time\n_time.sleep(1)\n# student {number}\n")
     marker = f"COURSEKIT_TEST_RUN={uuid.uuid4().hex}"
     env = {**os.environ, marker.split("=")[0]: marker.split("=")[1]}
     grader = subprocess.Popen([sys.executable, "-m", "coursekit", "grade-class", str(subs), "--out", str(out),

@@ -107,9 +107,9 @@ def test_watch_in_a_terminal_keys_saves_breakage_and_a_save_mid_run(tmp_path):
         broken = verdict(child)
         assert "does not import: Python found a syntax error" in broken and "4 broken" in broken
 
-        save(chapter_file, good + "\n# fixed\n")
+        save(chapter_file, good + "\nimport time as _time\n_time.sleep(3)  # fixed, and slow to import\n")
         child.expect(r"\[watch\] grading ch12_devices")
-        time.sleep(0.3)  # the run has started: save again in the middle of it
+        time.sleep(0.3)  # the run has started (its import takes 3 s): save again in the middle of it
         save(chapter_file, good + "\n# fixed twice\n")
         restarted = verdict(child)
         assert "a file was saved during the run: grading again" in restarted

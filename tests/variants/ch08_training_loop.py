@@ -110,7 +110,8 @@ def train_one_epoch(model, loader, loss_fn, optimizer, device):
     return (total / count).item()
 
 
-@correct("8.1", "zero_grad after the step, sum-reduced bookkeeping via len(dataset)")
+@wrong("8.1", "zero_grad after the step, divides by len(loader.dataset): wrong for a loader over part of its dataset "
+       "(the docstring's N is sum_b n_b; outside review 2)", breaks="sample-mean")
 def train_one_epoch(model, loader, loss_fn, optimizer, device):
     model.train()
     optimizer.zero_grad()
