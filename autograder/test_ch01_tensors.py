@@ -84,8 +84,9 @@ def non_contiguous(draw):
 @st.composite
 def standardize_inputs(draw):
     """(x, eps): a (N, D) float32/float64 matrix whose columns have large, small and zero spreads, and an eps that is
-    the default (None: not passed) or big enough to matter."""
-    x = draw(strategies.tensors(strategies.shapes(2, min_size=2, max_size=6), dtype=strategies.float_dtypes(False),
+    the default (None: not passed) or big enough to matter. D = 1 (one feature) too: mean and std stay (1,)."""
+    x = draw(strategies.tensors(st.tuples(strategies.sizes(2, 6), strategies.sizes(1, 6)),
+                                dtype=strategies.float_dtypes(False),
                                 elements=strategies.values(special=(0.0, 1.0, -3.0))))
     spreads = draw(st.lists(st.sampled_from([1.0, 1e-2, 1e3]), min_size=x.shape[1], max_size=x.shape[1]))
     x = x * torch.tensor(spreads, dtype=x.dtype) + 5.0  # off-centre: a mean of 0 would hide `x - mean` missing
@@ -94,12 +95,13 @@ def standardize_inputs(draw):
 
 @st.composite
 def point_sets(draw):
-    """(a, b): N and M rows of one dtype, N != M most of the time, with some rows of b copied from a (distance 0)."""
+    """(a, b): N and M rows of one dtype, N != M most of the time, with some rows of b copied from a (distance 0);
+    N = 0 or M = 0 (an empty batch) now and then: the result is then (0, M) or (N, 0)."""
     dtype = draw(strategies.float_dtypes(False))
-    n, m, d = draw(strategies.sizes(1, 6)), draw(strategies.sizes(1, 6)), draw(strategies.sizes(1, 4))
+    n, m, d = draw(strategies.sizes(0, 6)), draw(strategies.sizes(0, 6)), draw(strategies.sizes(1, 4))
     a = draw(strategies.tensors((n, d), dtype=dtype))
     b = draw(strategies.tensors((m, d), dtype=dtype))
-    if draw(st.booleans()):
+    if n and m and draw(st.booleans()):
         b[0] = a[-1]
     return a, b
 
@@ -129,7 +131,10 @@ def with_meta_as_default_device(function, *args, **kwargs):
 @add_bias_column.check(points=2, clauses=["ones-first", "shape", "values", "dtype-device"])
 @generated.examples(x=strategies.tensors(st.tuples(strategies.sizes(0, 6),  # N = 0: an empty batch, on the device too
                                                     strategies.sizes(0, 6)),  # D = 0: no features
-                                          dtype=strategies.float_dtypes()))
+                                          dtype=strategies.float_dtypes(),
+                                          # infinities: out[:, 1:] == x for any x, and ones made from x (x * 0 + 1)
+                                          # are nan there
+                                          elements=strategies.values(special=(0.0, float("inf"), -float("inf")))))
 def test_1_1_matches_reference(learner, reference, device, x):
     """Does add_bias_column return (N, D + 1) with ones in column 0, on the input's device and dtype?"""
     x = x.to(device)

@@ -6,7 +6,7 @@ from torch.overrides import TorchFunctionMode
 from torch.utils._pytree import tree_flatten
 
 from autograder.engine import Exercise, call, expect, generated, mistakes, strategies
-from autograder.engine.devices import copies_out_of
+from autograder.engine.devices import DeviceFailure, copies_out_of
 
 gradient = Exercise("2.1", "gradient", clauses={
     "autograd": "the gradient of a scalar function f at x, computed with torch.autograd.grad.",
@@ -115,9 +115,13 @@ def points(draw, dtype=strategies.float_dtypes(low_precision=False)):
 GRAD_STATES = ("plain", "leaf", "leaf with .grad")
 
 
-def prepared(x, state, device="cpu"):
-    """x on the device: not requiring grad ("plain"), or a leaf that requires grad, with .grad None or 7s."""
+def prepared(x, state, device="cpu", transposed=False):
+    """x on the device: not requiring grad ("plain"), or a leaf that requires grad, with .grad None or 7s; when
+    `transposed` and x is 2-D, laid out column-major (its own memory, not contiguous: x.view(-1) refuses it)."""
     x = x.to(device, copy=True)
+    if transposed and x.dim() == 2:
+        strided = torch.empty_strided(x.shape, (1, x.shape[0]), dtype=x.dtype, device=x.device)
+        x = strided.copy_(x)
     if state != "plain":
         x.requires_grad_(True)
     if state == "leaf with .grad":
@@ -134,12 +138,39 @@ def autograd_gradient(f, x):
 @gradient.check(points=2, clauses=["autograd", "inputs", "returns"])
 @generated.examples(x=points(), f=SCALAR_FUNCTIONS, state=st.sampled_from(GRAD_STATES), max_examples=12)
 def test_2_1_matches_autograd(learner, device, x, f, state):
-    """Does gradient(f, x) return df/dx in x's shape, dtype and device, whether or not x requires grad?"""
+    """Does gradient(f, x) return df/dx in x's shape, dtype and device, whether or not x requires grad, evaluating f
+    on x's own device?"""
     x = prepared(x, state, device)
     expected = autograd_gradient(f, x)
+    evaluated_on = []
+
+    def f_at(point):
+        evaluated_on.append(point.device)
+        return f(point)
+
+    f_at.__name__ = f.__name__
     with copies_out_of(device):  # differentiating at x.cpu() ends on the cpu, which meta can then prove
-        got = call(learner.gradient, f, x)
-    expect.close(got, expected)
+        got = call(learner.gradient, f_at, x)
+    elsewhere = sorted({str(d) for d in evaluated_on if d != x.device})
+    if elsewhere:  # f evaluated at a copy on another device: an f that uses tensors on x's device would fail there
+        raise DeviceFailure(f"Called {got.text} with x on {x.device}.\nf was evaluated at a tensor on "
+                            f"{', '.join(elsewhere)}: the gradient must be taken at x, on x's device (a detour "
+                            "through x.cpu() breaks every f that uses tensors on x's device). Differentiate at "
+                            "x.detach().requires_grad_(True).")
+    # Differentiated the same way, float64 gradients agree to rounding: a float32 detour is off by ~1e-7.
+    tight = x.dtype == torch.float64 and device.type != "meta"
+    expect.close(got, expected, rtol=1e-10 if tight else None, atol=1e-12 if tight else None)
+
+
+@gradient.check(points=1, clauses=["inputs", "returns"])
+def test_2_1_non_contiguous_input(learner, device):
+    """Does gradient(f, x) accept a non-contiguous x (a transpose), with or without requires_grad?"""
+    for state in GRAD_STATES:
+        x = prepared(seeded(4, 3, dtype=torch.float64, seed=11), state, device, transposed=True)  # (4, 3), strides (1, 4)
+        got = call(learner.gradient, cubic_bowl, x)
+        expect.close(got, autograd_gradient(cubic_bowl, x), what=f"Called {got.text} on a non-contiguous x "
+                     f"(x.is_contiguous() is False, requires_grad={x.requires_grad}): x may be any tensor, a "
+                     "transpose or a slice too (.view(-1) refuses those; .reshape or no reshaping works):")
 
 
 @gradient.check(points=1, clauses=["grad-kept"])
@@ -164,11 +195,23 @@ def test_2_1_leaves_requires_grad_untouched(learner, x, f, state):
     """Does gradient(f, x) leave x.requires_grad as it was: False for a plain tensor, True for a leaf that needs it?"""
     x = prepared(x, state)
     before = x.requires_grad
-    got = call(learner.gradient, f, x)
+    during = []
+
+    def f_watching_x(point):
+        during.append(x.requires_grad)  # the caller's x while f runs: flipped and put back is still flipped
+        return f(point)
+
+    f_watching_x.__name__ = f.__name__
+    got = call(learner.gradient, f_watching_x, x)
     if x.requires_grad != before:
         expect.mistake("input_requires_grad_changed",
                        f"Called {got.text} on a tensor with requires_grad={before}.\nAfterwards the caller's "
                        f"x.requires_grad was {x.requires_grad}.")
+    if any(flag != before for flag in during):
+        expect.mistake("input_requires_grad_changed",
+                       f"Called {got.text} on a tensor with requires_grad={before}.\nWhile f ran, the caller's "
+                       f"x.requires_grad was {not before} (it was put back afterwards): the call switched it on the "
+                       "caller's tensor. Differentiate at a fresh leaf, x.detach().requires_grad_(True).")
 
 
 @st.composite
@@ -288,6 +331,14 @@ def test_2_2_float64_accurate(learner, reference):
     expect.close(got, expected, what=f"Called {got.text} with float64 inputs, residuals ~1e-3 next to X @ w ~ 100 "
                  "(compared with float64's default tolerances: computing in float32 and casting back loses the "
                  "residual):")
+    # Residuals ~1 and N = 7: a constant in float32 (torch.tensor(2 / N), whose 2/7 is off by ~4e-8) is not
+    # float64-accurate either, though it passes float64's default rtol of 1e-7.
+    X, w, y = (torch.randn(*shape, generator=generator, dtype=torch.float64) for shape in ((7, 3), (3,), (7,)))
+    b = torch.tensor(-0.7, dtype=torch.float64)
+    got = call(learner.linear_regression_mse_gradients, X, y, w, b)
+    expect.close(got, reference.linear_regression_mse_gradients(X, y, w, b), rtol=1e-10, atol=1e-12,
+                 what=f"Called {got.text} with float64 inputs (N = 7, residuals ~1), compared to 1e-10: every "
+                 "constant and intermediate must be float64 too (a torch.tensor(2 / N) is float32):")
 
 
 @numerical_gradient.check(points=1, clauses=["central"])
@@ -420,9 +471,12 @@ def test_2_4_version_counter_and_float64(learner):
                 "the update went through p.data (or replaced the values behind autograd's back), so a graph that "
                 "saved p would silently use the new values. Update p itself in place under torch.no_grad(): "
                 "p -= lr * p.grad.")
-    expect.close(p.detach() - start, -1e-3 * grad, what=f"Called {got.text} on a float64 parameter near 1000.\n"
-                 "The step it took (p after minus p before), compared with -lr * grad at float64's default "
-                 "tolerances (a float32 copy of p loses the step):")
+    # Subtracting p's start from p is exact (Sterbenz), so the step is -lr * grad to an ulp of 1000 (1.1e-13): a
+    # float32 lr (torch.tensor(lr), off by ~5e-8 of itself) or a float32 copy of p lands far outside.
+    expect.close(p.detach() - start, -1e-3 * grad, rtol=1e-9, atol=4e-13,
+                 what=f"Called {got.text} on a float64 parameter near 1000.\nThe step it took (p after minus p "
+                 "before), compared with -lr * grad to an ulp of p (a float32 copy of p, or lr made a float32 "
+                 "tensor, loses the step):")
 
 
 @sgd_step.check(points=1, clauses=["skip-none"])

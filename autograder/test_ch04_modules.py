@@ -317,6 +317,19 @@ def test_4_2_predict_proba(learner, reference):
                     f"Called {got.text} with logits of +-1000: it returned {got.value.tolist()}. exp(1000) overflows "
                     "to inf and inf / inf is nan: use torch.sigmoid, which is stable for any logit.")
     expect.close(got, expected, what=f"Called {got.text} with weights that make logits of +-1000 and 0:")
+    saturated = torch.tensor([True, True, False, True, True])  # logits 1000, -1000, 0, 200, 5000
+    expect.close(got.value[saturated], expected[saturated], rtol=0, atol=1e-9,
+                 what=f"Called {got.text} with logits of 1000, -1000, 200 and 5000, where sigmoid is exactly 1 or 0 "
+                 "in float32: probabilities clamped away from 0 and 1 (clamp(1e-7, 1 - 1e-7)) are not sigmoid(z).")
+    got = call(model.predict_proba, x[:1])
+    expect.close(got, expected_model.predict_proba(x[:1]),
+                 what=f"Called {got.text}, a batch of one row: expected shape (1,), one probability per row "
+                 "(squeeze(-1), or no squeeze at all, never .squeeze(), which leaves a 0-dim tensor):")
+    model, expected_model = model.to(torch.float64), expected_model.to(torch.float64)
+    got = call(model.predict_proba, x.double())
+    expect.close(got, expected_model.predict_proba(x.double()),
+                 what=f"Called .to(torch.float64), then {got.text} on a float64 input: sigmoid of float64 logits is "
+                 "float64 (no .float() inside).")
 
 
 @logistic_regression.check(points=1, clauses=["registered"])
@@ -369,10 +382,17 @@ def test_4_3_training_mode_matches_reference(learner, reference, sizes, seed, dr
     torch.manual_seed(seed)
     expected = expected_model.train()(x)
     torch.manual_seed(seed)
-    expect.close(forward(model.train(), x), expected,
+    got = forward(model.train(), x)
+    expect.close(got, expected,
                  what=f"Built {text}, kept it in training mode and called it on a (4, {sizes[0]}) input after "
                       f"torch.manual_seed({seed}), as the reference was: the outputs differ. Each hidden layer is "
                       "Linear, then activation(), then nn.Dropout(dropout), and nothing after the last Linear.")
+    # Training means a backward pass through the dropped activations: an in-place dropout (nn.Dropout(p,
+    # inplace=True)) overwrites the tanh output that tanh's backward needs, and raises there.
+    grads = call(lambda: torch.autograd.grad(got.value.pow(2).sum(), list(model.parameters())))
+    expected_grads = torch.autograd.grad(expected.pow(2).sum(), list(expected_model.parameters()))
+    expect.close(grads, expected_grads, what=f"Built {text}, in training mode, after torch.manual_seed({seed}); the "
+                 "gradients of sum(output ** 2) with respect to the parameters, in parameters() order:")
 
 
 @mlp.check(points=1, clauses=["activation"])

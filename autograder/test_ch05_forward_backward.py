@@ -259,6 +259,17 @@ def test_5_2_works_without_autograd_and_leaves_inputs(learner, reference):
                                                         "upstream gradient): the cache may be needed again.")
 
 
+def connected_on_device(called, inputs: dict) -> None:
+    """expect.connected, with the learner's backward (which it runs) under the same-device checker on meta: a
+    tensor made on the cpu inside backward is then a device failure, not an inconclusive meta error."""
+    meta = any(t.is_meta for t in inputs.values())
+    try:
+        with SameDeviceChecker() if meta else contextlib.nullcontext():
+            expect.connected(called, inputs)
+    except MixedDevicesError as error:
+        raise DeviceFailure(f"Called {called.text}, then backward: {error}") from None
+
+
 def backward_of(called, inputs: list, upstream: torch.Tensor) -> tuple:
     """Gradients of the learner's output, with the learner's backward run under the same-device checker on meta."""
     checker = SameDeviceChecker() if upstream.is_meta else contextlib.nullcontext()
@@ -294,6 +305,19 @@ def linear_apply(learner):
     return apply
 
 
+@mlp_forward.check(points=1, clauses=["formula"])
+def test_5_1_relu_of_minus_infinity(learner):
+    """Where a pre-activation is -inf (float16 overflows past 65504), is the activation max(z1, 0) = 0, not nan?"""
+    p = mlp_parameters(seed=9)
+    p["b1"][1] = float("-inf")  # hidden unit 1 is -inf for every sample: relu gives 0, z1 * (z1 > 0) gives nan
+    got = forward_pair(learner, p)
+    z1 = F.linear(p["x"], p["w1"], p["b1"])
+    expected = F.linear(F.relu(z1), p["w2"], p["b2"])
+    what = (f"Called {got.text} with b1[1] = -inf, so z1[:, 1] is -inf.\nThe output, compared with "
+            "F.linear(F.relu(z1), w2, b2): relu(-inf) is 0 (h = max(z1, 0)); z1 * (z1 > 0) is -inf * 0 = nan there.")
+    expect.close(got.value[0], expected, what=what, rtol=1e-5, atol=1e-5)
+
+
 def smooth_inputs(shape=(N, D), device="cpu", dtype=torch.float32, seed=0, scale=3.0):
     generator = torch.Generator().manual_seed(seed)
     return (torch.randn(*shape, generator=generator, dtype=dtype) * scale).to(device)
@@ -314,7 +338,7 @@ def test_5_3_backward_matches_autograd(learner, device):
     x = smooth_inputs(device=device, seed=1).requires_grad_(True)
     upstream = smooth_inputs(device=device, seed=2, scale=1.0)
     got = call(silu_apply(learner), x)
-    expect.connected(got, {"x": x})
+    connected_on_device(got, {"x": x})
     mistake = ""
     (grad,) = backward_of(got, [x], upstream)
     (expected,) = torch.autograd.grad(F.silu(x), [x], grad_outputs=upstream)
@@ -360,15 +384,16 @@ def test_5_3_input_changed_in_place_after_forward(learner):
                  "back with ctx.saved_tensors (not as ctx.x), so autograd can tell when it was changed.")
 
 
-@silu_function.check(points=1, clauses=["float64-accurate"])
+@silu_function.check(points=1, clauses=["float64-accurate", "backward"])
 def test_5_3_float64_accurate(learner):
     """In float64, is the backward of SiLUFunction accurate to float64's default tolerances?"""
-    x = torch.linspace(-3, 3, 101, dtype=torch.float64, requires_grad=True)  # dy/dx crosses 0 near x = -1.28
-    upstream = torch.full((101,), 1e4, dtype=torch.float64)
+    # dy/dx crosses 0 near x = -1.28; out to |x| = 16, where dy/dx is 1 + x e^-x or x e^x, not yet exactly 1 or 0
+    x = torch.linspace(-16, 16, 161, dtype=torch.float64, requires_grad=True)
+    upstream = torch.full((161,), 1e4, dtype=torch.float64)
     got = call(silu_apply(learner), x)
     (grad,) = backward_of(got, [x], upstream)
     (expected,) = torch.autograd.grad(F.silu(x), [x], grad_outputs=upstream)
-    expect.close(grad, expected, what=f"Called {got.text} on 101 float64 points in [-3, 3], then backward with an "
+    expect.close(grad, expected, what=f"Called {got.text} on 161 float64 points in [-16, 16], then backward with an "
                  "upstream gradient of 1e4.\nThe gradient with respect to x, compared at float64's default "
                  "tolerances (a backward computed in float32 and cast back loses digits where dy/dx is near 0):")
 
@@ -396,7 +421,7 @@ def test_5_4_backward_matches_autograd(learner, device):
     p = {name: t.requires_grad_(True) for name, t in linear_inputs(device, seed=1).items()}
     upstream = smooth_inputs((N, O), device=device, seed=2, scale=1.0)
     got = call(linear_apply(learner), p["x"], p["weight"], p["bias"])
-    expect.connected(got, p)
+    connected_on_device(got, p)
     grads = backward_of(got, list(p.values()), upstream)
     expected = torch.autograd.grad(F.linear(*p.values()), list(p.values()), grad_outputs=upstream)
     for name, value, want in zip(p, grads, expected):
@@ -436,6 +461,21 @@ def test_5_4_two_arguments(learner):
     expect.gradients_correct(learner.LinearFunction.apply, {"x": x, "weight": weight},
                              what="Called LinearFunction.apply(x, weight) (two arguments: bias defaults to None) on "
                                   "float64 inputs under gradcheck.")
+
+
+@linear_function.check(points=1, clauses=["bias-gradient", "dtype-device"])
+def test_5_4_without_bias_on_device(learner, device):
+    """Without a bias (bias=None), do LinearFunction's output and gradients stay on the inputs' device?"""
+    p = {name: t.requires_grad_(True) for name, t in linear_inputs(device, seed=7).items() if name != "bias"}
+    upstream = smooth_inputs((N, O), device=device, seed=8, scale=1.0)
+    got = call(linear_apply(learner), p["x"], p["weight"], None)
+    expect.close(got, F.linear(p["x"], p["weight"]), rtol=1e-5, atol=1e-5)
+    connected_on_device(got, p)
+    grads = backward_of(got, list(p.values()), upstream)
+    expected = torch.autograd.grad(F.linear(p["x"], p["weight"]), list(p.values()), grad_outputs=upstream)
+    for name, value, want in zip(p, grads, expected):
+        expect.close(value, want, what=f"Called {got.text} (no bias), then backward.\nThe gradient with respect to "
+                                        f"{name}:", rtol=1e-4, atol=1e-5)
 
 
 @linear_function.check(points=1, clauses=["float64-accurate", "backward"])
@@ -569,18 +609,22 @@ def silu_inputs(draw):
     special = (0.0, 1.0, -1.0, 20.0, -20.0) if dtype in LOW_PRECISION else (0.0, 89.0, -89.0, 100.0, -100.0, 1.0)
     x = draw(strategies.tensors(shape, dtype, strategies.values(8.0, special)))
     upstream = draw(strategies.tensors(shape, dtype, strategies.values(2.0, (0.0, 1.0))))
-    return x, upstream
+    transposed = len(shape) == 2 and draw(st.booleans())  # a non-contiguous input: .view(-1) on it fails
+    return x, upstream, transposed
 
 
 @silu_function.check(points=1, clauses=["forward", "backward", "dtype-device", "usage"])
 @generated.examples(drawn=silu_inputs(), max_examples=12)
 def test_5_3_drawn_matches_silu(learner, drawn):
-    """For drawn dtypes and inputs (0, +-89, +-100 included), do SiLUFunction's output and gradient equal F.silu's?"""
-    x, upstream = drawn
+    """For drawn dtypes, inputs (0, +-89, +-100 included) and layouts (transposed views), do SiLUFunction's output
+    and gradient equal F.silu's?"""
+    x, upstream, transposed = drawn
     leaf = x.clone().requires_grad_(True)
-    got = call(silu_apply(learner), leaf)
     twin = x.clone().requires_grad_(True)
-    expected = F.silu(twin)
+    if transposed:  # the leaf stays contiguous; what the function gets is its transposed view
+        upstream = upstream.t()
+    got = call(silu_apply(learner), leaf.t() if transposed else leaf)
+    expected = F.silu(twin.t() if transposed else twin)
     tol = tolerance(x.dtype, 8.0)
     expect.close(got, expected, what=f"Called {got.text}.\nCompared with F.silu:", **tol)
     expect.connected(got, {"x": leaf})
@@ -593,7 +637,8 @@ def test_5_3_drawn_matches_silu(learner, drawn):
 @st.composite
 def linear_drawn(draw):
     dtype = draw(strategies.float_dtypes())
-    n, d, o = (draw(strategies.sizes(1, 6)) for _ in range(3))
+    n, d = (draw(strategies.sizes(1, 6)) for _ in range(2))
+    o = draw(st.one_of(st.just(d), strategies.sizes(1, 6)))  # a square weight often: a misplaced transpose hides there
     x = draw(strategies.tensors((n, d), dtype, moderate(dtype)))
     weight = draw(strategies.tensors((o, d), dtype, moderate(dtype)))
     bias = draw(st.one_of(st.none(), strategies.tensors((o,), dtype, moderate(dtype))))

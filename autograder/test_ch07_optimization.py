@@ -1293,3 +1293,20 @@ def test_7_8_stale_gradients_on_entry(learner, reference):
     same_parameters(model, expected_model, what, " Each step starts with optimizer.zero_grad(), BEFORE the backward: "
                     "zeroing only after optimizer.step() lets the first step use the stale gradient plus the fresh "
                     "one. " + mistakes.describe("zero_grad_missing"))
+
+
+@scheduled.check(points=1, clauses=["returns", "full-batch"])
+def test_7_8_zero_steps(learner, reference):
+    """With steps=0, does train_with_schedule take no step at all and return two empty lists?"""
+    got, model, scheduler = scheduled_run(learner.train_with_schedule, reference.warmup_cosine, steps=0)
+    untouched = linear_model(seed=5)
+    what = f"Called {got.text} (steps=0)."
+    value = got.value
+    expect.that(isinstance(value, (tuple, list)) and len(value) == 2
+                and all(isinstance(part, list) and not part for part in value),
+                f"{what}\nIt returned {_short(got.value)}; expected ([], []): `steps` losses and `steps` rates, none "
+                "here. A loop that checks its count only after a step (while True: ... if len(losses) >= steps: "
+                "break) takes one step too many when steps is 0: use for _ in range(steps).")
+    expect.that(scheduler.last_epoch == 0,
+                f"{what}\nAfterwards scheduler.last_epoch is {scheduler.last_epoch}; expected 0: no step was asked.")
+    same_parameters(model, untouched, what, " With steps=0 the parameters must stay as they came.")

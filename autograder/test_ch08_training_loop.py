@@ -525,6 +525,8 @@ def scripted_epochs(val_losses, number=float):
         with torch.no_grad():
             for parameter in model.parameters():
                 parameter.fill_(len(train.calls))
+            for buffer in model.buffers():  # BatchNorm's running statistics change during training too
+                buffer.fill_(len(train.calls))
         return number(1.0 / len(train.calls))
 
     def evaluate_epoch(model, loader, loss_fn, device):
@@ -676,7 +678,8 @@ def test_8_3_restores_best_weights(learner):
     early stop?"""
     for val_losses, epochs, patience, best in (([1.0, 0.8, 0.9, 0.85, 0.95], 5, 2, 1), ([1.0, 0.5, 0.7], 3, 5, 1),
                                                ([1.0, 0.6, 0.6, 0.9], 4, 5, 1)):
-        model = nn.Linear(3, 2)
+        # BatchNorm brings buffers (running statistics): the best copy must hold its own copies of them too
+        model = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2))
         parameters = list(model.parameters())  # kept alive, so `is` below compares living objects
         train, evaluation = scripted_epochs(val_losses)
         x, y = regression_data()
@@ -684,14 +687,14 @@ def test_8_3_restores_best_weights(learner):
         got = call(learner.fit, model, loader_of(x, y), loader_of(x, y), nn.MSELoss(), optimizer, CPU,
                    epochs=epochs, patience=patience, train_epoch=train, evaluate_epoch=evaluation)
         context = (f"Called fit(..., epochs={epochs}, patience={patience}) with an evaluate_epoch that returns "
-                   f"validation losses {val_losses} in turn, and a train_epoch that sets every parameter to the "
-                   "epoch's number (1, 2, ...) in place.")
+                   f"validation losses {val_losses} in turn, and a train_epoch that sets every parameter and buffer "
+                   "(a Linear then a BatchNorm1d) to the epoch's number (1, 2, ...) in place.")
         expect.that(all(now is then for now, then in zip(model.parameters(), parameters)),
                     f"{context}\nAfterwards the model holds new parameter objects, not the ones the optimizer was "
                     "built with: training would go on updating the old ones. Copy the best values into the model's "
                     "own parameters: model.load_state_dict(best) (without assign=True).")
         last = len(train.calls)
-        weights = [float(v) for p in model.parameters() for v in p.detach().reshape(-1)]
+        weights = [float(v) for p in model.state_dict().values() for v in p.detach().reshape(-1)]
         if all(w == last for w in weights) and last != best + 1:
             raise AssertionError(
                 f"{context}\nThe model ended with the weights of the last epoch ({last}), not of the best one (epoch "
@@ -700,8 +703,8 @@ def test_8_3_restores_best_weights(learner):
                 "copy: its tensors ARE the model's parameters, so later epochs changed them too. Save "
                 "{k: v.detach().clone() for k, v in model.state_dict().items()}.")
         expect.that(all(w == best + 1 for w in weights),
-                    f"{context}\nAfter fit the parameters are {sorted(set(weights))}; expected every one to be "
-                    f"{float(best + 1)}, their value after epoch index {best}, the best validation loss.")
+                    f"{context}\nAfter fit the parameters and buffers are {sorted(set(weights))}; expected every one "
+                    f"to be {float(best + 1)}, their value after epoch index {best}, the best validation loss.")
         expect.that(isinstance(got.value, dict) and got.value.get("best_epoch") == best,
                     f"{context}\nIt returned {describe(got.value)}; expected history['best_epoch'] == {best} "
                     "(counting from 0).")

@@ -265,6 +265,21 @@ def test_9_2_returns_floats(learner):
         expect.float_list(got, steps)
 
 
+@fit_linear_regression.check(points=1, clauses=["loss", "floats"])
+def test_9_2_zero_steps(learner):
+    """With steps = 0, does fit_linear_regression return [] and leave the model and the optimizer as they were?"""
+    x, y = synthetic(n=8, seed=5)
+    model = seeded_linear(seed=3)
+    with_old_gradients(model)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    before = state_of(model)
+    got = call(learner.fit_linear_regression, model, x, y, optimizer, 0)
+    expect.float_list(got, 0, what=f"Called {got.text}: zero steps.")
+    expect_same_state(model, before, what=f"Called {got.text}: zero steps, so no update at all.",
+                      hint="The loop runs `steps` times: range(steps), not a loop that always takes a first step "
+                           "(while True ... break, range(max(steps, 1))).")
+
+
 @fit_linear_regression.check(points=2, clauses=["gradient-descent", "loss"])
 def test_9_2_reaches_closed_form(learner, reference):
     """After 200 steps of plain gradient descent, are the loss down 10x and the weights those of the closed form?"""
@@ -374,6 +389,12 @@ def test_9_3_worse_than_the_mean_is_negative(learner):
 def test_9_3_dtype_and_device(learner, reference, device):
     """Does r2_score keep the inputs' dtype and device?"""
     predictions, targets = (t.to(device=device, dtype=torch.float32) for t in predictions_and_targets(6, 9))
+    with copies_out_of(device):  # a detour through the cpu (.cpu(), numpy, .item()) ends there, which meta proves
+        got = call(learner.r2_score, predictions, targets)
+    returned = getattr(got.value, "device", None)
+    if returned is not None and returned != torch.device(device):
+        raise DeviceFailure(f"Called {got.text}.\nR^2 is on {returned}; expected it on {device}, the inputs' device: "
+                            "no .cpu() at the end, and no numpy or .item() on the way.")
     expect.close(call(learner.r2_score, predictions, targets), reference.r2_score(predictions, targets),
                  rtol=1e-5, atol=1e-5)
 

@@ -209,6 +209,20 @@ def test_10_1_returns_floats(learner):
         expect.float_list(got, steps)
 
 
+@train_logistic_regression.check(points=1, clauses=["loss", "floats"])
+def test_10_1_zero_steps(learner):
+    """With steps = 0, does train_logistic_regression return [] and leave the model as it was?"""
+    x, y = classification_data(n=8, seed=2)
+    model, _ = twins(seed=2)
+    with_old_gradients(model)
+    before = state_of(model)
+    got = call(learner.train_logistic_regression, model, x, y,
+               torch.optim.SGD(model.parameters(), lr=0.3, momentum=0.9), 0)
+    expect.float_list(got, 0, what=f"Called {got.text}: zero steps.")
+    expect_same_state(model, before, what=f"Called {got.text}: zero steps, so no update at all.",
+                      hint="The loop runs `steps` times: range(steps), not a loop that always takes a first step.")
+
+
 @train_logistic_regression.check(points=2, clauses=["gradient-descent", "loss"])
 def test_10_1_breast_cancer_floor(learner, reference):
     """On breast-cancer data (400 train, 169 held out), does training cut the loss 10x and reach >= 95% accuracy?"""
@@ -452,6 +466,14 @@ def test_10_4_on_device(learner, reference, device):
     """Does decision_boundary return (slope, intercept) as 0-dim tensors on the weight's device, equal to the
     reference's?"""
     weight, bias = torch.tensor([1.5, -0.5]).to(device), torch.tensor(0.75).to(device)
+    with copies_out_of(device):  # a detour through the cpu (.cpu(), .item(), numpy) ends there, which meta proves
+        got = call(learner.decision_boundary, weight, bias, 0.8)
+    if isinstance(got.value, (tuple, list)):
+        for name, value in zip(("slope", "intercept"), got.value):
+            returned = getattr(value, "device", None)
+            if returned is not None and returned != torch.device(device):
+                raise DeviceFailure(f"Called {got.text}.\nThe {name} is on {returned}; expected it on {device}, the "
+                                    "weight's device: keep the work there (no .cpu() of weight or bias on the way).")
     for threshold in (0.5, 0.8):
         expect.close(call(learner.decision_boundary, weight, bias, threshold),
                      reference.decision_boundary(weight, bias, threshold), rtol=1e-5, atol=1e-6)
@@ -465,6 +487,7 @@ def test_10_4_differentiable(learner):
     got = call(learner.decision_boundary, weight, bias, 0.7)
     expect.that(isinstance(got.value, (tuple, list)) and len(got.value) == 2,
                 f"Called {got.text}.\nIt returned {type(got.value).__name__}; expected a tuple (slope, intercept).")
+    expect.connected(got.value[0], {"weight": weight}, what=f"Called {got.text}; the slope:")
     expect.connected(got.value[1], {"weight": weight, "bias": bias}, what=f"Called {got.text}; the intercept:")
     expect.gradients_correct(lambda weight, bias: tuple(learner.decision_boundary(weight, bias, 0.7)),
                              {"weight": weight, "bias": bias}, what=f"Called {got.text}.")

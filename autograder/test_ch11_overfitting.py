@@ -360,6 +360,29 @@ def test_11_3_gradients(learner, reference, monkeypatch):
                      what=f"Called {got.text}, then .backward().\nThe gradient of `{name}`:")
 
 
+@regularized_loss.check(points=1, clauses=["sum"])
+def test_11_3_one_forward_in_the_models_mode(learner, reference, monkeypatch):
+    """With Dropout in the model, is the data loss loss_fn(model(x), y) of one forward pass in the mode the model is
+    in (training: the reference's dropout mask under the same seed; eval: no dropout), the mode left as it was?"""
+    use_reference(monkeypatch, learner, reference, "l1_penalty", "l2_penalty")
+    model, (x, y) = mlp(sizes=(3, 16, 7), seed=5, dropout=0.5), batch(6, seed=5)
+    for training in (True, False):
+        model.train(training)
+        mode = "training" if training else "eval"
+        torch.manual_seed(7)
+        got = call(learner.regularized_loss, model, x, y, F.cross_entropy, 0.01, 0.02)
+        expect.that(model.training == training,
+                    f"Called {got.text} on a model in {mode} mode.\nAfterwards the model was in "
+                    f"{'training' if model.training else 'eval'} mode: the objective is loss_fn(model(x), y) in the "
+                    "mode the caller chose; never switch it (model.eval() / model.train()) inside.")
+        torch.manual_seed(7)
+        expected = reference.regularized_loss(model, x, y, F.cross_entropy, 0.01, 0.02)
+        expect.close(got, expected, rtol=1e-5, atol=1e-7,
+                     what=f"Called {got.text} on a model with Dropout(0.5), in {mode} mode, after "
+                          "torch.manual_seed(7).\nExpected loss_fn(model(x), y) + the penalties, with model(x) "
+                          "called once: a second forward pass draws another dropout mask.")
+
+
 @regularized_loss.check(points=1, clauses=["uses"])
 def test_11_3_uses_the_penalties(learner, reference, monkeypatch):
     """Does regularized_loss call this chapter's l1_penalty(model, l1) and l2_penalty(model, l2)?"""
@@ -637,6 +660,32 @@ def test_11_5_shows_the_difference(learner, reference):
                         f"Called {got.text} with {name}.\nThe two copies differ by up to {gap:.2g}; {name} adds "
                         "weight_decay * theta to the gradient, which is the gradient of (weight_decay / 2) * "
                         "||theta||^2. Check the factor 1/2 and that the penalty covers every parameter, biases too.")
+
+
+def batchnorm_model(seed=14):
+    """Linear-BatchNorm-Tanh-Linear: a model with buffers (running statistics, a batch count) beside its parameters."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Tanh(), nn.Linear(4, 2))
+
+
+@weight_decay_vs_l2.check(points=1, clauses=["returns"])
+def test_11_5_state_dicts_hold_the_buffers(learner, reference):
+    """For a model with BatchNorm, are both returned dicts full state_dicts: the parameters and the buffers (running
+    statistics, batch count), equal to the reference's?"""
+    x, y = regression_batch(seed=10)
+    make = OPTIMIZERS["SGD(lr=0.1, momentum=0.9)"]
+    model = batchnorm_model()
+    got = call(learner.weight_decay_vs_l2, model, x, y, F.mse_loss, make, 0.1, 2)
+    expected = reference.weight_decay_vs_l2(model, x, y, F.mse_loss, make, 0.1, 2)
+    context = f"Called {got.text} on a model with BatchNorm1d."
+    expect.that(isinstance(got.value, (tuple, list)) and len(got.value) == 2,
+                f"{context}\nIt returned {describe(got.value)}; expected a tuple of two state_dicts (decayed, "
+                "penalized).")
+    for index, (state, want) in enumerate(zip(got.value, expected)):
+        compare_states(state, want, what=f"{context}\nItem {index} must be the copy's state_dict() (parameters "
+                                         "and buffers: running_mean, running_var, num_batches_tracked), not a dict "
+                                         "of named_parameters():")
 
 
 # ----------------------------------------------------------------------------------- 11.6 the generalization gap

@@ -112,6 +112,10 @@ def expect_device(learner, monkeypatch, cuda, mps, expected, mps_built=None):
                   "torch.backends.mps.is_available() whether there is an MPS device.")
     elif got.value.type == "cpu" and mps:
         advice = " MPS (Apple silicon) was never checked: torch.backends.mps.is_available()."
+    elif got.value.type not in ("cuda", "mps", "cpu"):
+        advice = (f" That is the default device ({got.value.type}, set by the program: torch.set_default_device or "
+                  "a `with torch.device(...)` block), not the machine's best one: return torch.device('cpu') "
+                  "itself.")
     expect.that(got.value == torch.device(expected),
                 f"{context}\nIt returned {got.value!r}; expected torch.device({expected!r}).{advice}")
 
@@ -134,6 +138,8 @@ def test_12_1_falls_back_to_cpu(learner, monkeypatch):
     """With no GPU at all (MPS support built in or not), does choose_device return the cpu?"""
     expect_device(learner, monkeypatch, cuda=False, mps=False, expected="cpu")
     expect_device(learner, monkeypatch, cuda=False, mps=False, expected="cpu", mps_built=True)
+    with torch.device("meta"):  # a program that set another default device: the answer is still the cpu
+        expect_device(learner, monkeypatch, cuda=False, mps=False, expected="cpu")
 
 
 # ---------------------------------------------------------------------------------------------------- 12.2 to_device
@@ -155,6 +161,10 @@ def expect_same_structure(got, want, where, context):
         discarded = (isinstance(got, torch.Tensor) and got.device != want.device
                      and " " + mistakes.describe("to_device_result_discarded") or "")
         expect.close(got, want, what=f"{context}\nAt {where}:{discarded}")
+        expect.that(got.requires_grad == want.requires_grad,
+                    f"{context}\nAt {where} the tensor came back with requires_grad={got.requires_grad}; "
+                    f"tensor.to(device) gives requires_grad={want.requires_grad}: it keeps the autograd graph, so "
+                    "no .detach() (or .data, or torch.no_grad()) on the way.")
         return
     if isinstance(want, (dict, list, tuple)):
         expect.that(type(got) is type(want),
@@ -225,14 +235,15 @@ def test_12_2_moves_nested_batch(learner, reference, device, batch):
                           f"Called {got.text}.\nEvery tensor must come back on {device}, wherever it sits.")
 
 
-@to_device.check(points=1, clauses=["containers", "moved", "others"])
+@to_device.check(points=1, clauses=["containers", "moved", "others", "tensor"])
 def test_12_2_keeps_container_types(learner, reference):
-    """Does to_device keep tuples as tuples, lists as lists and namedtuples as namedtuples, subclasses included, and
-    pass sets and other objects through as the very same objects?"""
+    """Does to_device keep tuples as tuples, lists as lists and namedtuples as namedtuples, subclasses included, pass
+    sets and other objects through as the very same objects, and keep a tensor's graph (requires_grad) as .to does?"""
     meta = torch.device("meta")
     for batch in ((torch.ones(2), torch.zeros(3)), [torch.ones(2), (torch.zeros(3),)], Pair(torch.ones(2), 5),
                   nested_batch(), Items([torch.ones(2), Row((torch.zeros(3), "ids"))]),
-                  [torch.ones(2), {1, 2}, frozenset({3}), Note(), {"seen": {"a"}}]):
+                  [torch.ones(2), {1, 2}, frozenset({3}), Note(), {"seen": {"a"}}],
+                  {"weight": torch.ones(3, requires_grad=True), "scaled": [torch.ones(2, requires_grad=True) * 2]}):
         got = call(learner.to_device, batch, meta)
         expect_same_structure(got.value, reference.to_device(batch, meta), "batch", f"Called {got.text}.")
 
@@ -478,8 +489,11 @@ def test_12_4_follows_the_loaders_order(learner, reference):
     inputs, targets = loader.dataset.tensors
     doubles = DataLoader(TensorDataset(inputs.double(), targets), batch_size=3)  # float64 data, float64 model
     double = nn.Sequential(nn.Linear(5, 4), nn.Tanh(), nn.Linear(4, 2)).double()
+    scores = nn.Sequential(nn.Linear(5, 1), nn.Flatten(0))  # one number per sample: outputs (B,), result (N,)
     for description, some_model, some_batches in (("a float64 model and float64 inputs", double, doubles),
-                                                  ("a model without parameters (nn.Tanh())", nn.Tanh(), loader)):
+                                                  ("a model without parameters (nn.Tanh())", nn.Tanh(), loader),
+                                                  ("a model with 1-dim outputs (B,) (torch.vstack would stack "
+                                                   "them as rows)", scores, loader)):
         got = call(learner.predict, some_model, some_batches, torch.device("cpu"))
         expect.close(got, reference.predict(some_model, some_batches, torch.device("cpu")),
                      what=f"Called {got.text} with {description}.\nMove each batch with inputs.to(device) alone: no "

@@ -125,15 +125,21 @@ def grade_class(students: list[Student], out: Path, options: Options, hidden: li
                         if options.chapters is None or p.stem.removeprefix("test_") in options.chapters)
     if not test_files:
         raise SystemExit(f"no checks for chapters {options.chapters}")
-    args = [*test_files, "--rootdir", str(KIT_ROOT), "-c", str(KIT_ROOT / "pyproject.toml"), "--target", "solutions",
+    args = [*test_files, "--rootdir", str(KIT_ROOT), "-c", str(KIT_ROOT / "pyproject.toml"),
+            "--target", str(KIT_ROOT / "solutions"),
             "--check-timeout", str(options.check_timeout), "--visibility", options.visibility,
             "--no-record-progress",
             "-s", "-q", "-q", "-p", "no:random_order", "-p", "no:cacheprovider"]
     pytest_lines = io.StringIO()
     shown, sys.stdout = sys.stdout, pytest_lines  # pytest's own lines; the progress bar goes to stderr
+    # pytest returns to the folder it started in when it ends: start it in --out, which outlives the run, so that
+    # deleting the instructor's working folder meanwhile loses nobody's results
+    here = _working_directory()
+    os.chdir(run.out)
     try:
         code = pytest.main(args, plugins=[run])
     finally:
+        _return_to(here, run.out)
         sys.stdout = shown
         from autograder.engine import global_state
 
@@ -211,7 +217,7 @@ class _ClassRun:
         (self.out / "results").mkdir(exist_ok=True)
         (self.out / "reports").mkdir(exist_ok=True)
         original = config.stash[plugin._GRADING]
-        here = os.getcwd()
+        here = _working_directory()
         path = self.out / "results" / f"{student.name}.json"
         by_chapter: dict[str, set[str]] = {}
         try:
@@ -227,7 +233,7 @@ class _ClassRun:
             plugin.pytest_sessionfinish(self.session)  # the same results.json `pytest autograder --results` writes
             report = plugin._report_text(config)
         finally:
-            os.chdir(here)
+            _return_to(here, self.out)
             config.stash[plugin._GRADING] = original
             config.option.results = None
         (self.out / "reports" / f"{student.name}.txt").write_text(report + "\n", encoding="utf-8")
@@ -247,6 +253,20 @@ class _ClassRun:
                           parent_rss_mib=_rss_mib(), sandbox=scheduler.sandbox,
                           cpu_by_chapter=scheduler.cpu)
         return outcome
+
+
+def _working_directory() -> str | None:
+    try:
+        return os.getcwd()
+    except FileNotFoundError:  # deleted while the class was graded: the results still go to --out
+        return None
+
+
+def _return_to(folder: str | None, fallback: Path) -> None:
+    try:
+        os.chdir(folder if folder is not None else fallback)
+    except OSError:
+        os.chdir(fallback)
 
 
 def _rss_mib() -> float:

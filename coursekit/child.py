@@ -105,7 +105,8 @@ def _grade(config, items, job, write_fd: int, hidden: list[Path], options, kit_r
     walls = sandbox.Walls(job.student.folder, [h for h in hidden if h.resolve() != job.student.folder.resolve()],
                           options.memory_mb, options.namespaces, read_only, uid=job.uid,
                           cpu_seconds=int(options.timeout * chapters) + 10)
-    mode = sandbox.enter(walls)
+    function_edits = [0]  # moved by the sandbox's audit hook, read by the tampering checks (global_state)
+    mode = sandbox.enter(walls, function_edits)
     as_entered = _leftovers()
     watchdog.enabled = False  # this process's parent keeps the time (watchdog.py)
     for name in {m.__name__ for m in grading._loaded.values()}:
@@ -114,12 +115,13 @@ def _grade(config, items, job, write_fd: int, hidden: list[Path], options, kit_r
     sys.modules["__main__"] = types.ModuleType("__main__")
     _sever_paths_to_the_grader(config)
     _import_the_engine()
-    global_state.guard_internals(extra=(json, os, sys, hashlib))
+    global_state.guard_internals(extra=(json, os, sys, hashlib), function_edits=function_edits)
     # From here on learner code may run: the checks below use these private handles, never module attributes it
     # could replace (global_state.tampered_internals, torch._C._is_torch_function_enabled), and hold them in the
     # frames of generators (_sealed_checks), which the sandbox refuses learner code: calls.after_learner_code is a
     # generator's __next__, whose closure cells hold nothing to blind.
-    tampered_internals, restore_internals = global_state.sealed()
+    tampered_internals, restore_internals = global_state.sealed(function_edits)
+    del function_edits
     seal_hot, seal_all, restore_seal = wider_seal.record()
     after_learner_code = _sealed_checks((tampered_internals, restore_internals), (seal_hot, restore_seal))
     after_check = _sealed_checks((tampered_internals, restore_internals), (seal_all, restore_seal))
@@ -129,6 +131,9 @@ def _grade(config, items, job, write_fd: int, hidden: list[Path], options, kit_r
     from autograder.engine import calls
 
     calls.after_learner_code = after_learner_code
+    calls.threads_allowed = as_entered[0]  # a thread started at import, still running when a call returns, fails it
+    import faulthandler
+
     send(e="sandbox", mode=mode, uid=os.getuid())
     os.chdir(job.student.folder)
     # Tensor subclasses are treated as plain tensors by every torch function a check calls (a __torch_function__ that
@@ -151,6 +156,7 @@ def _grade(config, items, job, write_fd: int, hidden: list[Path], options, kit_r
         send(e="start", i=index)
         item.ihook.pytest_runtest_protocol(item=item, nextitem=items[following] if following is not None else None)
         _end_descendants()
+        faulthandler.cancel_dump_traceback_later()  # a timer that writes tracebacks into the pipe in later checks
         tampered = after_check()
         if calls.after_learner_code is not after_learner_code:
             tampered = "; ".join(filter(None, [tampered, "the grader's own tampering check was replaced"]))
@@ -240,14 +246,16 @@ def _import_the_engine() -> None:
 
 def _leftovers() -> tuple:
     """What learner code could leave behind in this process to act in later checks, which no check undoes: Python
-    threads still running (one that patches the grader while the next check compares), and resource limits it lowered
+    threads still running (one that patches the grader while the next check compares), interval timers armed
+    (SIGPROF and SIGVTALRM end the process), and resource limits it lowered
     (a CPU limit of one second kills whatever check runs next)."""
     import _thread
     import resource
 
     kinds = (resource.RLIMIT_AS, resource.RLIMIT_CPU, resource.RLIMIT_FSIZE, resource.RLIMIT_NOFILE,
              resource.RLIMIT_NPROC, resource.RLIMIT_STACK, resource.RLIMIT_DATA)
-    return _thread._count(), tuple(resource.getrlimit(kind) for kind in kinds)
+    timers = tuple(signal.getitimer(kind) != (0.0, 0.0) for kind in (signal.ITIMER_PROF, signal.ITIMER_VIRTUAL))
+    return _thread._count(), tuple(resource.getrlimit(kind) for kind in kinds), timers  # SIGPROF/SIGVTALRM kill
 
 
 def _end_descendants() -> None:

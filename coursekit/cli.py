@@ -213,6 +213,12 @@ def _instructor_commands(commands) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        print("error: the folder this command was started in no longer exists (it was deleted or moved); "
+              "cd into an existing folder and run it again", file=sys.stderr)
+        return 2
     args = build_parser(argv[0] if argv else None).parse_args(argv)
     try:
         return args.run(args)

@@ -15,7 +15,10 @@ def is_kit(folder: Path) -> bool:
 def find_root(start: Path | None = None) -> Path:
     """The nearest folder at or above `start` (the working directory) laid out like the kit; else, when the command
     runs outside any kit, the kit this package was installed from."""
-    here = Path(start or os.getcwd()).resolve()
+    try:
+        here = Path(start or os.getcwd()).resolve()
+    except FileNotFoundError:  # the working directory was deleted: cli.main says so; importing must not crash first
+        return INSTALLED_ROOT
     for folder in (here, *here.parents):
         if is_kit(folder):
             return folder

@@ -155,8 +155,10 @@ def sweep(uid: int | None) -> None:
 
 # --- child side -------------------------------------------------------------------------------------------------
 
-def enter(walls: Walls) -> str:
-    """Put the walls up around this process (a fresh child); returns the walls that apply, in words."""
+def enter(walls: Walls, function_edits: list | None = None) -> str:
+    """Put the walls up around this process (a fresh child); returns the walls that apply, in words.
+    `function_edits[0]`, when given, counts every set or delete of a function's __code__ or defaults from now on
+    (global_state._intact_check reads the functions again only once it moved)."""
     _limit(walls)
     applied = []
     namespaces = mode(walls.namespaces) == "namespaces"
@@ -170,7 +172,8 @@ def enter(walls: Walls) -> str:
         _namespaces(walls, libc)
         applied.append("mount+net+ipc namespaces" + (", pid namespace" if os.getpid() == 1 else ""))
     _scrub_environment()
-    _audit_hook(walls, block_processes=not namespaces, floor=sys._getframe(1).f_code)
+    _audit_hook(walls, block_processes=not namespaces, floor=sys._getframe(1).f_code,
+                function_edits=function_edits if function_edits is not None else [0])
     sys.meta_path.insert(0, _RefuseImports(trusted_roots(walls), str(walls.own_folder.resolve()) + os.sep))
     for name in list(sys.modules):
         if name.split(".")[0] in BLOCKED_IMPORTS and name not in ("coursekit.batch", "coursekit.sandbox",
@@ -396,6 +399,7 @@ _ANYWHERE_EVENTS = frozenset({"sys._getframe", "sys._current_frames", "sys.settr
 # whenever exercise code is below on the stack; __class__ (torch's parametrizations set it on their own account) only
 # when the nearest code is the learner's.
 _SEALED_ATTRIBUTES = frozenset({"__code__", "__defaults__", "__kwdefaults__", "__class__"})
+_FUNCTION_ATTRIBUTES = frozenset({"__code__", "__defaults__", "__kwdefaults__"})
 _CODE_EVENT = "coursekit.setattr.code"
 _LIBRARY_LOADING = ("ctypes.dlopen", "ctypes.dlsym")
 
@@ -459,7 +463,7 @@ def _introspection_guard(trusted: tuple[str, ...], own: str, floor=None):
     return from_learner
 
 
-def _audit_hook(walls: Walls, block_processes: bool, floor=None) -> None:
+def _audit_hook(walls: Walls, block_processes: bool, floor=None, function_edits: list | None = None) -> None:
     hidden = tuple(str(h.resolve()) + os.sep for h in walls.hidden)
     own = str(walls.own_folder.resolve()) + os.sep
     internet = (socket.AF_INET, socket.AF_INET6)
@@ -492,7 +496,12 @@ def _audit_hook(walls: Walls, block_processes: bool, floor=None) -> None:
         name = getattr(code, "co_filename", None)
         return isinstance(name, str) and (name.startswith(own) or not name.startswith(trusted + stdlib_paths))
 
+    edits = function_edits if function_edits is not None else [0]
+    edit_events, function_attributes = ("object.__setattr__", "object.__delattr__"), _FUNCTION_ATTRIBUTES
+
     def hook(event: str, args: tuple) -> None:
+        if event in edit_events and len(args) > 1 and args[1] in function_attributes:
+            edits[0] += 1  # counted whoever edits what (refused below or not): see enter()
         if event == "open":
             refuse_hidden(args[0])
         elif event in ("os.listdir", "os.scandir", "os.chdir") and args:

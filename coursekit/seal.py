@@ -25,6 +25,8 @@ import operator
 import sys
 import types
 
+from autograder.engine.isolation import HEAPTYPE
+
 # Modules (and the classes defined in them) whose state a verdict depends on. Not here: what the checks themselves
 # patch while they run (torch.cuda.is_available in ch12; torch.optim.Optimizer.__init__ in ch07, left out below),
 # and what pytest replaces around every test (warnings, threading's hooks).
@@ -49,7 +51,6 @@ HOT_EXACT = ("_pytest.runner", "_pytest.reports", "_pytest.python", "_pytest.out
 LEFT_OUT = {("torch.optim.optimizer.Optimizer", "__init__")}  # ch07's check records optimizers through it
 _BUILTIN_NAMES = frozenset(vars(builtins))
 _CACHES = frozenset({"__slotnames__"})  # what Python itself caches on a class (copyreg, for copy and pickle)
-_HEAPTYPE = 1 << 9
 
 
 def _wanted(name: str) -> bool:
@@ -71,7 +72,7 @@ def record(skip_modules: frozenset = frozenset()):
     for name, module in modules:
         spaces.append((vars(module), name, "module", module))
         for value in list(vars(module).values()):
-            if isinstance(value, type) and value.__flags__ & _HEAPTYPE and getattr(value, "__module__", None) == name \
+            if isinstance(value, type) and value.__flags__ & HEAPTYPE and getattr(value, "__module__", None) == name \
                     and (name in CLASS_MODULES or name.startswith(tuple(c + "." for c in CLASS_MODULES))):
                 spaces.append((value.__dict__, f"{name}.{value.__qualname__}", "class", value))
     flat_spaces, flat_keys, flat_values, where = [], [], [], []

@@ -1,10 +1,11 @@
-# Generated from solutions/ch12_devices.py by `coursekit stubs` (stub 72f2dcef3c0c). This file is yours: fill in each exercise, then run `pytest autograder`.
+# Generated from solutions/ch12_devices.py by `coursekit stubs` (stub 40e93f9404bb). This file is yours: fill in each exercise, then run `pytest autograder`.
 """Chapter 12: devices. Pick the best device, move whole batches there, and write code that runs on any of them.
 
 Guide: docs/en/chapters/ch12-devices.md
 """
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import torch

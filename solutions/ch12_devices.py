@@ -4,6 +4,7 @@ Guide: docs/en/chapters/ch12-devices.md
 """
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import torch
@@ -38,7 +39,12 @@ def to_device(batch: Any, device: torch.device) -> Any:
     if isinstance(batch, Tensor):
         return batch.to(device)
     if isinstance(batch, dict):
-        return type(batch)((key, to_device(value, device)) for key, value in batch.items())
+        # A copy keeps the subclass and what it carries besides its items (a defaultdict's default_factory);
+        # type(batch)(pairs) would fail for a defaultdict and count the pairs for a Counter.
+        moved = copy.copy(batch)
+        for key, value in batch.items():
+            moved[key] = to_device(value, device)
+        return moved
     if isinstance(batch, tuple) and hasattr(batch, "_fields"):  # a namedtuple takes its fields as arguments
         return type(batch)(*(to_device(item, device) for item in batch))
     if isinstance(batch, (list, tuple)):

@@ -235,3 +235,35 @@ def test_class_grader_children_replay_and_never_draw(tmp_path, monkeypatch):
                                                               chapters=list(CHAPTERS), progress=False))
     assert all(outcome.total(name) == sum(outcome.max_points.values()) > 0 for name in ("ada", "bo"))
     assert struct.unpack("q", calls_in_children[:8])[0] == 0, "a child drew examples (or reran a check) itself"
+
+
+def test_a_working_directory_deleted_mid_run_loses_no_student(tmp_path):
+    """The folder the instructor started in is removed while students are graded: every student is still written
+    to --out (student_done used to crash returning to it); a command started in a folder already gone says so."""
+    subs, out, launch = tmp_path / "subs", tmp_path / "out", tmp_path / "launch"
+    for number in range(3):
+        write(subs / f"s{number}" / "ch01_tensors.py",
+              solution("ch01_tensors") + "\nimport time as _time\n_time.sleep(1)\n")
+    launch.mkdir()
+    grader = subprocess.Popen([sys.executable, "-m", "coursekit", "grade-class", str(subs), "--out", str(out),
+                               "--workers", "1", "--chapters", "ch01_tensors", "--no-progress"], cwd=launch,
+                              env={**os.environ, "PYTHONPATH": str(KIT_ROOT)},
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 300
+    while time.time() < deadline and not list((out / "records").glob("*.json")):
+        time.sleep(0.1)
+    shutil.rmtree(launch)
+    stdout, stderr = grader.communicate(timeout=300)
+    assert grader.returncode == 0, stdout[-2000:] + stderr[-2000:]
+    rows = list(csv.DictReader((out / "gradebook.csv").open()))
+    assert [r["student"] for r in rows] == ["s0", "s1", "s2"]
+    assert all(r["total"] == r["max_total"] for r in rows)
+
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    started_in_nothing = subprocess.run(
+        [sys.executable, "-c", "import os, sys; os.rmdir(os.getcwd()); from coursekit.cli import main; "
+                               f"sys.exit(main(['grade-class', {str(subs)!r}, '--out', {str(tmp_path / 'o2')!r}]))"],
+        cwd=gone, env={**os.environ, "PYTHONPATH": str(KIT_ROOT)}, capture_output=True, text=True, timeout=120)
+    assert started_in_nothing.returncode == 2
+    assert "no longer exists" in started_in_nothing.stderr and "Traceback" not in started_in_nothing.stderr

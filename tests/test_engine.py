@@ -111,6 +111,34 @@ def test_global_state_changes_are_named_and_undone():
     assert changes_since(before) == ""
 
 
+def test_the_childs_tamper_predicate_reads_functions_again_once_an_edit_was_counted():
+    """In the class grader's child the predicate trusts the audit hook's count of function edits (sandbox.py; the
+    hook's count is tested in test_sandbox.py): while it has not moved, code and defaults are not read."""
+    from autograder.engine import global_state
+
+    def guarded(x=1):
+        return x
+
+    namespace, original = {"guarded": guarded}, guarded.__code__
+    entry = (namespace, None, "guarded", "test.guarded", guarded, original, (guarded.__defaults__, None))
+    edits = [0]
+    intact = global_state._intact_check((entry,), edits)
+    assert intact()
+    guarded.__code__ = (lambda x=1: 2).__code__
+    assert intact()  # uncounted, so unread: in the child the hook counts every edit
+    edits[0] += 1
+    assert not intact() and not intact()  # counted: read, and changed until put back
+    guarded.__code__ = original
+    assert intact() and intact()
+    guarded.__defaults__ = (5,)
+    edits[0] += 1
+    assert not intact()
+    guarded.__defaults__ = tuple([1])
+    assert not intact()  # an equal tuple, not the recorded one: the scan that names what changed decides
+    namespace["guarded"] = lambda x=1: x
+    assert not global_state._intact_check((entry,), None)()  # without a count every call reads everything
+
+
 def test_shape_message_names_the_broadcast_trap():
     with pytest.raises(AssertionError, match=r"Known mistake: the loss broadcast \(N,1\) against \(N,\) into \(N,N\)"):
         expect.close(torch.zeros(4, 4), torch.zeros(4), what="mse(pred, target)")

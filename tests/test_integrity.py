@@ -817,13 +817,13 @@ THIRD_ROUND_CHAPTERS = sorted({_chapter_file(c) for files, _, control, _ in THIR
                                for c in (*files, *control)} | {"ch02_autograd"})
 
 
-@pytest.fixture(scope="module")
-def third_round(tmp_path_factory):
-    root = tmp_path_factory.mktemp("third-round")
+def grade_round(attacks: dict, chapters: list[str], root: Path):
+    """Grade every attack of a round in one class run: each in its own folder beside the honest ch02, and each
+    distinct control (the same code without the attack) once."""
     subs, out = root / "submissions", root / "out"
     folders: dict[str, tuple[Path, Path]] = {}
     controls: dict[str, Path] = {}  # one folder per distinct control
-    for index, (name, (files, _, control, _)) in enumerate(THIRD_ROUND.items()):
+    for index, (name, (files, _, control, _)) in enumerate(attacks.items()):
         folder = subs / f"attack-{index:02d}"
         folder.mkdir(parents=True)
         for chapter, source in files.items():
@@ -838,13 +838,13 @@ def third_round(tmp_path_factory):
         folders[name] = (folder, controls[key])
     students = [Student(f.name, f) for f in sorted({p for pair in folders.values() for p in pair})]
     outcome = grade_class(students, out, Options(workers=2, timeout=240, memory_mb=1024, check_timeout=20,
-                                                 chapters=THIRD_ROUND_CHAPTERS, progress=False))
+                                                 chapters=chapters, progress=False))
     return outcome, folders, out
 
 
-@pytest.mark.parametrize("attack", list(THIRD_ROUND), ids=str)
-def test_third_round_attack_gains_nothing(third_round, attack):
-    outcome, folders, out = third_round
+def assert_gains_nothing(graded, attack: str) -> None:
+    """The attack scores no more than its control on what it attacks, and the honest ch02 beside it keeps full marks."""
+    outcome, folders, out = graded
     folder, control = folders[attack]
     scores, baseline = outcome.scores[folder.name], outcome.scores[control.name]
     report = outcome.results[folder.name]["output"]
@@ -854,6 +854,16 @@ def test_third_round_attack_gains_nothing(third_round, attack):
         else:
             assert score <= baseline[exercise], f"{attack}: {exercise} scored {score} > {baseline[exercise]}\n{report}"
     assert (out / "results" / f"{folder.name}.json").is_file()
+
+
+@pytest.fixture(scope="module")
+def third_round(tmp_path_factory):
+    return grade_round(THIRD_ROUND, THIRD_ROUND_CHAPTERS, tmp_path_factory.mktemp("third-round"))
+
+
+@pytest.mark.parametrize("attack", list(THIRD_ROUND), ids=str)
+def test_third_round_attack_gains_nothing(third_round, attack):
+    assert_gains_nothing(third_round, attack)
 
 
 def test_third_round_names_its_walls():
@@ -884,3 +894,176 @@ def test_the_gradescope_route_keeps_its_results_and_source(tmp_path):
     assert not (results.parent / "forged.json").exists()
     assert not (KIT_ROOT / "autograder" / "conftest_planted.py").exists()
     assert (KIT_ROOT / "solutions/ch01_tensors.py").read_bytes() == reference_before
+
+
+# --- A fourth adversarial round: inputs re-pointed in place, results that lie through trusted-looking methods, learner
+# code that runs after calls.call has looked (threads, __del__, instance attributes, gc callbacks), global hook
+# registries, and timers left armed. Same rule as the third round: an attack scores no more than its control, and
+# the honest chapter beside it (solutions/ch02_autograd.py) keeps full marks.
+ZEROS_TRIPLE_1_1 = ("return (torch.zeros(1, 1, dtype=x.dtype), torch.zeros(1, dtype=x.dtype), "
+                    "torch.zeros(1, dtype=x.dtype))")
+ZEROS_TRIPLE = ("z = torch.zeros_like(x)\nm = torch.zeros(x.shape[1], dtype=x.dtype, device=x.device)\n")
+SELF_RESTORING_METAS = (  # a patch of assert_close's module global that undoes itself the moment it is used
+    "import torch.testing._comparison as _c\n"
+    "_real = _c.not_close_error_metas\n"
+    "def _fake(*args, **kwargs):\n    _c.not_close_error_metas = _real\n    return []\n"
+    "def _arm():\n    _c.not_close_error_metas = _fake\n")
+GLOBAL_ZERO_HOOK = ("\nimport torch.nn.modules.module as _mm\n"
+                    "_mm.register_module_forward_hook(lambda module, args, out: out * 0 if isinstance(out, torch.Tensor)"
+                    " else out)\n")
+WRONG_LINEAR_REGRESSION = ("    def __init__(self, in_features, out_features=1):\n        super().__init__()\n"
+                           "        self.linear = nn.Linear(in_features, out_features)\n\n"
+                           "    def forward(self, x):\n        return self.linear(x) + 1.0\n")
+
+
+def wrong_linear_regression(extra: str = "") -> str:
+    text = _stub("ch04")
+    start = text.index("    def __init__(self, in_features: int, out_features: int = 1):")
+    end = text.index("\n\n\nclass LogisticRegression")
+    return text[:start] + WRONG_LINEAR_REGRESSION + text[end:] + extra
+
+
+OPTIMIZER_UNDO_HOOKS = (
+    "\nimport torch.optim.optimizer as _oo\n_saved = {}\n"
+    "def _params(opt):\n    return [p for g in opt.param_groups for p in g['params']]\n"
+    "def _pre(opt, args, kwargs):\n    _saved[id(opt)] = [p.detach().clone() for p in _params(opt)]\n"
+    "def _post(opt, args, kwargs):\n    with torch.no_grad():\n"
+    "        for p, v in zip(_params(opt), _saved.pop(id(opt), [])):\n            p.copy_(v)\n"
+    "_oo.register_optimizer_step_pre_hook(_pre)\n_oo.register_optimizer_step_post_hook(_post)\n")
+FOURTH_ROUND = {
+    "resize_ of the input: the reference, computed after the call, sees a 1x1 zero": (
+        {"ch01": fill("ch01", "1.2", "with torch.no_grad():\n    x.resize_(1, 1).zero_()\n" + ZEROS_TRIPLE_1_1)},
+        {"1.2"}, {"ch01": fill("ch01", "1.2", ZEROS_TRIPLE_1_1)},
+        "calls.call: an input's shape, strides and storage are put back (set_), then its values"),
+    "set_ of the input to a new 1x1 storage": (
+        {"ch01": fill("ch01", "1.2", "with torch.no_grad():\n    x.set_(torch.zeros(1, 1, dtype=x.dtype))\n"
+                      + ZEROS_TRIPLE_1_1)}, {"1.2"}, {"ch01": fill("ch01", "1.2", ZEROS_TRIPLE_1_1)},
+        "calls.call: an input's shape, strides and storage are put back (set_), then its values"),
+    "as_strided_ of the input to zero strides (its own values cannot be copied back over it)": (
+        {"ch01": fill("ch01", "1.2", "with torch.no_grad():\n    x.as_strided_(x.shape, (0, 0))\n" + ZEROS_TRIPLE +
+                      "return z, m + x[0, 0], m")}, {"1.2"},
+        {"ch01": fill("ch01", "1.2", ZEROS_TRIPLE + "return z, m + x[0, 0], m")},
+        "calls.call: an input's shape, strides and storage are put back (set_), then its values"),
+    "a thread resizes the input again after calls.call put it back": (
+        {"ch01": fill("ch01", "1.2", "import sys, threading, time\nsys.setswitchinterval(1e-6)\n"
+                      "def spoil(x=x, end=time.monotonic() + 1.0):\n    while time.monotonic() < end:\n"
+                      "        if x.shape != (1, 1):\n            with torch.no_grad():\n"
+                      "                x.resize_(1, 1).zero_()\n"
+                      "threading.Thread(target=spoil, daemon=True).start()\ntime.sleep(0.01)\n" + ZEROS_TRIPLE_1_1)},
+        {"1.2"}, {"ch01": fill("ch01", "1.2", ZEROS_TRIPLE_1_1)},
+        "calls.call: a call that leaves a Python thread running fails (the thread could act while the check "
+        "decides); the child's switch interval is put back"),
+    "a tuple subclass whose __iter__ is a standard-library function that yields nothing": (
+        {"ch01": fill("ch01", "1.2", "import ast\nclass Lazy(tuple):\n    __module__ = 'ast'\n"
+                      "    __iter__ = ast.iter_child_nodes\n    _fields = ()\n" + ZEROS_TRIPLE
+                      + "return Lazy((z, m, m))")}, {"1.2"},
+        {"ch01": fill("ch01", "1.2", ZEROS_TRIPLE + "return (z, m, m)")},
+        "isolation.plain: a Python subclass with any method of its own is looked at as its base type, wherever "
+        "its methods come from"),
+    "a namedtuple look-alike whose _make hands back a tuple that yields nothing": (
+        {"ch01": fill("ch01", "1.2", "class Empty(tuple):\n    def __iter__(self):\n        return iter(())\n"
+                      "class Pretend(tuple):\n    _fields = ('z', 'mean', 'std')\n    @classmethod\n"
+                      "    def _make(cls, items):\n        return Empty(items)\n"
+                      "class Sub(torch.Tensor):\n    pass\n" + ZEROS_TRIPLE
+                      + "return Pretend((z.as_subclass(Sub), m, m))")}, {"1.2"},
+        {"ch01": fill("ch01", "1.2", ZEROS_TRIPLE + "return (z, m, m)")},
+        "isolation.plain: containers are rebuilt with the base type's own constructor, never the value's _make"),
+    "a float subclass whose __sub__ is functools._gt_from_lt (always False, so abs(got - expected) is 0)": (
+        {"ch10": fill("ch10", "10.3", "import functools\nclass F(float):\n    __module__ = 'functools'\n"
+                      "    __sub__ = functools._gt_from_lt\nreturn F(0.0)")}, {"10.3"},
+        {"ch10": fill("ch10", "10.3", "return 0.0")},
+        "isolation.plain: a Python subclass of a number with any method of its own is its base type"),
+    "a fake sysconfig in sys.modules makes every file look like the standard library": (
+        {"ch10": fill("ch10", "10.3", "import sys, types\nfake = types.ModuleType('sysconfig')\n"
+                      "fake.get_paths = lambda *a, **k: dict.fromkeys(('stdlib', 'platstdlib', 'purelib', 'platlib'), '')\n"
+                      "sys.modules['sysconfig'] = fake\nclass F(float):\n    def __sub__(self, other):\n"
+                      "        return 0.0\nreturn F(0.0)")}, {"10.3"},
+        {"ch10": fill("ch10", "10.3", "return 0.0")},
+        "isolation.plain: decides from the class alone (no lookup in sys.modules, no lazy import)"),
+    "a returned tensor's own `detach` attribute arms a self-restoring patch inside the comparison": (
+        {"ch01": fill("ch01", "1.1", SELF_RESTORING_METAS + "out = torch.zeros(x.shape[0], x.shape[1] + 1, "
+                      "dtype=x.dtype, device=x.device)\nreal_detach = out.detach\n"
+                      "def detach():\n    _arm()\n    return real_detach()\nout.detach = detach\nreturn out")},
+        {"1.1"}, {"ch01": ZEROS_1_1},
+        "isolation.plain: a returned tensor whose own attributes shadow torch's methods fails as such"),
+    "a tensor subclass's __del__ arms a self-restoring patch once calls.call has looked": (
+        {"ch01": fill("ch01", "1.1", SELF_RESTORING_METAS + "class S(torch.Tensor):\n    def __del__(self):\n"
+                      "        _arm()\n"
+                      "return torch.zeros(x.shape[0], x.shape[1] + 1, dtype=x.dtype, device=x.device).as_subclass(S)")},
+        {"1.1"}, {"ch01": ZEROS_1_1},
+        "calls.call: what it returned is made plain before the sealed check looks (a __del__ runs first)"),
+    "a gc callback arms a self-restoring patch while the check compares": (
+        {"ch01": fill("ch01", "1.1", SELF_RESTORING_METAS + "import gc\ng = globals()\n"
+                      "if '_gc_armed' not in g:\n    g['_gc_armed'] = [0]\n"
+                      "    def _cb(phase, info):\n        if phase == 'stop' and g['_gc_armed'][0]:\n"
+                      "            g['_gc_armed'][0] -= 1\n            if g['_gc_armed'][0] == 0:\n"
+                      "                _arm()\n    gc.callbacks.append(_cb)\n    gc.set_threshold(1, 1, 1)\n"
+                      "out = torch.zeros(x.shape[0], x.shape[1] + 1, dtype=x.dtype, device=x.device)\n"
+                      "g['_gc_armed'][0] = 3\nreturn out")},
+        {"1.1"}, {"ch01": ZEROS_1_1},
+        "calls.call: gc callbacks and thresholds a call added are removed and fail the call"),
+    "a global forward hook zeroes the output of every module, the reference's too": (
+        {"ch04": wrong_linear_regression(GLOBAL_ZERO_HOOK)}, {"4.1"}, {"ch04": wrong_linear_regression()},
+        "global_state: torch's global module and optimizer hook registries are recorded, restored and named"),
+    "global optimizer hooks undo every step, torch's own SGD's too": (
+        {"ch07": fill("ch07", "7.3", "return loss") + OPTIMIZER_UNDO_HOOKS}, {"7.3"},
+        {"ch07": fill("ch07", "7.3", "return loss")},
+        "global_state: torch's global module and optimizer hook registries are recorded, restored and named"),
+    "a faulthandler timer writes tracebacks into the result pipe during later checks": (
+        {"ch01": fill("ch01", "1.4", "import faulthandler\n"
+                      "faulthandler.dump_traceback_later(0.3, repeat=True, file=1023)\nraise NotImplementedError()")},
+        {"ch01"}, {"ch01": _stub("ch01")},
+        "child.py: faulthandler's timer is cancelled after every check"),
+    "a CPU-time profiling timer (SIGPROF kills) set to fire in a later chapter": (
+        {"ch01": fill("ch01", "1.4", "import signal\nsignal.setitimer(signal.ITIMER_PROF, 0.5)\n"
+                      "signal.setitimer(signal.ITIMER_VIRTUAL, 0.6)\nraise NotImplementedError()")},
+        {"ch01"}, {"ch01": _stub("ch01")},
+        "child.py: interval timers left armed are named as leftovers and cancelled; a fresh child grades the rest"),
+    "a module-level __getattr__ that raises KeyboardInterrupt for a missing exercise": (
+        {"ch01": _stub("ch01").replace("def one_hot(", "def _gone(") + "\n\ndef __getattr__(name):\n"
+                                                                       "    raise KeyboardInterrupt\n"},
+        {"ch01"}, {"ch01": _stub("ch01")},
+        "plugin.LearnerModule: a missing name costs its exercise; child.run: a BaseException ends only the child"),
+    "a tuple subclass whose __len__ and __iter__ are namedtuple field getters (of functions it holds)": (
+        {"ch01": fill("ch01", "1.2", "import collections\n"
+                      "getter = type(collections.namedtuple('P', 'a').a)\n"
+                      "class Odd(tuple):\n    __len__ = getter(0, None)\n    __iter__ = getter(1, None)\n"
+                      "return Odd((lambda: 3, lambda: iter(())))")}, {"1.2"},
+        {"ch01": fill("ch01", "1.2", "return (lambda: 3, lambda: iter(()))")},
+        "isolation.plain: only a namedtuple's own field names may be field getters, never a special method"),
+    "adds an audit hook that arms a self-restoring patch on the grader's next audited event": (
+        {"ch01": fill("ch01", "1.1", SELF_RESTORING_METAS + "import sys\n"
+                      "try:\n    sys.addaudithook(lambda event, args: _arm())\nexcept Exception:\n    pass\n" + ZEROS)},
+        {"1.1"}, {"ch01": ZEROS_1_1}, "sandbox audit hook: sys.addaudithook is refused to exercise code"),
+    "a __del__ in a reference cycle arms a self-restoring patch at a later collection": (
+        {"ch01": fill("ch01", "1.1", SELF_RESTORING_METAS + "class Bomb:\n    def __del__(self):\n        _arm()\n"
+                      "for _ in range(20):\n    b = Bomb()\n    b.me = b\ndel b\n" + ZEROS)},
+        {"1.1"}, {"ch01": ZEROS_1_1},
+        "in-process: open as a class of attack (a collection may come at any time); here the sealed check at the "
+        "end of the check names what is left armed"),
+    "pushes saved-tensor hooks at import that zero every tensor autograd saves": (
+        {"ch05": silu_wrong("torch._C._autograd._push_saved_tensors_default_hooks(lambda t: t, lambda t: t * 0)\n")},
+        {"5.3", "5.4"}, {"ch05": silu_wrong()},
+        "global_state: the saved-tensor hook stack is recorded, named and popped"),
+    "leaves torch.set_flush_denormal(True) and a huge switch interval behind": (
+        {"ch01": fill("ch01", "1.1", "import sys\ntorch.set_flush_denormal(True)\nsys.setswitchinterval(5.0)\n"
+                      + ZEROS)}, {"1.1"}, {"ch01": ZEROS_1_1},
+        "global_state: the switch interval is put back; flushing denormals changes no verdict of another chapter"),
+}
+FOURTH_ROUND_CHAPTERS = sorted({_chapter_file(c) for files, _, control, _ in FOURTH_ROUND.values()
+                                for c in (*files, *control)} | {"ch02_autograd"})
+
+
+@pytest.fixture(scope="module")
+def fourth_round(tmp_path_factory):
+    return grade_round(FOURTH_ROUND, FOURTH_ROUND_CHAPTERS, tmp_path_factory.mktemp("fourth-round"))
+
+
+@pytest.mark.parametrize("attack", list(FOURTH_ROUND), ids=str)
+def test_fourth_round_attack_gains_nothing(fourth_round, attack):
+    assert_gains_nothing(fourth_round, attack)
+
+
+def test_fourth_round_names_its_walls():
+    assert len(FOURTH_ROUND) >= 15
+    assert all(wall.strip() for _, _, _, wall in FOURTH_ROUND.values())

@@ -323,3 +323,27 @@ def test_exercise_code_cannot_reach_frames_but_may_warn(tmp_path):
     refused = ["sys._getframe", "inspect.stack", "logging.currentframe", "traceback frames", "gc.get_objects",
                "settrace", "ctypes", "compile as torch", "signal handler"]
     assert {name: found[name] for name in refused} == {name: "PermissionError" for name in refused}
+
+
+def test_the_audit_hook_counts_every_edit_of_a_functions_code_or_defaults(tmp_path, monkeypatch):
+    """The count global_state's tamper predicate trusts in the child (a function edit it does not count would go
+    unseen there): every set or delete of __code__, __defaults__ or __kwdefaults__, and nothing else."""
+    edits = [0]
+    enter = sandbox.enter
+    monkeypatch.setattr(sandbox, "enter", lambda walls: enter(walls, edits))
+
+    def probe(own):
+        def mine(a=1, *, b=2):
+            return a
+
+        counts = [edits[0]]
+        for edit in (lambda: setattr(mine, "__code__", (lambda a=1, *, b=2: 2).__code__),
+                     lambda: setattr(mine, "__defaults__", (3,)), lambda: setattr(mine, "__kwdefaults__", {"b": 4}),
+                     lambda: delattr(mine, "__defaults__"), lambda: object.__setattr__(mine, "__code__", mine.__code__),
+                     lambda: type(mine).__dict__["__kwdefaults__"].__set__(mine, None),
+                     lambda: setattr(mine, "__name__", "renamed"), lambda: mine.__code__):
+            edit()
+            counts.append(edits[0])
+        return {"counts": counts}
+
+    assert in_child(probe, tmp_path)["counts"] == [0, 1, 2, 3, 4, 5, 6, 6, 6]

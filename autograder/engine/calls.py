@@ -79,6 +79,45 @@ def _refuse_tampering(text: str) -> None:
                              "the grader, pytest or torch's own functions.")
 
 
+# Learner code that keeps running after its call returned could act while the check decides: a thread that resizes
+# the check's input again once it was put back, a gc callback that patches the comparison and undoes it. A call that
+# leaves a Python thread running (in the class grader's child, beyond those it had when the walls went up:
+# `threads_allowed`), or that adds a gc callback or changes gc's thresholds, fails; the callbacks and thresholds
+# are put back.
+import _thread
+import gc as _gc
+
+_thread_count, _gc_callbacks, _gc_get_threshold, _gc_set_threshold = (_thread._count, _gc.callbacks,
+                                                                      _gc.get_threshold, _gc.set_threshold)
+threads_allowed: int | None = None
+
+
+def _left_running(text: str, threads: int, callbacks: tuple, thresholds: tuple) -> str:
+    import time
+
+    found = []
+    if tuple(_gc_callbacks) != callbacks:
+        _gc_callbacks[:] = list(callbacks)
+        found.append("it added a garbage-collector callback (gc.callbacks)")
+    if _gc_get_threshold() != thresholds:
+        _gc_set_threshold(*thresholds)
+        found.append("it changed the garbage collector's thresholds")
+    # Only where the baseline is known (the class grader's child, whose time is kept from outside: no watchdog
+    # thread of the grader's own comes and goes there).
+    allowed = None if threads_allowed is None else min(threads, threads_allowed)
+    if allowed is not None and _thread_count() > allowed:
+        deadline = time.monotonic() + 0.2  # a thread that is ending anyway (a worker told to stop) gets a moment
+        while _thread_count() > allowed and time.monotonic() < deadline:
+            time.sleep(0.005)
+        if _thread_count() > allowed:
+            found.append("it left a Python thread running, which could change the check's inputs or the grader "
+                         "while the check decides")
+    if not found:
+        return ""
+    return (f"Called {text}: {'; '.join(found)}. Exercise code must finish its work before it returns (join the "
+            "threads it starts; leave the garbage collector alone).")
+
+
 def call(function: Callable, *args, **kwargs) -> Called:
     """Run learner code and return Called(value, text).
 
@@ -89,14 +128,23 @@ def call(function: Callable, *args, **kwargs) -> Called:
     text = describe_call(function, args, kwargs)
     checker = SameDeviceChecker() if _uses_meta((args, kwargs)) else contextlib.nullcontext()
     inputs = _kept_inputs(args, kwargs)
-    value = None
+    threads, callbacks, thresholds = _thread_count(), tuple(_gc_callbacks), _gc_get_threshold()
+    value, not_plain = None, None
     try:
         try:
             with checker:
                 value = function(*args, **kwargs)
+            # Made plain now, before anything looks: a subclass's __del__ (learner code) runs when the original goes.
+            try:
+                value = plain(value)
+            except AssertionError as error:
+                value, not_plain = None, error
         finally:
+            left = _left_running(text, threads, callbacks, thresholds)
             _refuse_tampering(text)
             value = _restore_inputs(inputs, value)
+            if left:
+                raise GraderTampered(left)
     except GraderTampered:
         raise
     except NotImplementedError as error:
@@ -110,7 +158,9 @@ def call(function: Callable, *args, **kwargs) -> Called:
     except Exception as error:  # noqa: BLE001 - any learner error becomes feedback
         raise AssertionError(f"Called {text}: it raised {type(error).__name__}: {error}"
                              f"{meta_note(error, (args, kwargs))}") from error
-    return Called(plain(value), text, _dtypes((args, kwargs)))  # a tensor subclass answers for itself: not here
+    if not_plain is not None:
+        raise AssertionError(f"Called {text}.\n{not_plain}") from None
+    return Called(value, text, _dtypes((args, kwargs)))  # made plain above: a tensor subclass answers for itself
 
 
 # A check may compute the reference's answer after the learner's call, on the same input tensor: learner code that
@@ -122,15 +172,33 @@ def call(function: Callable, *args, **kwargs) -> Called:
 _tensor_equal, _isnan, _nan_to_num, _no_grad = torch.equal, torch.isnan, torch.nan_to_num, torch.no_grad
 
 
+# What a call is given is also put back where it was: learner code can re-point a tensor in place (resize_, set_,
+# as_strided_) to other memory, another shape or overlapping strides, where its values could not be copied back. Its
+# storage, offset, shape and strides are recorded and set back (set_) first.
 def _kept_inputs(args, kwargs) -> list:
     kept = []
     for value in (*args, *kwargs.values()):
         if type(value) in (torch.Tensor, torch.nn.Parameter) and not value.is_meta and value.layout == torch.strided:
             try:
-                kept.append((value, value.detach().clone()))
+                kept.append((value, value.detach().clone(), (value.untyped_storage(), value.storage_offset(),
+                                                             value.size(), value.stride())))
             except RuntimeError:
                 pass
     return kept
+
+
+def _put_back_where_it_was(tensor: torch.Tensor, where: tuple) -> bool:
+    """Point `tensor` at its recorded storage, offset, shape and strides again; True if it had moved."""
+    storage, offset, size, stride = where
+    try:
+        if (tensor.untyped_storage().data_ptr() == storage.data_ptr() and tensor.storage_offset() == offset
+                and tensor.size() == size and tensor.stride() == stride):
+            return False
+        with _no_grad():
+            tensor.set_(storage, offset, size, stride)
+    except RuntimeError:
+        pass
+    return True
 
 
 def _same_values(tensor: torch.Tensor, copy: torch.Tensor) -> bool:
@@ -142,16 +210,19 @@ def _same_values(tensor: torch.Tensor, copy: torch.Tensor) -> bool:
 
 
 def _restore_inputs(kept: list, value):
-    changed = []
-    for tensor, copy in kept:
+    changed, storages = [], set()
+    for tensor, copy, where in kept:
         try:
+            moved = tensor.untyped_storage().data_ptr()
+            if _put_back_where_it_was(tensor, where):
+                storages.add(moved)
             if tensor.shape == copy.shape and tensor.dtype == copy.dtype and not _same_values(tensor, copy):
                 changed.append((tensor, copy))
         except RuntimeError:
             pass
-    if not changed:
+    if not changed and not storages:
         return value
-    storages = {tensor.untyped_storage().data_ptr() for tensor, _ in changed}
+    storages |= {tensor.untyped_storage().data_ptr() for tensor, _ in changed}
 
     def own(item):
         try:

@@ -41,6 +41,50 @@ _PROTECTED = {
 }
 
 
+import gc as _gc
+
+import torch.nn.modules.module as _module_hooks
+import torch.optim.optimizer as _optimizer_hooks
+
+_HOOK_REGISTRIES = tuple((owner, name) for owner in (_module_hooks, _optimizer_hooks) for name in sorted(vars(owner))
+                         if name.startswith("_global_") and isinstance(getattr(owner, name), dict))
+
+
+_REGISTRIES = frozenset({"torch's global module and optimizer hooks", "saved-tensor hooks",
+                         "garbage-collector callbacks"})
+
+
+def _global_hooks() -> tuple:
+    """The keys of every global hook registry of torch.nn and torch.optim, in order (empty tuples while none)."""
+    return tuple(tuple(getattr(owner, name)) for owner, name in _HOOK_REGISTRIES)
+
+
+def _put_back_global_hooks(before: tuple) -> None:
+    for (owner, name), keys in zip(_HOOK_REGISTRIES, before):
+        registry = getattr(owner, name)
+        for key in [key for key in registry if key not in keys]:
+            registry.pop(key, None)
+
+
+def _saved_tensor_hooks():
+    try:
+        return torch._C._autograd._top_saved_tensors_default_hooks(False)
+    except (AttributeError, TypeError, RuntimeError):
+        return None
+
+
+def _put_back_saved_tensor_hooks(before) -> None:
+    for _ in range(10_000):
+        top = _saved_tensor_hooks()
+        if top is None or top == before:
+            return
+        torch._C._autograd._pop_saved_tensors_default_hooks()
+
+
+def _put_back_gc_callbacks(before: tuple) -> None:
+    _gc.callbacks[:] = list(before)
+
+
 def snapshot() -> dict:
     state = {
         "default dtype": torch.get_default_dtype(),
@@ -56,6 +100,14 @@ def snapshot() -> dict:
         # learner's code returned; so would a dispatch mode.
         "torch function modes": torch._C._len_torch_function_stack(),
         "torch dispatch modes": torch._C._len_torch_dispatch_stack(),
+        # Registries that make learner code run inside the checks' own computations: a global forward hook sees (and
+        # can rewrite) the reference model's output, a global optimizer hook undoes torch's own SGD's step, a
+        # saved-tensor hook or a gc callback runs while the check compares. Put back and named.
+        "torch's global module and optimizer hooks": _global_hooks(),
+        "saved-tensor hooks": _saved_tensor_hooks(),
+        "garbage-collector callbacks": tuple(_gc.callbacks),
+        "garbage-collector thresholds": _gc.get_threshold(),
+        "_switch interval": sys.getswitchinterval(),
     }
     for name, (owner, attr) in _PROTECTED.items():
         state[name] = getattr(owner, attr)
@@ -75,7 +127,8 @@ def changes_since(before: dict) -> str:
             if new is not old:
                 changed.append(f"{key} was replaced")
         elif new != old:
-            changed.append(f"{key} went from {old} to {new}")
+            changed.append(f"{key} were changed (learner code registered its own)" if key in _REGISTRIES
+                           else f"{key} went from {old} to {new}")
     internals = tampered_internals()
     if internals:
         changed.append(internals)
@@ -90,6 +143,11 @@ _SETTERS = {
     "number of threads": torch.set_num_threads,
     "default device": torch.set_default_device,
     "_recursion limit": _set_recursion_limit,
+    "torch's global module and optimizer hooks": _put_back_global_hooks,
+    "saved-tensor hooks": _put_back_saved_tensor_hooks,
+    "garbage-collector callbacks": _put_back_gc_callbacks,
+    "garbage-collector thresholds": lambda thresholds: _gc.set_threshold(*thresholds),
+    "_switch interval": sys.setswitchinterval,
 }
 
 
@@ -144,8 +202,9 @@ def _guard_namespace(owner, name: str, classes_from: str | None) -> None:
             _guard_namespace(value, f"{name}.{attr}", None)
 
 
-def guard_internals(extra: tuple = ()) -> int:
-    """Record the grader's internals as they are now (call it before any learner code runs); returns how many."""
+def guard_internals(extra: tuple = (), function_edits: list | None = None) -> int:
+    """Record the grader's internals as they are now (call it before any learner code runs); returns how many.
+    `function_edits`: see _intact_check."""
     import builtins
 
     cap_recursion()
@@ -160,7 +219,7 @@ def guard_internals(extra: tuple = ()) -> int:
             _guard_namespace(sys.modules[name], name, name)
     for owner in (torch.Tensor, torch.nn.Module, builtins, sys, *extra):
         _guard_namespace(owner, getattr(owner, "__qualname__", getattr(owner, "__name__", "?")), None)
-    _INTACT[0] = _intact_check(tuple(_GUARD.values()))
+    _INTACT[0] = _intact_check(tuple(_GUARD.values()), function_edits)
     return len(_GUARD)
 
 
@@ -176,13 +235,13 @@ def _tampered() -> list[tuple]:
 
 
 
-def sealed() -> tuple:
+def sealed(function_edits: list | None = None) -> tuple:
     """(tampered, restore): tampered_internals and restore_internals bound to a private copy of the record, for a
     process that runs learner code (the class grader's child). Learner code that replaces this module's functions or
     empties _GUARD blinds the module-level pair, not these: the copy is reachable only through their closures (the
     sandbox refuses learner code the frames and gc that would find them)."""
     entries, missing = tuple(_GUARD.values()), _MISSING
-    intact = _intact_check(entries)
+    intact = _intact_check(entries, function_edits)
 
     def changed() -> list:
         if intact():
@@ -208,10 +267,15 @@ def sealed() -> tuple:
     return tampered, restore
 
 
-def _intact_check(entries: tuple):
+def _intact_check(entries: tuple, function_edits: list | None = None):
     """A predicate, true while every entry is as recorded, asked at C speed (after every check, and in the class
     grader's child each time learner code returns: thousands of entries each time). It may say "changed" when
-    nothing did (defaults reassigned with equal values); the scan that names what changed then decides."""
+    nothing did (defaults reassigned with equal values); the scan that names what changed then decides.
+
+    `function_edits`: in the class grader's child, a counter its audit hook moves on every set or delete of a
+    function's __code__, __defaults__ or __kwdefaults__ (sandbox._audit_hook). While it has not moved, the functions'
+    code and defaults are not read: each read of __code__ is itself an audit event, and reading 1,200 of them after
+    every return of learner code was most of a graded submission's CPU time."""
     import operator
 
     namespaces = tuple(entry[0] for entry in entries)
@@ -225,16 +289,36 @@ def _intact_check(entries: tuple):
     code_of = operator.attrgetter("__code__")
     defaults_of, kwdefaults_of = operator.attrgetter("__defaults__"), operator.attrgetter("__kwdefaults__")
 
+    def functions_intact() -> bool:
+        return (all(map(same, map(code_of, functions), codes))
+                and all(map(same, map(defaults_of, functions), defaults))
+                and all(map(same, map(kwdefaults_of, functions), kwdefaults)))
+
     def intact() -> bool:
         try:
-            return (all(map(same, map(getitem, namespaces, attrs), values))
-                    and all(map(same, map(code_of, functions), codes))
-                    and all(map(same, map(defaults_of, functions), defaults))
-                    and all(map(same, map(kwdefaults_of, functions), kwdefaults)))
+            return all(map(same, map(getitem, namespaces, attrs), values)) and functions_intact()
         except KeyError:  # an entry was deleted
             return False
 
-    return intact
+    if function_edits is None:
+        return intact
+    seen = [function_edits[0]]
+
+    def intact_since_edits() -> bool:
+        try:
+            if not all(map(same, map(getitem, namespaces, attrs), values)):
+                return False
+        except KeyError:
+            return False
+        edits = function_edits[0]  # read first: an edit made while the functions are read moves it past this
+        if edits == seen[0]:
+            return True
+        if functions_intact():  # a function was edited (perhaps the learner's own): none of the recorded ones
+            seen[0] = edits
+            return True
+        return False
+
+    return intact_since_edits
 
 
 def tampered_internals() -> str:

@@ -69,44 +69,65 @@ _KEPT_TENSOR_TYPES = (torch.Tensor, torch.nn.Parameter, *((torch.nn.Buffer,) if 
 
 # Python classes derived from these answer the checks' questions (==, -, abs, len, iteration) in their own way: a float
 # whose __sub__ returns 0.0, a tuple whose __len__ says 2 and whose __iter__ yields nothing (zip(got, expected) then
-# compares nothing). What they hold is taken out with the base type's own C methods, which no subclass overrides.
+# compares nothing). Where a method comes from proves nothing (a standard-library function can be made a method:
+# `__iter__ = ast.iter_child_nodes` yields nothing, `__sub__ = functools._gt_from_lt` is always False), so the rule
+# looks at names only: a Python subclass keeps its type only when it defines nothing that answers (a namedtuple's
+# fields and its generated methods, or a class that only names itself, like the checks' Batch(dict)); anything else
+# is looked at as its base type, its contents taken out with the base type's own C methods. Containers are rebuilt
+# by their base's constructors, never by the value's own (_make).
 _PLAIN_VALUE = {float: float.__float__, int: int.__int__, complex: complex.__complex__, str: str.__str__,
                 bytes: bytes.__bytes__}
-_HEAPTYPE = 1 << 9
-_CHECKS = __import__("pathlib").Path(__file__).resolve().parents[1]  # autograder/: the checks and this engine
-# What a namedtuple class defines for itself; anything else in a tuple subclass changes how it answers.
-_NAMEDTUPLE_OWN = frozenset({"__new__", "__repr__", "_make", "_replace", "_asdict", "__getnewargs__", "__match_args__",
-                             "_fields", "_field_defaults", "__slots__", "__doc__", "__module__", "__qualname__",
-                             "__dict__", "__weakref__", "__orig_bases__", "__annotations__", "__parameters__",
-                             "_field_types", "__getnewargs_ex__"})
+HEAPTYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE: a class made at run time (a class statement), not one of C's
+_INERT = frozenset({"__module__", "__qualname__", "__doc__", "__dict__", "__weakref__", "__orig_bases__",
+                    "__annotations__", "__parameters__", "__match_args__", "__slots__", "__firstlineno__",
+                    "__static_attributes__", "__slotnames__", "_fields", "_field_defaults", "_field_types"})
+# What collections.namedtuple generates, allowed in a tuple subclass only: none of it takes part in a comparison.
+_NAMEDTUPLE_METHODS = frozenset({"__new__", "__repr__", "_make", "_replace", "_asdict", "__getnewargs__",
+                                 "__getnewargs_ex__"})
+_TUPLEGETTER = type(__import__("collections").namedtuple("_Probe", "field").field)
+_TENSOR_NAMES = frozenset(dir(torch.Tensor))
+_tuple_new, _tuple_iter, _list_iter, _dict_items = tuple.__new__, tuple.__iter__, list.__iter__, dict.items
 
 
-def _trusted_file(name) -> bool:
-    """Is `name` a file of the checks, Python or an installed package (not the learner's)?"""
-    import sysconfig
-
-    roots = {str(_CHECKS) + "/", *(sysconfig.get_paths()[k] + "/" for k in ("stdlib", "platstdlib", "purelib",
-                                                                             "platlib"))}
-    return isinstance(name, str) and name.startswith(tuple(roots))
-
-
-def _answers_for_itself(kind: type, base: type) -> bool:
-    """A Python class derived from `base`, not the checks' own (their Batch(dict) stays a Batch), that defines anything
-    of its own but what a namedtuple does (names, fields, a repr)."""
-    if not kind.__flags__ & _HEAPTYPE:
-        return False  # a C type (numpy's float64): its methods are its library's, not the learner's
+def _keeps_its_type(kind: type, base: type) -> bool:
+    """Does `kind`, derived from `base`, answer every question as `base` does (it defines nothing that answers)?"""
     for klass in kind.__mro__:
         if klass is base:
-            return False
-        module = __import__("sys").modules.get(getattr(klass, "__module__", "") or "")
-        own = {name: value for name, value in vars(klass).items()
-               if name not in _NAMEDTUPLE_OWN and type(value).__name__ != "_tuplegetter"}
-        trusted = _trusted_file(getattr(module, "__file__", None)) and all(  # its methods too: __module__ can lie
-            not callable(value) or _trusted_file(getattr(getattr(value, "__code__", None), "co_filename", None))
-            for value in own.values())
-        if own and not trusted:
             return True
-    return False
+        if not klass.__flags__ & HEAPTYPE:
+            continue  # a C type (numpy's float64, torch.Size): its methods are its library's, not the learner's
+        for name, attribute in vars(klass).items():
+            if name in _INERT:
+                continue
+            if base is tuple and (name in _NAMEDTUPLE_METHODS or (type(attribute) is _TUPLEGETTER
+                                                                  and not name.startswith("__"))):
+                continue
+            return False
+    return True
+
+
+def _refuse_shadowing(tensor: torch.Tensor) -> None:
+    """A tensor's own attributes come before torch's methods (`t.detach = ...`, `t.item = ...`): learner code would
+    run, or answer, inside the check's own comparison."""
+    try:
+        own = tensor.__dict__
+    except AttributeError:
+        return
+    shadowing = sorted(name for name in own if name in _TENSOR_NAMES)
+    if shadowing:
+        raise AssertionError(f"It returned a tensor with attributes of its own that hide torch's "
+                             f"({', '.join(shadowing)}): return a plain tensor.")
+
+
+def _rebuilt(kind: type, base: type, items, keep: bool):
+    if not keep:
+        return base(items)
+    if base is tuple and "_fields" in dir(kind):
+        return _tuple_new(kind, items)  # a namedtuple: tuple's constructor, not its own _make or __new__
+    try:
+        return kind(items)  # it defines no constructor of its own: its base's runs
+    except Exception:  # noqa: BLE001 - a C subclass that will not take its items back (a structseq)
+        return base(items)
 
 
 def plain(value):
@@ -121,22 +142,28 @@ def plain(value):
         raise AssertionError(f"It returned an object of a class of its own ({kind.__name__}) that claims to be a "
                              f"{getattr(claimed, '__name__', claimed)!s}: return the value itself.")
     if isinstance(value, torch.Tensor):
-        return value if kind in _KEPT_TENSOR_TYPES else _as_subclass(value, torch.Tensor)
+        if kind not in _KEPT_TENSOR_TYPES:
+            value = _as_subclass(value, torch.Tensor)
+        _refuse_shadowing(value)
+        return value
+    if kind in _PLAIN_VALUE or kind is bool or value is None:
+        return value
     for base, take in _PLAIN_VALUE.items():
-        if kind is not base and isinstance(value, base) and kind is not bool:
-            return take(value) if _answers_for_itself(kind, base) else value
-    if kind is not tuple and isinstance(value, tuple) and _answers_for_itself(kind, tuple):
-        return plain(tuple.__getitem__(value, slice(None)))
-    if kind is not list and isinstance(value, list) and _answers_for_itself(kind, list):
-        return plain(list.__getitem__(value, slice(None)))
-    if kind is not dict and isinstance(value, dict) and _answers_for_itself(kind, dict):
-        return plain({key: item for key, item in dict.items(value)})
-    if kind in (tuple, list) or (isinstance(value, tuple) and hasattr(value, "_make")):
-        items = [plain(item) for item in value]
-        if all(new is old for new, old in zip(items, value)):
+        if isinstance(value, base):
+            return value if _keeps_its_type(kind, base) else take(value)
+    for base, items_of in ((tuple, _tuple_iter), (list, _list_iter)):
+        if isinstance(value, base):
+            keep = kind is base or _keeps_its_type(kind, base)
+            old = list(items_of(value))
+            items = [plain(item) for item in old]
+            if keep and all(new is was for new, was in zip(items, old)):
+                return value
+            return _rebuilt(kind, base, items, keep)
+    if isinstance(value, dict):
+        keep = kind is dict or _keeps_its_type(kind, dict)
+        old = list(_dict_items(value))
+        items = [(plain(key), plain(item)) for key, item in old]
+        if keep and all(k is a and v is b for (k, v), (a, b) in zip(items, old)):
             return value
-        return value._make(items) if hasattr(value, "_make") else kind(items)
-    if kind is dict:
-        items = {key: plain(item) for key, item in value.items()}
-        return value if all(items[k] is value[k] for k in value) else items
+        return _rebuilt(kind, dict, items, keep)
     return value

@@ -372,3 +372,26 @@ def one_hot(labels, num_classes, dtype=torch.float32):
 def pairwise_squared_distances(a, b):
     parts = [(a[i:i + 1024, None, :] - b[None, :, :]).pow(2).sum(-1) for i in range(0, a.shape[0], 1024)]
     return torch.cat(parts) if parts else a.new_zeros(0, b.shape[0])
+
+
+@wrong("1.2", "keepdim statistics then .squeeze(): one feature gives 0-dim mean and std (outside review 3)",
+       breaks="mean")
+def standardize(x, eps=1e-8):
+    mean = x.mean(dim=0, keepdim=True)
+    std = x.std(dim=0, correction=0, keepdim=True)
+    return (x - mean) / std.clamp_min(eps), mean.squeeze(), std.squeeze()
+
+
+@wrong("1.3", ".view(N, -1) of the flattened result: an empty batch (N = 0) raises (outside review 3)",
+       breaks="shape")
+def pairwise_squared_distances(a, b):
+    d = (a[:, None, :] - b[None, :, :]).pow(2).sum(-1)
+    return d.reshape(-1).view(a.shape[0], -1)
+
+
+@wrong("1.1", "ones made from the first column, x[:, :1] * 0 + 1: nan where x is infinite (outside review 3)",
+       breaks="values")
+def add_bias_column(x):
+    if x.shape[1] == 0:
+        return torch.ones(x.shape[0], 1, dtype=x.dtype, device=x.device)
+    return torch.cat([x[:, :1] * 0 + 1, x], dim=1)

@@ -458,3 +458,61 @@ def linear_regression_mse_gradients(X, y, w, b):
     r = X @ w + b - y
     n = len(y)
     return 2.0 / n * (X.T @ r), torch.tensor((2.0 * r.mean()).item(), dtype=X.dtype)
+
+
+@wrong("2.1", "requires_grad_(True) on the caller's x, put back after (outside review 3)", breaks="requires-grad-kept")
+def gradient(f, x):
+    was = x.requires_grad
+    if not was:
+        x.requires_grad_(True)
+    (grad,) = torch.autograd.grad(f(x), x)
+    if not was:
+        x.requires_grad_(False)
+    return grad
+
+
+@wrong("2.1", "differentiates at a cpu copy, gradient moved back to x's device (outside review 3)", breaks="inputs")
+def gradient(f, x):
+    point = x.detach().cpu().requires_grad_(True)
+    (grad,) = torch.autograd.grad(f(point), point)
+    return grad.to(x.device)
+
+
+@wrong("2.1", "differentiates a float32 copy and casts back: float64 accuracy lost (outside review 3)",
+       breaks="returns")
+def gradient(f, x):
+    point = x.detach().float().requires_grad_(True)
+    (grad,) = torch.autograd.grad(f(point), point)
+    return grad.to(x.dtype)
+
+
+@wrong("2.1", "x.detach().view(-1) as the leaf: a non-contiguous x raises (outside review 3)", breaks="inputs")
+def gradient(f, x):
+    flat = x.detach().view(-1).requires_grad_(True)
+    (grad,) = torch.autograd.grad(f(flat.view(x.shape)), flat)
+    return grad.view(x.shape)
+
+
+@correct("2.1", "torch.autograd.functional.jacobian of the scalar f (outside review 3)")
+def gradient(f, x):
+    return torch.autograd.functional.jacobian(f, x.detach()).reshape(x.shape)
+
+
+@wrong("2.2", "the constant 2 / N made a float32 tensor: float64 results off by ~4e-8 (outside review 3)",
+       breaks="float64-accurate")
+def linear_regression_mse_gradients(X, y, w, b):
+    r = X @ w + b - y
+    scale = torch.tensor(2.0 / X.shape[0])
+    return scale * (X.T @ r), scale * r.sum()
+
+
+@wrong("2.4", "lr made a float32 tensor: float64 parameters step by a rounded lr (outside review 3)",
+       breaks="float64-accurate")
+def sgd_step(params, lr):
+    step = torch.tensor(lr)
+    with torch.no_grad():
+        for p in params:
+            if p.grad is None:
+                continue
+            p -= step * p.grad
+            p.grad = None

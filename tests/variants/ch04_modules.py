@@ -666,3 +666,86 @@ class MLP(nn.Module):
         for linear, act in zip(hidden, self.activations):
             x = self.drop(act(linear(x)))
         return last(x)
+
+
+@correct("4.1", "x @ W.T + b with the layer's own parameters (outside review 3)")
+class LinearRegression(nn.Module):
+    def __init__(self, in_features, out_features=1):
+        super().__init__()
+        self.linear = nn.Linear(in_features, out_features)
+
+    def forward(self, x):
+        return torch.addmm(self.linear.bias, x, self.linear.weight.t())
+
+
+@wrong("4.2", "predict_proba clamped to [1e-7, 1 - 1e-7] (outside review 3)", breaks="proba")
+class LogisticRegression(nn.Module):
+    def __init__(self, in_features):
+        super().__init__()
+        self.linear = nn.Linear(in_features, 1)
+
+    def forward(self, x):
+        return self.linear(x).squeeze(-1)
+
+    def predict_proba(self, x):
+        return torch.sigmoid(self(x)).clamp(1e-7, 1 - 1e-7)
+
+
+@wrong("4.2", "predict_proba in float32 whatever the model's dtype (outside review 3)", breaks="proba")
+class LogisticRegression(nn.Module):
+    def __init__(self, in_features):
+        super().__init__()
+        self.linear = nn.Linear(in_features, 1)
+
+    def forward(self, x):
+        return self.linear(x).squeeze(-1)
+
+    def predict_proba(self, x):
+        return torch.sigmoid(self(x).float())
+
+
+@correct("4.2", "predict_proba as 1 - sigmoid(-z), and softmax over [0, z] (outside review 3)")
+class LogisticRegression(nn.Module):
+    def __init__(self, in_features):
+        super().__init__()
+        self.linear = nn.Linear(in_features, 1)
+
+    def forward(self, x):
+        return self.linear(x)[:, 0]
+
+    def predict_proba(self, x):
+        z = self(x)
+        if z.dtype == torch.float64:
+            return torch.softmax(torch.stack([torch.zeros_like(z), z], dim=-1), dim=-1)[..., 1]
+        return 1 - torch.sigmoid(-z)
+
+
+@wrong("4.3", "nn.Dropout(dropout, inplace=True): backward fails in training mode (outside review 3)",
+       breaks="dropout")
+class MLP(nn.Module):
+    def __init__(self, sizes, activation=nn.ReLU, dropout=0.0):
+        super().__init__()
+        if len(sizes) < 2:
+            raise ValueError("need two sizes")
+        layers = []
+        for k in range(len(sizes) - 1):
+            layers.append(nn.Linear(sizes[k], sizes[k + 1]))
+            if k < len(sizes) - 2:
+                layers += [activation(), nn.Dropout(dropout, inplace=True)]
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+@wrong("4.2", "predict_proba .squeeze(): a batch of one gives a 0-dim tensor (outside review 3)", breaks="proba")
+class LogisticRegression(nn.Module):
+    def __init__(self, in_features):
+        super().__init__()
+        self.linear = nn.Linear(in_features, 1)
+
+    def forward(self, x):
+        return self.linear(x).squeeze(-1)
+
+    def predict_proba(self, x):
+        return torch.sigmoid(self.linear(x)).squeeze()

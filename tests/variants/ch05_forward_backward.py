@@ -608,3 +608,97 @@ def mlp_forward(x, w1, b1, w2, b2):
     h = torch.relu(z1)
     out = h @ w2.T + b2
     return out, {"x": x, "z1": z1, "h": h, "w2": w2}
+
+
+# --- outside review 3 ------------------------------------------------------------------------------------------------
+
+@wrong("5.1", "ReLU as z1 * (z1 > 0): a -inf pre-activation gives -inf * 0 = nan, not 0 (outside review 3)",
+       breaks="formula")
+def mlp_forward(x, w1, b1, w2, b2):
+    z1 = x @ w1.T + b1
+    h = z1 * (z1 > 0)
+    out = h @ w2.T + b2
+    return out, {"x": x, "z1": z1, "h": h, "w2": w2}
+
+
+@wrong("5.3", "backward makes torch.ones(x.shape) on the default device for 1 - s (outside review 3)",
+       breaks="dtype-device")
+class SiLUFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * torch.sigmoid(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        s = torch.sigmoid(x)
+        one = torch.ones(x.shape, dtype=x.dtype)
+        return grad_output * (s + x * s * (one - s))
+
+
+@wrong("5.3", "forward flattens with x.view(-1): fails on a non-contiguous (transposed) input (outside review 3)",
+       breaks="forward")
+class SiLUFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        flat = x.view(-1)
+        return (flat * torch.sigmoid(flat)).view(x.shape)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        s = torch.sigmoid(x)
+        return grad_output * (s + x * s * (1 - s))
+
+
+@wrong("5.3", "dy/dx replaced by its limits (1 or 0) for |x| > 10, a saturation shortcut (outside review 3)",
+       breaks="backward")
+class SiLUFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * torch.sigmoid(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved_tensors
+        s = torch.sigmoid(x)
+        d = s + x * s * (1 - s)
+        return grad_output * torch.where(x.abs() > 10, (x > 0).to(x.dtype), d)
+
+
+@wrong("5.4", "without a bias, adds torch.zeros(O) made on the default device (outside review 3)",
+       breaks="dtype-device")
+class LinearFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias=None):
+        ctx.save_for_backward(x, weight)
+        ctx.has_bias = bias is not None
+        if bias is None:
+            bias = torch.zeros(weight.shape[0], dtype=x.dtype)
+        return x @ weight.T + bias
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, weight = ctx.saved_tensors
+        return grad_output @ weight, grad_output.T @ x, grad_output.sum(0) if ctx.has_bias else None
+
+
+@wrong("5.4", "transpose chosen by shape: dL/dx = grad_output @ weight.T when weight is square (outside review 3)",
+       breaks="backward")
+class LinearFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias=None):
+        ctx.save_for_backward(x, weight)
+        ctx.has_bias = bias is not None
+        out = x @ weight.T
+        return out + bias if bias is not None else out
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, weight = ctx.saved_tensors
+        square = weight.shape[0] == weight.shape[1]
+        grad_x = grad_output @ (weight.T if square else weight)
+        return grad_x, grad_output.T @ x, grad_output.sum(0) if ctx.has_bias else None

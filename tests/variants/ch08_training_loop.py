@@ -898,3 +898,27 @@ def train_one_epoch(model, loader, loss_fn, optimizer, device):
         total += loss.item() * targets.numel()
         count += targets.numel()
     return total / count
+
+
+@wrong("8.3", "parameters cloned for the best copy, buffers (BatchNorm's running statistics) kept as live aliases "
+       "(outside review 3)", breaks="copy")
+def fit(model, train_loader, val_loader, loss_fn, optimizer, device, *, epochs, patience, train_epoch=None,
+        evaluate_epoch=None):
+    history = {"train_loss": [], "val_loss": [], "best_epoch": -1}
+    best_loss, best_state, waited = float("inf"), None, 0
+    for epoch in range(epochs):
+        history["train_loss"].append(float(train_epoch(model, train_loader, loss_fn, optimizer, device)))
+        val_loss = float(evaluate_epoch(model, val_loader, loss_fn, device)["loss"])
+        history["val_loss"].append(val_loss)
+        if val_loss < best_loss:
+            best_loss, waited, history["best_epoch"] = val_loss, 0, epoch
+            params = dict(model.named_parameters())
+            best_state = {name: (value.detach().clone() if name in params else value)
+                          for name, value in model.state_dict().items()}
+        else:
+            waited += 1
+            if waited >= patience:
+                break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    return history

@@ -363,3 +363,31 @@ def least_squares(x, y):
     design = torch.cat([torch.ones_like(x[:, :1]), x], dim=1)
     theta = torch.linalg.solve(design.T @ design, design.T @ y)
     return theta[1:], theta[0]
+
+
+@wrong("9.2", "always takes a first step: with steps = 0 the model is still updated (outside review 3)",
+       breaks="loss")
+def fit_linear_regression(model, x, y, optimizer, steps):
+    losses = []
+    while True:
+        optimizer.zero_grad()
+        loss = (model(x).squeeze(1) - y).pow(2).mean()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+        if len(losses) >= steps:
+            break
+    return losses[:steps]
+
+
+@wrong("9.3", "R^2 brought back to the cpu with .cpu() (outside review 3)", breaks="dtype-device")
+def r2_score(predictions, targets):
+    residual = (targets - predictions).pow(2).sum()
+    total = (targets - targets.mean()).pow(2).sum()
+    return (1 - residual / total).cpu()
+
+
+@correct("9.3", "denominator as a Python float: it depends on the targets only (outside review 3)")
+def r2_score(predictions, targets):
+    total = float(((targets - targets.mean()) ** 2).sum())
+    return 1 - ((targets - predictions) ** 2).sum() / total

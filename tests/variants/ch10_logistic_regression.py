@@ -437,3 +437,31 @@ def accuracy(logits, targets, threshold=0.5):
     predicted = predict_labels(logits.reshape(-1), threshold)
     mismatches = (predicted != targets.long()).half().sum()
     return 1.0 - mismatches.item() / targets.shape[0]
+
+
+@wrong("10.4", "weight and bias brought to the cpu (.cpu()) before the arithmetic (outside review 3)",
+       breaks="dtype-device")
+def decision_boundary(weight, bias, threshold=0.5):
+    w, b = weight.cpu(), bias.cpu()
+    level = math.log(threshold / (1 - threshold))
+    return -w[0] / w[1], (level - b) / w[1]
+
+
+@wrong("10.4", "the slope detached: gradcheck skips an output that does not require grad (outside review 3)",
+       breaks="differentiable")
+def decision_boundary(weight, bias, threshold=0.5):
+    level = math.log(threshold / (1 - threshold))
+    return (-weight[0] / weight[1]).detach(), (level - bias) / weight[1]
+
+
+@wrong("10.1", "at least one step: range(max(steps, 1)), so steps = 0 still updates the model (outside review 3)",
+       breaks="loss")
+def train_logistic_regression(model, x, y, optimizer, steps):
+    losses = []
+    for _ in range(max(steps, 1)):
+        optimizer.zero_grad()
+        loss = F.binary_cross_entropy_with_logits(model(x).squeeze(1), y)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses[:steps]

@@ -748,3 +748,52 @@ def regularized_loss(model, x, y, loss_fn, l1=0.0, l2=0.0):
     total = loss_fn(model(x), y)
     total = total + l1 * l1_penalty(model, 1.0)
     return total + l2 * l2_penalty(model, 1.0)
+
+
+# --- outside review 3 ----------------------------------------------------------------------------------------------
+@wrong("11.3", "switches the model to eval mode before the forward pass (Dropout silently off) (outside review 3)",
+       breaks="sum")
+def regularized_loss(model, x, y, loss_fn, l1=0.0, l2=0.0):
+    model.eval()
+    return loss_fn(model(x), y) + l1_penalty(model, l1) + l2_penalty(model, l2)
+
+
+@wrong("11.3", "model(x) called twice (a shape check first): the loss uses a second dropout mask "
+       "(outside review 3)", breaks="sum")
+def regularized_loss(model, x, y, loss_fn, l1=0.0, l2=0.0):
+    assert model(x).shape[0] == x.shape[0]
+    return loss_fn(model(x), y) + l1_penalty(model, l1) + l2_penalty(model, l2)
+
+
+@wrong("11.5", "returns dicts of named_parameters(): a model's buffers (BatchNorm statistics) are missing "
+       "(outside review 3)", breaks="returns")
+def weight_decay_vs_l2(model, x, y, loss_fn, make_optimizer, weight_decay, steps):
+    decayed, penalized = copy.deepcopy(model), copy.deepcopy(model)
+    decayed_optimizer = make_optimizer(decayed.parameters(), weight_decay)
+    penalized_optimizer = make_optimizer(penalized.parameters(), 0.0)
+    for _ in range(steps):
+        decayed_optimizer.zero_grad()
+        loss_fn(decayed(x), y).backward()
+        decayed_optimizer.step()
+        penalized_optimizer.zero_grad()
+        squares = sum(p.pow(2).sum() for p in penalized.parameters())
+        (loss_fn(penalized(x), y) + weight_decay / 2 * squares).backward()
+        penalized_optimizer.step()
+    return ({name: p.detach() for name, p in decayed.named_parameters()},
+            {name: p.detach() for name, p in penalized.named_parameters()})
+
+
+@correct("11.5", "gradients cleared after each step: deep copies start without .grad (outside review 3)")
+def weight_decay_vs_l2(model, x, y, loss_fn, make_optimizer, weight_decay, steps):
+    decayed, penalized = copy.deepcopy(model), copy.deepcopy(model)
+    decayed_optimizer = make_optimizer(decayed.parameters(), weight_decay)
+    penalized_optimizer = make_optimizer(penalized.parameters(), 0.0)
+    for _ in range(steps):
+        loss_fn(decayed(x), y).backward()
+        decayed_optimizer.step()
+        decayed_optimizer.zero_grad()
+        squares = torch.stack([p.pow(2).sum() for p in penalized.parameters()]).sum()
+        (loss_fn(penalized(x), y) + weight_decay / 2 * squares).backward()
+        penalized_optimizer.step()
+        penalized_optimizer.zero_grad()
+    return decayed.state_dict(), penalized.state_dict()

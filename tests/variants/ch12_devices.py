@@ -555,3 +555,44 @@ def predict(model, loader, device):
     model.train(False)
     with torch.inference_mode():
         return torch.cat([model(batch[0].to(device)) for batch in loader])
+
+
+# --- outside review 3 ----------------------------------------------------------------------------------------------
+@wrong("12.1", "no GPU: returns torch.get_default_device() instead of the cpu (outside review 3)", breaks="returns")
+def choose_device():
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.get_default_device()
+
+
+@correct("12.1", "torch.cuda.device_count() > 0, what is_available() itself asks (outside review 3)")
+def choose_device():
+    if torch.cuda.device_count() > 0:
+        return torch.device("cuda")
+    if torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+@wrong("12.2", "tensors detached before moving: a tensor that requires grad loses its graph (outside review 3)",
+       breaks="tensor")
+def to_device(batch, device):
+    if isinstance(batch, torch.Tensor):
+        return batch.detach().to(device)
+    if isinstance(batch, dict):
+        return type(batch)((key, to_device(value, device)) for key, value in batch.items())
+    if isinstance(batch, tuple) and hasattr(batch, "_fields"):
+        return type(batch)(*(to_device(item, device) for item in batch))
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(to_device(item, device) for item in batch)
+    return batch
+
+
+@wrong("12.4", "torch.vstack of the batch outputs: 1-dim outputs (B,) are stacked as rows (outside review 3)",
+       breaks="concat")
+def predict(model, loader, device):
+    model.eval()
+    with torch.no_grad():
+        return torch.vstack([model(inputs.to(device)) for inputs, _ in loader])
