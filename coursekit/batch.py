@@ -120,7 +120,10 @@ def grade_class(students: list[Student], out: Path, options: Options, hidden: li
     import pytest
 
     out.mkdir(parents=True, exist_ok=True)
-    run = _ClassRun(students, out.resolve(), options, [Path(h) for h in hidden], on_student)
+    # Absolute paths: pytest runs in `out` (below), so a folder given relative to where the command started would
+    # point elsewhere.
+    students = [Student(student.name, student.folder.resolve()) for student in students]
+    run = _ClassRun(students, out.resolve(), options, [Path(h).resolve() for h in hidden], on_student)
     test_files = sorted(str(p) for p in (KIT_ROOT / "autograder").glob("test_ch[0-9][0-9]_*.py")
                         if options.chapters is None or p.stem.removeprefix("test_") in options.chapters)
     if not test_files:

@@ -233,7 +233,13 @@ def _namespaces(walls: Walls, libc) -> None:
     # What must stay hidden wins over what is kept (sys.path may name a folder inside tests/, say).
     keep = {p.resolve() for p in walls.read_only if p.is_dir()}
     keep = {p for p in keep if not any(p.is_relative_to(h) for h in hidden)}
-    handles = {path: os.open(path, os.O_PATH | os.O_DIRECTORY) for path in keep | {own}}
+    handles = {own: os.open(own, os.O_PATH | os.O_DIRECTORY)}
+    for path in keep:
+        try:
+            handles[path] = os.open(path, os.O_PATH | os.O_DIRECTORY)
+        except FileNotFoundError:  # removed since sys.path named it (the folder the grader started in): not kept
+            pass
+    keep = {path for path in keep if path in handles}
     try:
         for point, flags in _mounts():  # nothing that exists can be changed from here on
             try:

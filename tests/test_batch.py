@@ -246,7 +246,8 @@ def test_a_working_directory_deleted_mid_run_loses_no_student(tmp_path):
               solution("ch01_tensors") + "\nimport time as _time\n_time.sleep(1)\n")
     launch.mkdir()
     grader = subprocess.Popen([sys.executable, "-m", "coursekit", "grade-class", str(subs), "--out", str(out),
-                               "--workers", "1", "--chapters", "ch01_tensors", "--no-progress"], cwd=launch,
+                               "--workers", "1", "--chapters", "ch01_tensors", "--no-progress",
+                               "--check-timeout", "60"], cwd=launch,  # a loaded machine must not cost a point here
                               env={**os.environ, "PYTHONPATH": str(KIT_ROOT)},
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 300
