@@ -1,7 +1,9 @@
 """Calling learner code: errors become sentences, and meta-device calls run under the same-device checker."""
 from __future__ import annotations
 
+import _thread
 import contextlib
+import gc as _gc
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -84,9 +86,6 @@ def _refuse_tampering(text: str) -> None:
 # leaves a Python thread running (in the class grader's child, beyond those it had when the walls went up:
 # `threads_allowed`), or that adds a gc callback or changes gc's thresholds, fails; the callbacks and thresholds
 # are put back.
-import _thread
-import gc as _gc
-
 _thread_count, _gc_callbacks, _gc_get_threshold, _gc_set_threshold = (_thread._count, _gc.callbacks,
                                                                       _gc.get_threshold, _gc.set_threshold)
 threads_allowed: int | None = None

@@ -6,9 +6,12 @@ changed is named, undone, and costs only that check.
 """
 from __future__ import annotations
 
+import gc as _gc
 import sys
 
 import torch
+import torch.nn.modules.module as _module_hooks
+import torch.optim.optimizer as _optimizer_hooks
 import torch.testing
 
 # How deep Python code may recurse while grading. A learner's sys.setrecursionlimit(10**8) turns a runaway recursion
@@ -40,11 +43,6 @@ _PROTECTED = {
     "torch.Tensor.__eq__": (torch.Tensor, "__eq__"),
 }
 
-
-import gc as _gc
-
-import torch.nn.modules.module as _module_hooks
-import torch.optim.optimizer as _optimizer_hooks
 
 _HOOK_REGISTRIES = tuple((owner, name) for owner in (_module_hooks, _optimizer_hooks) for name in sorted(vars(owner))
                          if name.startswith("_global_") and isinstance(getattr(owner, name), dict))
@@ -294,21 +292,21 @@ def _intact_check(entries: tuple, function_edits: list | None = None):
                 and all(map(same, map(defaults_of, functions), defaults))
                 and all(map(same, map(kwdefaults_of, functions), kwdefaults)))
 
-    def intact() -> bool:
+    def namespaces_intact() -> bool:
         try:
-            return all(map(same, map(getitem, namespaces, attrs), values)) and functions_intact()
+            return all(map(same, map(getitem, namespaces, attrs), values))
         except KeyError:  # an entry was deleted
             return False
+
+    def intact() -> bool:
+        return namespaces_intact() and functions_intact()
 
     if function_edits is None:
         return intact
     seen = [function_edits[0]]
 
     def intact_since_edits() -> bool:
-        try:
-            if not all(map(same, map(getitem, namespaces, attrs), values)):
-                return False
-        except KeyError:
+        if not namespaces_intact():
             return False
         edits = function_edits[0]  # read first: an edit made while the functions are read moves it past this
         if edits == seen[0]:
