@@ -35,6 +35,23 @@ def _stubs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _edition(args: argparse.Namespace) -> int:
+    from coursekit.learner_edition import EditionError, build
+
+    print(f"Recording the reference's answers to every check and building the learner edition in {args.out} ...")
+    try:
+        built = build(args.out, KIT_ROOT)
+    except EditionError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"Built {args.out}: no solutions/; {built['recorded checks']} checks replay {built['answers']} recorded "
+          f"reference answers, {built['instructor checks']} are left to the instructor's grader, every other check "
+          f"needs no reference. autograder/INTEGRITY: sha256 {built['digest']}.\n"
+          f"Hand it out as it is (zip it, or push it to the class's repository); learners run `pip install -e .` "
+          "and `pytest autograder` in it.")
+    return 0
+
+
 def _lang(args: argparse.Namespace) -> str:
     from autograder.engine.i18n import choose
 
@@ -196,6 +213,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     stubs.add_argument("--force", action="store_true", help="also replace stubs you have edited (keeps a .bak copy)")
     stubs.add_argument("--check", action="store_true", help="write nothing; exit 1 if a stub differs")
     stubs.set_defaults(run=_stubs)
+    edition = commands.add_parser("edition", help="build the learner edition a class gets: stubs, guides and checks, "
+                                                  "the reference's recorded answers, no solutions/")
+    edition.add_argument("out", type=Path, help="a new (or empty) folder outside the kit")
+    edition.set_defaults(run=_edition)
     _learner_commands(commands)
     if command not in LEARNER_COMMANDS:
         _instructor_commands(commands)

@@ -20,6 +20,9 @@ _WORDS = {
                "zh": "练习 {id} 还没有通过（最近结果：{status}）。只有你自己的实现通过之后才会显示参考答案：用 "
                      "`pytest autograder/test_{chapter}.py` 评分，或用 `coursekit hint {id}` 获取提示。"},
     "missing": {"en": "{path} has no top-level `{name}`.", "zh": "{path} 中没有顶层的 `{name}`。"},
+    "no reference": {"en": "This is the learner edition of the kit: it holds no reference solutions to compare with. "
+                           "Your instructor may publish them after the deadline.",
+                     "zh": "这是课程包的学习者版：其中没有可供对照的参考答案。教师可能会在截止日期之后公布。"},
     "changed": {"en": "Your `{name}` in {path} has changed since exercise {id} passed (or it passed before the kit "
                       "kept track of the passing code), so the reference stays hidden: it is shown only next to code "
                       "that passed. Grade it again with `pytest autograder/test_{chapter}.py`; once it passes, "
@@ -88,6 +91,8 @@ def compare(exercise_id: str, store: ProgressStore, lang: str = "en", *, target:
         shown_path = mine_path.relative_to(root) if mine_path.is_relative_to(root) else mine_path
         return 1, _WORDS["changed"][lang].format(id=exercise_id, name=entry.function, path=shown_path,
                                                  chapter=entry.chapter)
+    if not (root / "solutions").is_dir():
+        return 1, _WORDS["no reference"][lang]
     texts = []
     for path in (mine_path, reference_path):
         text = definition(path, entry.function) if path.is_file() else None

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.engine import integrity
+from coursekit.kit import stub_sources
 
 KIT_ROOT = Path(__file__).resolve().parents[1]
 TORCH_RANGE = ((2, 2), (2, 15))
@@ -99,7 +100,7 @@ def check_layout(exercises: Path, solutions: Path) -> list[Finding]:
         problems = ([f"missing {', '.join(missing)}"] if missing else []) + \
                    ([f"signature changed: {'; '.join(changed)}"] if changed else [])
         findings.append(Finding(not problems, "layout", f"{shown}: " + ("; ".join(problems) if problems else
-                                                                         f"{len(want)} names as in solutions/")))
+                                                                         f"{len(want)} names as in {_shown(solutions)}/")))
     extra = sorted({p.name for p in exercises.glob("ch[0-9][0-9]_*.py")} - {p.name for p in solutions.glob("*.py")})
     if extra:
         findings.append(Finding(True, "layout", f"files the autograder ignores: {', '.join(extra)}", warning=True))
@@ -140,9 +141,13 @@ def check_bytecode(roots=integrity.BYTECODE_ROOTS, trusted_file: Path = integrit
                                       "start. Delete it (or the kit's __pycache__ folders).")
 
 
+def _shown(folder: Path) -> str:
+    return folder.relative_to(KIT_ROOT).as_posix() if folder.is_relative_to(KIT_ROOT) else str(folder)
+
+
 def diagnose(exercises: Path | None = None, solutions: Path | None = None) -> list[Finding]:
     exercises = exercises or KIT_ROOT / "exercises"
-    solutions = solutions or KIT_ROOT / "solutions"
+    solutions = solutions or stub_sources(KIT_ROOT)  # the learner edition compares with its published stubs
     return [check_python(), *check_torch(), *check_layout(exercises, solutions), check_integrity(), check_bytecode()]
 
 

@@ -23,3 +23,10 @@ def find_root(start: Path | None = None) -> Path:
         if is_kit(folder):
             return folder
     return INSTALLED_ROOT
+
+
+def stub_sources(root: Path) -> Path:
+    """Where an exercise's stub comes from: solutions/ in the author kit (its solution regions cleared), the stubs
+    as published in the learner edition, which has no solutions/ (autograder/data/stubs/, coursekit/learner_edition.py)."""
+    solutions = root / "solutions"
+    return solutions if solutions.is_dir() else root / "autograder" / "data" / "stubs"

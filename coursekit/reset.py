@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from autograder.engine import catalog
+from coursekit.kit import stub_sources
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 
@@ -70,7 +71,7 @@ def reset(exercise_id: str, root: Path, lang: str = "en", target: Path | None = 
     if entry is None:
         return 2, word("unknown", lang, id=exercise_id)
     mine = (target or root / "exercises") / f"{entry.chapter}.py"
-    reference = root / "solutions" / f"{entry.chapter}.py"
+    reference = stub_sources(root) / f"{entry.chapter}.py"
     stub = stub_definition(reference.read_text(encoding="utf-8"), entry.function, entry.id, entry.guide) \
         if reference.is_file() else None
     if stub is None:

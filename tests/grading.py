@@ -34,12 +34,13 @@ class Grade:
 
 
 def grade(target: Path | str, *test_files: str, extra: tuple[str, ...] = (), timeout: float = 600,
-          env: dict[str, str | None] | None = None) -> Grade:
+          env: dict[str, str | None] | None = None, kit: Path = KIT_ROOT) -> Grade:
+    """Grade `target` with the kit at `kit` (this one, or a learner edition built from it)."""
     results = Path(os.environ.get("TMPDIR", "/tmp")) / f"results-{os.getpid()}-{abs(hash((str(target), test_files, extra)))}.json"
     results.unlink(missing_ok=True)
     command = [sys.executable, "-m", "pytest", *(test_files or ("autograder",)), "--target", str(target),
                "--results", str(results), "-q", *extra]
-    done = subprocess.run(command, cwd=KIT_ROOT, capture_output=True, text=True, timeout=timeout,
+    done = subprocess.run(command, cwd=kit, capture_output=True, text=True, timeout=timeout,
                           env=grading_env(**(env or {})))
     output = done.stdout + done.stderr
     assert results.exists(), f"no results.json was written; `{' '.join(command)}` printed:\n{output[-4000:]}"

@@ -15,7 +15,7 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 
-from autograder.engine import mistakes
+from autograder.engine import edition, mistakes
 
 
 @functools.cache
@@ -29,12 +29,15 @@ def gpu_devices() -> tuple[str, ...]:
 
 
 def checked_devices() -> list[str]:
-    """cpu, every GPU present, and meta (under the same-device checker) when there is none."""
-    return ["cpu", *gpu_devices()] if gpu_devices() else ["cpu", "meta"]
+    """cpu, every GPU present, and meta (under the same-device checker) when there is none. The learner edition and
+    its recording always check cpu and meta: its recorded answers are the reference's on those two (edition.py)."""
+    if gpu_devices() and not edition.meta_only():
+        return ["cpu", *gpu_devices()]
+    return ["cpu", "meta"]
 
 
 def describe_devices() -> str:
-    if gpu_devices():
+    if gpu_devices() and not edition.meta_only():
         return "Devices checked: " + ", ".join(checked_devices()) + "."
     return (
         "Devices checked: cpu, and meta under a same-device checker. No GPU was available, so nothing ran on "

@@ -31,7 +31,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Flaky
 from hypothesis.internal.entropy import deterministic_PRNG  # the seeding hypothesis applies around each example
 
-from autograder.engine import example_store
+from autograder.engine import edition, example_store
 from autograder.engine.calls import describe, is_unwritten_stub
 
 DEFAULT_EXAMPLES = 12
@@ -129,6 +129,8 @@ def examples(max_examples: int = DEFAULT_EXAMPLES, **strategies) -> Callable:
                     return None  # every example passed, as it would have under hypothesis
                 if is_unwritten_stub(failure):  # "not attempted" whatever the input: nothing for hypothesis to shrink
                     raise failure
+                if edition.is_learner_edition():  # shrinking asks the reference about inputs it never recorded
+                    raise _with_input(failure, "Failing input", drawn)
                 failed_on = dict(drawn)
                 stopped.clear()
             try:
@@ -143,8 +145,7 @@ def examples(max_examples: int = DEFAULT_EXAMPLES, **strategies) -> Callable:
                 if not drawn:  # it failed before any example was drawn: there is no input to show
                     raise
                 # Hypothesis replays the smallest failing example last, so `drawn` holds it now.
-                message = f"{failure}\nSmallest failing input found: {describe_drawn(drawn)}"
-                raise _same_kind(failure, message) from None
+                raise _with_input(failure, "Smallest failing input found", drawn) from None
             if failed_on:  # the replay failed where hypothesis, on the same examples, passed
                 raise flaky(failed_on)
             return None
@@ -162,6 +163,13 @@ def flaky(drawn: dict[str, Any]) -> AssertionError:
     """The failure for an input that failed once and passed another time."""
     return AssertionError(f"The same input gave a failure once and a pass another time ({describe_drawn(drawn)}). "
                           "Is the code random without a seed, or does it keep state from one call to the next?")
+
+
+def _with_input(failure: BaseException, label: str, drawn: dict[str, Any]) -> BaseException:
+    """The failure with the drawn input it failed on appended (an assertion's), else the failure itself."""
+    if not isinstance(failure, AssertionError) or not drawn:
+        return failure
+    return _same_kind(failure, f"{failure}\n{label}: {describe_drawn(drawn)}")
 
 
 def _same_kind(failure: AssertionError, message: str) -> AssertionError:

@@ -38,6 +38,7 @@ _WORDS = {
     "timeout": {"en": "failed (time limit)", "zh": "未通过（超时）"},
     "not attempted": {"en": "not attempted", "zh": "未作答"},
     "broken": {"en": "broken", "zh": "无法导入"},
+    "instructor": {"en": "instructor grades", "zh": "由教师评分"},
     # the frame
     "graded": {"en": "Graded: {target}", "zh": "评分对象：{target}"},
     "autograder": {"en": "Autograder: sha256 {digest} ({state})", "zh": "评分程序：sha256 {digest}（{state}）"},
@@ -56,6 +57,11 @@ _WORDS = {
     "total": {"en": "Total: {score} / {points} points. Exercises: {parts}.",
               "zh": "总分：{score} / {points} 分。练习：{parts}。"},
     "count": {"en": "{count} {status}", "zh": "{status} {count} 个"},
+    "instructor points": {"en": "Checked here: {points} points. {hidden} more points are checked only by your "
+                                "instructor's grader: this learner edition holds no reference solutions, and those "
+                                "checks need them (they pass or fail nothing here).",
+                          "zh": "此处检查：{points} 分。另有 {hidden} 分只由教师的评分程序检查：本学习者版不含参考答案，"
+                                "而这些检查需要参考答案（它们在这里既不算通过也不算失败）。"},
     "separator": {"en": ", ", "zh": "，"},
     "plots": {"en": "Loss curves saved: {paths}", "zh": "损失曲线已保存：{paths}"},
     # leading the learner to the bug

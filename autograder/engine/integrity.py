@@ -17,9 +17,12 @@ MANIFEST = AUTOGRADER / "INTEGRITY"
 
 
 def files(root: Path = AUTOGRADER) -> list[Path]:
-    """The autograder's Python files and its stored examples (data/examples/*.pt: engine/example_store.py)."""
+    """The autograder's Python files, its stored examples (data/examples/*.pt: engine/example_store.py) and, in the
+    learner edition, its marker and the reference's recorded answers (data/recorded/*.pt: recorded_reference.py)."""
     found = [p for p in root.rglob("*.py") if "__pycache__" not in p.parts]
     found += (root / "data" / "examples").glob("*.pt")
+    found += (root / "data" / "recorded").glob("*.pt")  # the learner edition's recorded reference answers
+    found += [marker for marker in [root / "EDITION"] if marker.is_file()]
     return sorted(found, key=lambda p: p.relative_to(root).as_posix())
 
 

@@ -31,5 +31,8 @@ def add_options(parser) -> None:
     group.addoption("--record-progress", action=argparse.BooleanOptionalAction, default=None,
                     help="keep each exercise's result in .coursekit/progress.sqlite (default: only when grading "
                          "exercises/)")
+    group.addoption("--record-reference", default=None, metavar="DIR",
+                    help="(course authors; `coursekit edition` runs it) grade --target solutions and keep every "
+                         "answer the reference gave the checks in DIR, for the learner edition")
     group.addoption("--plots", default=None, metavar="DIR",
                     help="save loss curves of training exercises (yours against the reference) as PNGs in DIR")

@@ -23,7 +23,10 @@ from autograder.engine.loading import ChapterBroken
 PASSED, FAILED, TIMEOUT, NOT_ATTEMPTED, BROKEN = "passed", "failed", "timeout", "not attempted", "broken"
 # A run on the meta stand-in that failed for a reason meta cannot prove (devices.META_RULE): it costs nothing.
 INCONCLUSIVE = "inconclusive"
-_SEVERITY = {PASSED: 0, INCONCLUSIVE: 0, NOT_ATTEMPTED: 1, FAILED: 2, TIMEOUT: 3, BROKEN: 4}
+# A check the learner edition cannot decide without the reference's code (engine/recorded_reference.py): it neither
+# earns nor costs points in the learner's own run; the instructor's grader runs it.
+HIDDEN = "instructor"
+_SEVERITY = {PASSED: 0, INCONCLUSIVE: 0, HIDDEN: 0.5, NOT_ATTEMPTED: 1, FAILED: 2, TIMEOUT: 3, BROKEN: 4}
 TIMEOUT_MESSAGE = ("It ran past the time limit of {seconds:g} s and was stopped: probably an infinite loop "
                    "(a `while` whose condition never changes, or a loop over a DataLoader that never ends).")
 TIMEOUT_PRINTING = ("It ran past the time limit of {seconds:g} s and was stopped while printing a great deal "
@@ -89,9 +92,14 @@ class Check:
         return self.points if self.runs and self.status == PASSED else 0.0
 
     @property
+    def checkable_points(self) -> float:
+        """The points this run could decide (none for a check left to the instructor's grader)."""
+        return 0.0 if self.status == HIDDEN else self.points
+
+    @property
     def message(self) -> str:
         for run_id, status, message in self.runs:
-            if status not in (PASSED, INCONCLUSIVE):
+            if status not in (PASSED, INCONCLUSIVE, HIDDEN):
                 return f"{run_id} {message}" if run_id.startswith("[") else message
         return ""
 
@@ -99,7 +107,7 @@ class Check:
     def failure(self) -> Failure | None:
         """The first failing run as fields (from this process, or rebuilt from its text when it came from a pipe)."""
         for run_id, status, message in self.runs:
-            if status != PASSED:
+            if status not in (PASSED, HIDDEN):
                 shown = f"{run_id} " if run_id.startswith("[") else ""
                 known = self.failures.get(run_id)
                 if known is not None:
@@ -120,7 +128,12 @@ class ExerciseResult:
 
     @property
     def points(self) -> float:
-        return sum(c.points for c in self.checks.values())
+        """The points this run could decide: in the learner edition, not those of checks left to the instructor."""
+        return sum(c.checkable_points for c in self.checks.values())
+
+    @property
+    def hidden_points(self) -> float:
+        return sum(c.points for c in self.checks.values() if c.status == HIDDEN)
 
     @property
     def score(self) -> float:
@@ -128,7 +141,9 @@ class ExerciseResult:
 
     @property
     def status(self) -> str:
-        statuses = [c.status for c in self.checks.values()]
+        statuses = [c.status for c in self.checks.values() if c.status != HIDDEN]
+        if not statuses and self.checks:
+            return HIDDEN
         if BROKEN in statuses:
             return BROKEN
         if all(s == PASSED for s in statuses):
@@ -139,10 +154,10 @@ class ExerciseResult:
 
     @property
     def first_failure(self) -> str:
-        return next((c.message for c in self.checks.values() if c.status != PASSED), "")
+        return next((c.message for c in self.checks.values() if c.status not in (PASSED, HIDDEN)), "")
 
     def failing(self) -> list[Check]:
-        return [c for c in self.checks.values() if c.status != PASSED]
+        return [c for c in self.checks.values() if c.status not in (PASSED, HIDDEN)]
 
     def telling(self) -> tuple[Check, Failure] | None:
         """The failure to lead with: the first that names a known mistake, else the first in the checks' order

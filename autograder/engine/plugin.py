@@ -25,12 +25,13 @@ with warnings.catch_warnings():
 
 import torch  # noqa: E402 - after hypothesis's first example, above
 
-from autograder.engine import curves, devices, global_state, i18n, integrity, options, watchdog
+from autograder.engine import curves, devices, edition, global_state, i18n, integrity, options, recorded_reference, watchdog
 from autograder.engine.devices import checked_devices, describe_devices, is_meta_run
 from autograder.engine.exercises import Exercise
 from autograder.engine.feedback import Failure, capped, learner_location
 from autograder.engine.loading import ChapterBroken, load_chapter, showable
-from autograder.engine.outcomes import FAILED, INCONCLUSIVE, NOT_ATTEMPTED, TIMEOUT, Check, ExerciseResult, classify, failure_of
+from autograder.engine.outcomes import FAILED, HIDDEN, INCONCLUSIVE, NOT_ATTEMPTED, TIMEOUT, Check, ExerciseResult, classify, failure_of
+from autograder.engine.recorded_reference import CheckRecord, RecordingReference, ReplayingReference
 from autograder.engine.selection import exercise_filter, keyword_as_exercises
 from autograder.engine.progress_store import ProgressStore, export_script
 from autograder.engine.report import ReportStyle, gradescope_results, text_report, write_results
@@ -59,6 +60,12 @@ class GradingSession:
         self.declared: dict[str, Exercise] = {}
         self.check_points: dict[tuple[str, str], float] = {}  # (exercise id, check name) -> points, as selected
         self.interrupted = False  # Ctrl-C: what did not run is named in the report, not counted as done
+        self.learner_edition = edition.is_learner_edition()  # the reference's answers are recorded, not computed
+        self.hidden: dict[str, str] = {}  # node id -> why the learner edition cannot decide that run
+        # node id -> why a recorded answer lacked its autograd graph: a pass still proves the values, a failure may
+        # be the missing graph's, so it is left to the instructor (never a point lost to the edition)
+        self.values_only: dict[str, str] = {}
+        self.recording: dict[tuple[str, str], CheckRecord] = {}  # (check file, check) -> answers (--record-reference)
         self._loaded: dict[tuple[Path, str], object] = {}
 
     def chapter(self, folder: Path, chapter: str):
@@ -126,6 +133,9 @@ def chapter_of(item: pytest.Item) -> str:
 
 
 def _resolve_target(value: str) -> Path:
+    if value == "solutions" and edition.is_learner_edition() and not (KIT_ROOT / "solutions").is_dir():
+        raise pytest.UsageError("--target solutions: this is the learner edition of the kit, which holds no reference "
+                                "solutions (its checks use the reference's recorded answers instead).")
     for candidate in (Path(value), KIT_ROOT / value):
         if candidate.is_dir():
             return candidate.resolve()
@@ -156,6 +166,9 @@ def pytest_configure(config: pytest.Config) -> None:
     except RuntimeError as refused:
         raise pytest.UsageError(str(refused)) from None
     keyword_as_exercises(config)
+    if config.getoption("--record-reference") and not (edition.is_recording() and target == KIT_ROOT / "solutions"):
+        raise pytest.UsageError("--record-reference records the reference's answers for the learner edition: "
+                                "`coursekit edition` runs it (on solutions/, with the device runs on cpu and meta).")
     _settle_torch()
     config.stash[_GRADING] = GradingSession(target, config.getoption("--check-timeout"))
     if config.getoption("--plots") and importlib.util.find_spec("matplotlib") is None:
@@ -236,9 +249,23 @@ def learner(request: pytest.FixtureRequest):
 
 @pytest.fixture
 def reference(request: pytest.FixtureRequest):
-    """The reference solution's module for this test's chapter."""
+    """The reference solution's module for this test's chapter; in the learner edition, its recorded answers to
+    this check (engine/recorded_reference.py); while recording them, the module with every answer written down."""
     grading: GradingSession = request.config.stash[_GRADING]
-    return grading.chapter(grading.reference, chapter_of(request.node))
+    node = request.node
+    check_file = Path(node.fspath).name
+    if grading.learner_edition:
+        record = recorded_reference.read(check_file).get(node.originalname)
+        why = "no answer of the reference's was recorded for it" if record is None else record.hidden
+        if why:  # the check does not run: a skip (pytest's own outcome, which its fixtures clean up after)
+            grading.hidden[node.nodeid] = why
+            pytest.skip(why)
+        return ReplayingReference(record, on_miss=lambda miss: grading.hidden.setdefault(node.nodeid, miss),
+                                  on_values_only=lambda why: grading.values_only.setdefault(node.nodeid, why))
+    module = grading.chapter(grading.reference, chapter_of(node))
+    if request.config.getoption("--record-reference"):
+        return RecordingReference(module, grading.recording.setdefault((check_file, node.originalname), CheckRecord()))
+    return module
 
 
 @pytest.fixture(params=checked_devices())
@@ -306,16 +333,22 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
     if not item.get_closest_marker("exercise_check"):
         return report
-    finished_here = report.when == "call" or (report.when == "setup" and report.failed)
+    grading = item.config.stash[_GRADING]
+    finished_here = report.when == "call" or (report.when == "setup" and (report.failed or item.nodeid in grading.hidden))
     if finished_here:
-        grading = item.config.stash[_GRADING]
         marker = item.get_closest_marker("timeout")
         seconds = marker.args[0] if marker and marker.args else grading.check_timeout
         exception = showable(call.excinfo.value if call.excinfo else None)  # its __str__ may raise
         output = capped(report.capstdout + report.capstderr)
         params = getattr(getattr(item, "callspec", None), "params", {})
         status, message = classify(exception, seconds, output, on_meta=is_meta_run(params))
-        if status == INCONCLUSIVE:  # meta could not run it; that proves nothing wrong (devices.META_RULE)
+        if item.nodeid in grading.hidden and status != TIMEOUT:  # the learner edition cannot decide it
+            status, message = HIDDEN, grading.hidden[item.nodeid]
+        elif item.nodeid in grading.values_only and status in (FAILED, INCONCLUSIVE):
+            status, message = HIDDEN, grading.values_only[item.nodeid]
+        if status == HIDDEN and report.when == "setup":  # its recording says so: the check does not run at all
+            report.outcome, report.longrepr = "skipped", (str(item.path), 0, f"Skipped: {message}")
+        elif status in (INCONCLUSIVE, HIDDEN):  # meta could not run it, or the edition cannot decide: proves nothing
             report.outcome, report.longrepr = "passed", None
         location = learner_location(exception, grading.target) if status in (FAILED, TIMEOUT) else None
         failure = failure_of(exception, status, message, location)
@@ -369,6 +402,13 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     grading.interrupted = getattr(session, "exitstatus", 0) == pytest.ExitCode.INTERRUPTED
     if not grading.exercises:
         return
+    recorded = config.getoption("--record-reference")
+    if recorded:
+        by_file: dict[str, dict[str, CheckRecord]] = {}
+        for (check_file, name), record in grading.recording.items():
+            by_file.setdefault(check_file, {})[name] = record
+        for check_file, records in by_file.items():
+            recorded_reference.write(check_file, records, Path(recorded))
     results_path = config.getoption("--results")
     if results_path:
         results = gradescope_results(list(grading.exercises.values()), report=_report_text(config),

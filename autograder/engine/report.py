@@ -16,7 +16,7 @@ from pathlib import Path
 
 from autograder.engine import i18n, mistakes
 from autograder.engine.feedback import Failure
-from autograder.engine.outcomes import BROKEN, FAILED, NOT_ATTEMPTED, PASSED, TIMEOUT, ExerciseResult, sort_key
+from autograder.engine.outcomes import BROKEN, FAILED, HIDDEN, NOT_ATTEMPTED, PASSED, TIMEOUT, ExerciseResult, sort_key
 from autograder.engine.textstyle import ReportStyle, bar, hint_lines, localised_hints, pad  # noqa: F401
 
 MESSAGE_LINES = 8  # of one failure's message in the report; a cut says so, and how to see the rest
@@ -88,6 +88,10 @@ def text_report(exercises: list[ExerciseResult], *, target: str, devices: str,
     lines.append(f"{pad(i18n.t('progress', lang), 36)} {bar(score, points, style)} "
                  f"{round(100 * score / points) if points else 0:>4}%")
     lines.append(_total_line(exercises, lang))
+    hidden = sum(e.hidden_points for e in exercises)
+    if hidden:
+        lines.append(i18n.t("instructor points", lang, points=_points(sum(e.points for e in exercises)),
+                            hidden=_points(hidden)))
     if not_graded:
         separator = i18n.t("separator", lang)
         shown = separator.join(f"{i} {f}" for i, f in not_graded[:8]) + (separator + "..." if len(not_graded) > 8 else "")
@@ -101,12 +105,12 @@ def next_step_lines(exercises: list[ExerciseResult], target: str, style: ReportS
     if not exercises:
         return []
     lang = style.lang
-    ahead = [e for e in ordered(exercises) if e.status != PASSED]
+    ahead = [e for e in ordered(exercises) if e.status not in (PASSED, HIDDEN)]
     if not ahead:
         return [i18n.t("all done", lang)]
     upcoming = ahead[0]
     path = f"{target}{upcoming.chapter}.py"
-    if all(_untouched(e) for e in exercises):
+    if all(_untouched(e) for e in exercises if e.status != HIDDEN):
         guide = i18n.guide_link(upcoming.guide, lang)
         return [i18n.t("start here", lang, id=upcoming.id, function=upcoming.function, path=path, guide=guide,
                        url=site_url(upcoming.guide, lang))]
@@ -201,6 +205,11 @@ def gradescope_results(exercises: list[ExerciseResult], *, report: str, started:
     tests = []
     for exercise in ordered(exercises):
         for check in exercise.checks.values():
+            if check.status == HIDDEN:  # the learner edition's: no points either way, and no status to claim
+                tests.append({"name": f"{exercise.id} {exercise.function}: {check.question}", "number": exercise.id,
+                              "score": 0.0, "max_score": 0.0, "output": i18n.t("instructor", plain.lang) + ": "
+                              + next(m for _, s, m in check.runs if s == HIDDEN), "visibility": visibility})
+                continue
             failure = check.failure
             output = ""
             if failure is not None:
