@@ -63,6 +63,8 @@ def main(args) -> int:
     from autograder.engine import integrity
 
     checks = integrity.digest()  # the autograder's files: edited checks regrade everyone on --resume
+    if args.hidden_inputs:  # another secret draws other inputs: nobody graded with the old one is kept
+        checks += "|hidden:" + hashlib.sha256(args.hidden_inputs.encode()).hexdigest()
     keys = {s.name: fingerprint(s, chapters, args.check_timeout, checks) for s in submissions}
     done = {}
     if args.resume:
@@ -86,6 +88,7 @@ def main(args) -> int:
         os.chmod(path, 0o755)  # a grading child that runs as another user reads the folder it grades
     options = Options(workers=args.workers, timeout=args.timeout, memory_mb=args.memory,
                       check_timeout=args.check_timeout, chapters=chapters, visibility=args.visibility,
+                      hidden_inputs=args.hidden_inputs,
                       progress=not args.no_progress, per_chapter=args.per_chapter)
     outcome = None
     interrupted = False
@@ -149,6 +152,10 @@ def add_parser(commands) -> None:
                             "checks)")
     grade.add_argument("--visibility", default="visible",
                        choices=["visible", "hidden", "after_due_date", "after_published"])
+    grade.add_argument("--hidden-inputs", metavar="SECRET", default=os.environ.get("COURSEKIT_HIDDEN_INPUTS"),
+                       help="also run every drawn check on inputs drawn from SECRET, which no learner edition holds "
+                            "(keep it to yourself; the same SECRET gives the same inputs; default: "
+                            "COURSEKIT_HIDDEN_INPUTS)")
     grade.add_argument("--no-progress", action="store_true", help="no progress bar")
     grade.add_argument("--per-chapter", action="store_true",
                        help="one process per student and chapter (default: one per student; both resume after a "

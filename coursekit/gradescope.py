@@ -16,9 +16,11 @@ index, `--torch-index`; an empty value uses pip's own configuration), then what 
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
+import shlex
 import stat
 import sys
 import tempfile
@@ -70,7 +72,7 @@ mkdir -p /autograder/results
 cd /autograder/source
 exec /autograder/venv/bin/python -m coursekit grade-submission /autograder/submission \\
     --results /autograder/results/results.json \\
-    --visibility {visibility} --check-timeout {check_timeout:g}{chapters}{site}
+    --visibility {visibility} --check-timeout {check_timeout:g}{chapters}{site}{hidden}
 """
 
 
@@ -84,7 +86,8 @@ def grading_requirements() -> list[str]:
 
 
 def build_zip(out: Path, visibility: str = "after_published", check_timeout: float = 10.0,
-              chapters: list[str] | None = None, torch_index: str = TORCH_CPU_INDEX, site_url: str = "") -> Path:
+              chapters: list[str] | None = None, torch_index: str = TORCH_CPU_INDEX, site_url: str = "",
+              hidden_inputs: str | None = None) -> Path:
     """Write autograder.zip: setup.sh and run_autograder at its root, beside the kit (autograder/, coursekit/, ...)."""
     import torch
 
@@ -100,7 +103,8 @@ def build_zip(out: Path, visibility: str = "after_published", check_timeout: flo
         _add(archive, "run_autograder", RUN_AUTOGRADER.format(
             visibility=visibility, check_timeout=check_timeout,
             chapters=(" --chapters " + " ".join(sorted(chapters))) if chapters else "",
-            site=f" --site-url '{site_url}'" if site_url else ""), executable=True)
+            site=f" --site-url '{site_url}'" if site_url else "",
+            hidden=f" --hidden-inputs {shlex.quote(hidden_inputs)}" if hidden_inputs else ""), executable=True)
         for part in SOURCE_PARTS:
             path = KIT_ROOT / part
             files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
@@ -156,7 +160,8 @@ def to_gradescope(results: dict, submission: intake.Submission, site_url: str = 
 
 def grade_submission(submission: Path, results: Path, visibility: str = "visible",
                      check_timeout: float = 10.0, timeout: float = 300.0, memory_mb: int = 2048,
-                     workers: int | None = None, chapters: list[str] | None = None, site_url: str = "") -> dict:
+                     workers: int | None = None, chapters: list[str] | None = None, site_url: str = "",
+                     hidden_inputs: str | None = None) -> dict:
     """Grade one upload with the class grader (intake, sandbox); write results.json by Gradescope's spec."""
     upload = intake.read_upload(submission.resolve(), chapters, "submission")
     with tempfile.TemporaryDirectory(prefix="coursekit-gradescope-") as scratch:
@@ -166,7 +171,7 @@ def grade_submission(submission: Path, results: Path, visibility: str = "visible
         os.chmod(folder, 0o755)
         options = Options(workers=workers or max(os.cpu_count() or 1, 1), timeout=timeout, memory_mb=memory_mb,
                           check_timeout=check_timeout, visibility=visibility, progress=False,
-                          chapters=sorted(chapters) if chapters else None)
+                          chapters=sorted(chapters) if chapters else None, hidden_inputs=hidden_inputs)
         outcome = grade_class([Student("submission", folder)], scratch / "out", options,
                               hidden=[results.resolve().parent, submission.resolve()])
         kit_results = outcome.results["submission"]
@@ -185,7 +190,7 @@ def write_results(path: Path, results: dict) -> None:
 
 def _build(args) -> int:
     path = build_zip(args.out, args.visibility, args.check_timeout, args.chapters or None, args.torch_index,
-                     args.site_url)
+                     args.site_url, args.hidden_inputs)
     scope = ", ".join(args.chapters) if args.chapters else "every chapter"
     print(f"{path}: upload it as the assignment's autograder (Gradescope: Configure Autograder > Zip file upload, "
           f"base image Ubuntu 22.04 or 24.04). Grades {scope}; results visibility: {args.visibility}.")
@@ -195,7 +200,8 @@ def _build(args) -> int:
 def _grade(args) -> int:
     try:
         results = grade_submission(args.submission, args.results, args.visibility, args.check_timeout, args.timeout,
-                                   args.memory, chapters=args.chapters or None, site_url=args.site_url)
+                                   args.memory, chapters=args.chapters or None, site_url=args.site_url,
+                                   hidden_inputs=args.hidden_inputs)
     except (Exception, SystemExit) as error:  # noqa: BLE001 - Gradescope shows a results.json, never a bare failure
         write_results(args.results, {"score": 0.0, "output": (
             "The autograder could not grade this submission: it stopped before the checks ran "
@@ -220,6 +226,9 @@ def add_parser(commands) -> None:
                        help=f"where setup.sh gets torch's CPU build (default {TORCH_CPU_INDEX}; '' for pip's "
                             "own configuration)")
     build.add_argument("--site-url", default="", help="your course website, for the links in the feedback")
+    build.add_argument("--hidden-inputs", metavar="SECRET", default=None,
+                       help="also run every drawn check on inputs drawn from SECRET, which no learner edition holds "
+                            "(it goes into run_autograder, which students never see)")
     build.set_defaults(run=_build)
     grade = commands.add_parser("grade-submission", help="grade one submission, sandboxed; write results.json")
     grade.add_argument("submission", type=Path)
@@ -230,4 +239,5 @@ def add_parser(commands) -> None:
     grade.add_argument("--memory", type=int, default=2048, metavar="MB")
     grade.add_argument("--chapters", nargs="*", help="only these chapters, e.g. ch01_tensors")
     grade.add_argument("--site-url", default="", help="your course website, for the links in the feedback")
+    grade.add_argument("--hidden-inputs", metavar="SECRET", default=None, help=argparse.SUPPRESS)
     grade.set_defaults(run=_grade)

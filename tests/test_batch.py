@@ -18,6 +18,7 @@ import zipfile
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from coursekit import intake
 from tests.grading import KIT_ROOT, grade
@@ -206,9 +207,10 @@ def test_ctrl_c_keeps_finished_students_kills_every_child_and_resume_grades_the_
     shutil.rmtree(out)
 
 
-def test_class_grader_children_replay_and_never_draw(tmp_path, monkeypatch):
-    """batch.py draws every check's examples once, in the grader, before it forks: a child grading a correct
-    submission only replays them. Hypothesis's engine (what draws, and what reruns a failing check to shrink it) counts
+@pytest.mark.parametrize("hidden_inputs", [None, "course-2026"])
+def test_class_grader_children_replay_and_never_draw(tmp_path, monkeypatch, hidden_inputs):
+    """batch.py draws every check's examples once, in the grader, before it forks (with --hidden-inputs, the
+    instructor's own examples too): a child grading a correct submission only replays them. Hypothesis's engine (what draws, and what reruns a failing check to shrink it) counts
     its calls from forked children in a page of shared memory, which survives the fork and the child's walls."""
     import mmap
     import struct
@@ -232,7 +234,8 @@ def test_class_grader_children_replay_and_never_draw(tmp_path, monkeypatch):
             write(tmp_path / "subs" / name / f"{chapter}.py", solution(chapter))
         students.append(Student(name, tmp_path / "subs" / name))
     outcome = grade_class(students, tmp_path / "out", Options(workers=2, timeout=240, check_timeout=20,
-                                                              chapters=list(CHAPTERS), progress=False))
+                                                              chapters=list(CHAPTERS), progress=False,
+                                                              hidden_inputs=hidden_inputs))
     assert all(outcome.total(name) == sum(outcome.max_points.values()) > 0 for name in ("ada", "bo"))
     assert struct.unpack("q", calls_in_children[:8])[0] == 0, "a child drew examples (or reran a check) itself"
 

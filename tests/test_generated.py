@@ -158,3 +158,51 @@ def test_what_else_is_loaded_never_changes_the_examples(tmp_path, monkeypatch):
     finally:
         sys.modules.pop("learner_constants", None)
     assert after == before and not set(after) & set(range(123456789, 123456789 + 5))
+
+
+def drawn_with(secret: str | None, name: str = "check") -> list[int]:
+    """The inputs a check of 9 public examples ran on, with the instructor's secret set to `secret`."""
+    seen = []
+
+    def check(n):
+        seen.append(n)
+
+    check.__name__ = check.__qualname__ = name
+    generated.use_hidden_inputs(secret)
+    try:
+        generated.examples(n=st.integers(0, 10**9), max_examples=9)(check)()
+    finally:
+        generated.use_hidden_inputs(None)
+    return seen
+
+
+def test_hidden_inputs_add_examples_no_learner_edition_holds():
+    """With a secret (grade-class --hidden-inputs), every drawn check also runs on a third more examples, drawn from
+    the secret: the same for every run with that secret, others for another secret, and the public ones first."""
+    public = drawn_with(None)
+    first, again, other = drawn_with("course-2026"), drawn_with("course-2026"), drawn_with("another course")
+    assert len(public) == 9 and first[:9] == public and len(first) == 9 + generated.hidden_count(9)
+    assert first == again
+    hidden, hidden_other = first[9:], other[9:]
+    assert hidden != hidden_other and set(hidden) - set(public)
+
+
+def test_a_failure_on_a_hidden_input_is_shown_as_it_is():
+    """hypothesis shrinks only the public examples; a failure on the instructor's own input names that input."""
+    public, collecting = [], [True]
+
+    @generated.examples(n=st.integers(0, 10**9), max_examples=9)
+    def check(n):
+        if collecting:
+            public.append(n)
+        else:
+            assert n in public, f"got {n}"
+
+    check()  # no secret: the public examples, which the check keeps
+    collecting.clear()
+    generated.use_hidden_inputs("course-2026")
+    try:
+        with pytest.raises(AssertionError, match=r"Failing input \(one of the instructor's own\): n=\d+"):
+            check()
+    finally:
+        generated.use_hidden_inputs(None)

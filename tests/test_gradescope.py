@@ -227,3 +227,16 @@ def test_feedback_names_no_kit_command_and_links_to_the_course_site():
     assert "the course guide, chapters/ch01-tensors#ex-1-1" in plain
     linked = student_text(report, site_url="https://course.example.edu/pytorch/")
     assert "https://course.example.edu/pytorch/chapters/ch01-tensors/#ex-1-1" in linked
+
+
+def test_hidden_inputs_go_into_run_autograder_only(tmp_path):
+    """`coursekit gradescope --hidden-inputs SECRET` hands the secret to grade-submission in run_autograder (which
+    students never see), quoted for the shell; a bundle without it passes no such option."""
+    from coursekit.gradescope import build_zip
+
+    with zipfile.ZipFile(build_zip(tmp_path / "secret.zip", hidden_inputs="it's a secret")) as zipped:
+        script = zipped.read("run_autograder").decode()
+        assert "--hidden-inputs 'it'\"'\"'s a secret'" in script
+        assert not any(b"it's a secret" in zipped.read(name) for name in zipped.namelist() if name != "run_autograder")
+    with zipfile.ZipFile(build_zip(tmp_path / "plain.zip")) as zipped:
+        assert "--hidden-inputs" not in zipped.read("run_autograder").decode()

@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 import inspect
 from typing import Any, Callable
 
+import hypothesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Flaky
 from hypothesis.internal.entropy import deterministic_PRNG  # the seeding hypothesis applies around each example
@@ -107,28 +109,54 @@ def examples(max_examples: int = DEFAULT_EXAMPLES, **strategies) -> Callable:
                     recording = None
             return recorded[0]
 
-        def replay(args, kwargs) -> BaseException | None:
-            """Run the check on fresh copies of the recorded examples; the first failure, or None when all pass."""
-            for example in record() or ():
+        hidden: dict[str, list] = {}  # secret -> the examples drawn from it (the instructor's own inputs)
+
+        def hidden_examples(secret: str) -> list:
+            """`hidden_count` more examples drawn from a seed made of the instructor's secret and the check's name:
+            inputs no learner edition holds, the same for every student of the class."""
+            nonlocal recording
+            if secret not in hidden:
+                seed = int.from_bytes(hashlib.sha256(f"{secret}:{test.__module__}.{test.__qualname__}".encode())
+                                      .digest()[:8], "big")
+                draw = hypothesis.seed(seed)(settings(
+                    max_examples=hidden_count(max_examples), database=None, deadline=None, phases=(Phase.generate,),
+                    suppress_health_check=list(HealthCheck))(given(**strategies)(one_example)))
+                recording = []
+                try:
+                    draw(**dict.fromkeys(fixtures))
+                    hidden[secret] = copy.deepcopy(recording)
+                finally:
+                    recording = None
+            return hidden[secret]
+
+        def replay(args, kwargs) -> tuple[BaseException | None, bool]:
+            """Run the check on fresh copies of the recorded examples, then on the instructor's hidden ones if a
+            secret is set; (the first failure, whether it was on a hidden input), or (None, False) when all pass."""
+            public = record() or []
+            secret = hidden_inputs_secret()
+            examples = [*public, *(hidden_examples(secret) if secret and record() is not None else [])]
+            for number, example in enumerate(examples):
                 try:
                     with deterministic_PRNG():
                         one_example(*args, **kwargs, **copy.deepcopy(example))
                 except BaseException as failure:  # noqa: BLE001 - hypothesis runs it again to shrink it
                     if stopped:
                         raise stopped[0] from None
-                    return failure
-            return None
+                    return failure, number >= len(public)
+            return None, False
 
         @functools.wraps(run_all)
         def check(*args, **kwargs):
             stopped.clear()
             failed_on: dict[str, Any] = {}
             if record() is not None:
-                failure = replay(args, kwargs)
+                failure, on_hidden_input = replay(args, kwargs)
                 if failure is None:
                     return None  # every example passed, as it would have under hypothesis
                 if is_unwritten_stub(failure):  # "not attempted" whatever the input: nothing for hypothesis to shrink
                     raise failure
+                if on_hidden_input:  # hypothesis shrinks only the public examples: this one is shown as it is
+                    raise _with_input(failure, "Failing input (one of the instructor's own)", drawn)
                 if edition.is_learner_edition():  # shrinking asks the reference about inputs it never recorded
                     raise _with_input(failure, "Failing input", drawn)
                 failed_on = dict(drawn)
@@ -154,9 +182,28 @@ def examples(max_examples: int = DEFAULT_EXAMPLES, **strategies) -> Callable:
         check.__signature__ = inspect.signature(run_all)
         check.hypothesis_strategies = strategies
         check.record_examples = record
+        check.record_hidden_examples = lambda: hidden_inputs_secret() and record() is not None and \
+            hidden_examples(hidden_inputs_secret())
         return check
 
     return decorate
+
+
+_HIDDEN_INPUTS: list[str] = []  # the instructor's secret, when one is set (plugin.py: --hidden-inputs)
+
+
+def use_hidden_inputs(secret: str | None) -> None:
+    """Also run every drawn check on examples drawn from `secret` (grade-class, the Gradescope bundle)."""
+    _HIDDEN_INPUTS[:] = [secret] if secret else []
+
+
+def hidden_inputs_secret() -> str | None:
+    return _HIDDEN_INPUTS[0] if _HIDDEN_INPUTS else None
+
+
+def hidden_count(max_examples: int) -> int:
+    """How many hidden examples a check with `max_examples` public ones runs: a third more, at least two."""
+    return max(2, max_examples // 3)
 
 
 def flaky(drawn: dict[str, Any]) -> AssertionError:

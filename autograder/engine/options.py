@@ -31,6 +31,10 @@ def add_options(parser) -> None:
     group.addoption("--record-progress", action=argparse.BooleanOptionalAction, default=None,
                     help="keep each exercise's result in .coursekit/progress.sqlite (default: only when grading "
                          "exercises/)")
+    group.addoption("--hidden-inputs", default=None, metavar="SECRET",
+                    help="(instructors; grade-class and the Gradescope bundle pass it) also run every drawn check "
+                         "on examples drawn from SECRET, which no learner edition holds (default: "
+                         "COURSEKIT_HIDDEN_INPUTS)")
     group.addoption("--record-reference", default=None, metavar="DIR",
                     help="(course authors; `coursekit edition` runs it) grade --target solutions and keep every "
                          "answer the reference gave the checks in DIR, for the learner edition")

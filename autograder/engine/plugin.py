@@ -25,7 +25,8 @@ with warnings.catch_warnings():
 
 import torch  # noqa: E402 - after hypothesis's first example, above
 
-from autograder.engine import curves, devices, edition, global_state, i18n, integrity, options, recorded_reference, watchdog
+from autograder.engine import (curves, devices, edition, generated, global_state, i18n, integrity, options,
+                               recorded_reference, watchdog)
 from autograder.engine.devices import checked_devices, describe_devices, is_meta_run
 from autograder.engine.exercises import Exercise
 from autograder.engine.feedback import Failure, capped, learner_location
@@ -169,6 +170,10 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("--record-reference") and not (edition.is_recording() and target == KIT_ROOT / "solutions"):
         raise pytest.UsageError("--record-reference records the reference's answers for the learner edition: "
                                 "`coursekit edition` runs it (on solutions/, with the device runs on cpu and meta).")
+    secret = config.getoption("--hidden-inputs") or os.environ.get("COURSEKIT_HIDDEN_INPUTS") or None
+    if secret and edition.is_learner_edition():
+        raise pytest.UsageError("--hidden-inputs is the instructor's: grade with the author kit, not the learner edition.")
+    generated.use_hidden_inputs(secret)
     _settle_torch()
     config.stash[_GRADING] = GradingSession(target, config.getoption("--check-timeout"))
     if config.getoption("--plots") and importlib.util.find_spec("matplotlib") is None:
