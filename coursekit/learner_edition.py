@@ -1,7 +1,8 @@
 """`coursekit edition OUT`: build, from this author kit, the learner edition a class gets: no reference solutions.
 
-What goes in: the guides (docs/), the stubs (exercises/), the checks and their engine (autograder/), the kit's
-commands (coursekit/), the packaging and the README. What stays out: solutions/, the kit's own tests (their
+What goes in: the guides (docs/), the stubs (exercises/, made afresh from solutions/ by `coursekit stubs`: never
+the author's own exercises/), the checks and their engine (autograder/), the kit's commands (coursekit/), the
+packaging and the README. What stays out: solutions/, the kit's own tests (their
 variants are wrong and correct implementations of every exercise), benchmarks/, scripts/ and CI. In their place:
 
 - autograder/data/recorded/: what the reference answered every check, recorded by grading solutions/ here with
@@ -26,11 +27,19 @@ from coursekit.kit import find_root
 
 KIT_ROOT = find_root()
 
-INCLUDED = ["README.md", "pyproject.toml", "conftest.py", "mkdocs.yml", "docs", "docs_hooks", "exercises",
-            "autograder", "coursekit"]
+INCLUDED = ["README.md", "pyproject.toml", "conftest.py", "mkdocs.yml", "docs", "docs_hooks", "autograder", "coursekit"]
 LEFT_OUT = ["solutions", "tests", "benchmarks", "scripts", ".ci", "CONTRIBUTING.md"]
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".coursekit", "site", "*.egg-info", "recorded",
                                   "EDITION", "INTEGRITY")
+
+
+EDITION_NOTE = """> **This is the learner edition of the course kit.** It has no reference solutions: the checks compare your code
+> with torch's own functions, with properties every correct answer has, and with the reference's recorded answers
+> (`autograder/data/recorded/`). A few checks need the reference's code itself; your instructor's grader runs them,
+> and the score report says how many points they hold. Where this README mentions `solutions/`, `tests/`,
+> `benchmarks/`, `scripts/` or `--target solutions`, that is the author's kit, not this folder.
+
+"""
 
 
 class EditionError(Exception):
@@ -54,11 +63,17 @@ def build(out: Path, root: Path = KIT_ROOT) -> dict[str, int]:
             shutil.copytree(source, out / name, ignore=_IGNORED)
         elif source.is_file():
             shutil.copy2(source, out / name)
+    # The stubs made afresh from solutions/ (never the author's exercises/, which may hold the author's own work)
+    from coursekit.stubs import write_stubs
+
+    write_stubs(root / "solutions", out / "exercises")
+    shutil.copytree(out / "exercises", out / "autograder" / "data" / "stubs")
     _record_reference(root, out / "autograder" / "data" / "recorded")
-    shutil.copytree(root / "exercises", out / "autograder" / "data" / "stubs", ignore=_IGNORED)
     (out / "autograder" / "EDITION").write_text(
         "learner edition: no reference solutions; the checks replay the reference's recorded answers "
         "(autograder/engine/recorded_reference.py)\n", encoding="utf-8")
+    readme = out / "README.md"
+    readme.write_text(EDITION_NOTE + readme.read_text(encoding="utf-8"), encoding="utf-8")
     digest = _write_integrity(out)
     from autograder.engine import recorded_reference
 

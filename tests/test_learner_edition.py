@@ -53,6 +53,7 @@ def test_edition_holds_no_reference_code(edition):
     """No solutions/, no tests/ (the variants are implementations), and no solution region anywhere in its text."""
     for left_out in ("solutions", "tests", "benchmarks", "scripts", ".ci"):
         assert not (edition / left_out).exists(), left_out
+    assert (edition / "README.md").read_text().startswith("> **This is the learner edition of the course kit.**")
     regions = solution_regions()
     assert len(regions) > 40, "the solutions' markers were not found: the test would prove nothing"
     texts = {path: " ".join(path.read_text(encoding="utf-8", errors="replace").split())
@@ -60,6 +61,17 @@ def test_edition_holds_no_reference_code(edition):
     leaks = [(path.relative_to(edition), region[:60]) for region in regions for path, text in texts.items()
              if region in text]
     assert not leaks, f"reference solution code in the edition: {leaks[:5]}"
+
+
+def test_edition_stubs_are_made_from_the_solutions(edition):
+    """The edition's exercises/ (and the copy `coursekit reset` uses) are the stubs as `coursekit stubs` makes them,
+    whatever the author's own exercises/ holds."""
+    from coursekit.stubs import generate
+
+    for chapter in CHAPTERS:
+        made = generate(SOLUTIONS / f"{chapter}.py")
+        assert (edition / "exercises" / f"{chapter}.py").read_text() == made, chapter
+        assert (edition / "autograder" / "data" / "stubs" / f"{chapter}.py").read_text() == made, chapter
 
 
 def test_recorded_answers_are_plain_data(edition):
