@@ -245,3 +245,23 @@ def test_plots_save_loss_curves_of_training_exercises(tmp_path):
         picture = plots / f"ex-{exercise}-loss.png"
         assert picture.is_file() and picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", graded.output[-2000:]
         assert picture.name in graded.output
+
+
+def test_checks_left_to_the_instructor_neither_earn_nor_cost_and_are_named():
+    """In the learner edition a check the edition cannot decide (outcomes.HIDDEN) is left out of the points, the
+    exercise says how many points the instructor checks, and one whose every check is left shows no hint."""
+    from autograder.engine.outcomes import HIDDEN, PASSED, Check, ExerciseResult
+    from autograder.engine.report import text_report
+
+    partly = ExerciseResult("11.6", "train_and_measure_gap", "ch11_overfitting", ["a hint"], "docs/en/x.md#ex-11-6")
+    partly.checks["a"] = Check("a", "Does it train?", 5, runs=[("a", PASSED, "")])
+    partly.checks["b"] = Check("b", "Does it match?", 2, runs=[("[cpu]", HIDDEN, "it builds the reference's MLP")])
+    wholly = ExerciseResult("11.5", "weight_decay_vs_l2", "ch11_overfitting", ["secret hint"], "docs/en/x.md#ex-11-5")
+    wholly.checks["c"] = Check("c", "Same?", 5, runs=[("c", HIDDEN, "given a function")])
+    assert (partly.score, partly.points, partly.hidden_points, partly.status) == (5, 5, 2, PASSED)
+    assert (wholly.points, wholly.hidden_points, wholly.status) == (0, 5, HIDDEN)
+    text = text_report([partly, wholly], target="exercises/", devices="cpu")
+    assert "5 / 5  (+2 checked by your instructor)" in text and "0 / 0  (+5 checked by your instructor)" in text
+    assert "secret hint" not in text
+    assert "Checked here: 5 points. 7 more points are checked only by your instructor's grader" in text
+    assert "Every exercise graded here passed." in text

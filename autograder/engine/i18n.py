@@ -57,6 +57,7 @@ _WORDS = {
     "total": {"en": "Total: {score} / {points} points. Exercises: {parts}.",
               "zh": "总分：{score} / {points} 分。练习：{parts}。"},
     "count": {"en": "{count} {status}", "zh": "{status} {count} 个"},
+    "instructor suffix": {"en": "  (+{points} checked by your instructor)", "zh": "（另有 {points} 分由教师检查）"},
     "instructor points": {"en": "Checked here: {points} points. {hidden} more points are checked only by your "
                                 "instructor's grader: this learner edition holds no reference solutions, and those "
                                 "checks need them (they pass or fail nothing here).",

@@ -137,15 +137,17 @@ def _exercise_lines(group: list[ExerciseResult], style: ReportStyle, target: str
     lines, shown_broken = [], set()
     for exercise in group:
         status = style.paint(pad(i18n.status_word(exercise.status, style.lang), 19), exercise.status)
+        hidden = i18n.t("instructor suffix", style.lang, points=_points(exercise.hidden_points)) \
+            if exercise.hidden_points else ""
         lines.append(f"  {exercise.id:<5} {exercise.function:<32} {status} "
-                     f"{_points(exercise.score):>5} / {_points(exercise.points)}")
+                     f"{_points(exercise.score):>5} / {_points(exercise.points)}{hidden}")
         indent = " " * 8
         if exercise.status == BROKEN:  # the file does not import: say why once per chapter; hints would not help
             message = exercise.first_failure.removeprefix("[cpu] ")
             if message not in shown_broken:
                 shown_broken.add(message)
                 lines.extend(indent + line for line in message.strip().splitlines()[:MESSAGE_LINES])
-        elif exercise.status not in (PASSED, NOT_ATTEMPTED):
+        elif exercise.status not in (PASSED, NOT_ATTEMPTED, HIDDEN):
             lines.extend(indent + line for line in _failed_lines(exercise, style))
         if exercise.status != BROKEN:
             lines.extend(indent + line for line in output_lines(exercise.output, style))
