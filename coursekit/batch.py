@@ -48,6 +48,7 @@ class Options:
     check_timeout: float = 10.0
     chapters: list[str] | None = None  # e.g. ["ch01_tensors"]; default: every chapter
     visibility: str = "visible"
+    hidden_inputs: str | None = None  # the instructor's secret: every drawn check also runs on inputs drawn from it
     namespaces: bool = True  # False: no mount/network namespaces, the audit hook alone (what non-root gets)
     progress: bool = True
     per_chapter: bool = False  # one child per (student, chapter) instead of one per student
@@ -81,6 +82,8 @@ class Job:
     sequence: int = 0  # the next line's number
     contained: bool = False  # PID 1 of its own PID namespace: its descendants die with it
     leaving: bool = False  # the child said it ends between checks (learner code left a thread or lowered a limit)
+    error: str = ""  # the exception that ended the child, as it named it ("KeyboardInterrupt: ..."), if it could
+    retries: int = 0  # how often these checks were handed to a fresh child after the grader's own error
 
 
 @dataclass
@@ -131,6 +134,7 @@ def grade_class(students: list[Student], out: Path, options: Options, hidden: li
     args = [*test_files, "--rootdir", str(KIT_ROOT), "-c", str(KIT_ROOT / "pyproject.toml"),
             "--target", str(KIT_ROOT / "solutions"),
             "--check-timeout", str(options.check_timeout), "--visibility", options.visibility,
+            *(["--hidden-inputs", options.hidden_inputs] if options.hidden_inputs else []),
             "--no-record-progress",
             "-s", "-q", "-q", "-p", "no:random_order", "-p", "no:cacheprovider"]
     pytest_lines = io.StringIO()
@@ -191,6 +195,7 @@ class _ClassRun:
             record_examples = getattr(item.function, "record_examples", None)
             if record_examples is not None:
                 record_examples()
+                item.function.record_hidden_examples()  # drawn here, once, not in every child
         torch.set_num_threads(1)  # one core per child; the children run side by side
         if os.geteuid() == 0:  # children lose root's capabilities; /proc/<grader> must stay out of their reach
             import ctypes
@@ -440,6 +445,8 @@ class _Scheduler:
             job.current = None
         elif kind == "leave" and job.current is None:
             job.leaving = True
+        elif kind == "error":
+            job.error = f"{str(message.get('t', '?'))[:200]}: {str(message.get('m', ''))[:child.MESSAGE_LIMIT]}"
         elif kind == "memory":
             try:
                 self.private.append(float(message["private_mib"]))
@@ -479,6 +486,8 @@ class _Scheduler:
             return
         if job.indexes:
             how = _how_it_ended(status, job.killed_for)
+            if job.error and not job.killed_for:
+                how += f", on {job.error}"
             culprit = job.current if job.current is not None else job.indexes[0]
             if not job.imported:
                 message = (f"{job.chapter}.py stopped the grading process while being imported ({how}). Nothing at "
@@ -494,6 +503,28 @@ class _Scheduler:
                     if index == culprit or marker.kwargs["exercise"] is exercise:
                         self.statuses[(job.student.name, index)] = (TIMEOUT, text)
                         job.indexes.remove(index)
+            elif job.error and job.current is None and not job.killed_for:
+                # The grader's own error, between checks (no check was running, no import): not the learner's fault.
+                # These checks go to a fresh child once; failing again, each says so plainly.
+                sys.__stderr__.write(f"grade-class: the grader failed while grading {job.student.name} "
+                                     f"({job.error}); {'regrading' if not job.retries else 'reported'}\n")
+                if not job.retries:
+                    self.pending.insert(0, Job(job.student, plugin.chapter_of(self.items[job.indexes[0]]),
+                                               job.indexes, retries=1))
+                    return
+                text = (f"The grader itself failed before this check could run ({job.error}). That is a fault of "
+                        "the grader, not of the code under test: it was graded again in a fresh process, with the "
+                        "same result. Tell your instructor.")
+                for index in list(job.indexes):
+                    self.statuses[(job.student.name, index)] = (FAILED, text)
+                job.indexes.clear()
+            elif job.error and not job.killed_for:
+                self.statuses[(job.student.name, culprit)] = (
+                    FAILED, f"The grading process stopped during this check: {job.error} came out of it (an "
+                            "exception no check catches, such as KeyboardInterrupt or SystemExit, raised by the code "
+                            "under test, or an error of the grader's while it checked). Exercise code must return "
+                            "or raise an ordinary exception.")
+                job.indexes.remove(culprit)
             else:
                 self.statuses[(job.student.name, culprit)] = (
                     FAILED, f"The grading process stopped during this check ({how}): the code under test crashed, "

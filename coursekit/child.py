@@ -54,17 +54,56 @@ def _digest(key: bytes, sequence: int, body: bytes) -> str:
 
 
 def run(config, items, job, write_fd: int, hidden: list[Path], options, kit_root: Path) -> None:
-    """In the forked child: never returns."""
-    code = 0
+    """In the forked child: never returns. An exception that ends it (the grader's own, or a BaseException the code
+    under test raised through its check) is named to the parent first, type and message: the gradebook says what
+    happened instead of blaming the learner for a crash."""
+    code, report = 0, []
     try:
-        code = _grade(config, items, job, write_fd, hidden, options, kit_root)
-    except BaseException:  # noqa: BLE001 - the parent notices the missing results and says so
+        code = _grade(config, items, job, write_fd, hidden, options, kit_root, report)
+    except BaseException as error:  # noqa: BLE001 - the parent notices the missing results and says so
         code = 70
+        try:
+            if report:
+                report[0](e="error", t=describe_error(error)[:200], m=_error_text(error)[:MESSAGE_LIMIT])
+        except BaseException:  # noqa: BLE001 - the pipe is gone: the parent still sees status 70
+            pass
     finally:
         os._exit(code)
 
 
-def _grade(config, items, job, write_fd: int, hidden: list[Path], options, kit_root: Path) -> int:
+def describe_error(error: BaseException) -> str:
+    """`module.Name` of the error's class, read with type's own descriptors (a metaclass's __qualname__ property or a
+    class attribute cannot make it say something else)."""
+    kind = type(error)
+    qualname, module = type.__dict__["__qualname__"].__get__(kind), type.__dict__["__module__"].__get__(kind)
+    name = qualname if isinstance(qualname, str) and type(qualname) is str else "?"
+    return name if module in ("builtins", None) or type(module) is not str else f"{module}.{name}"
+
+
+def _error_text(error: BaseException) -> str:
+    """The error's message from its args when they are plain strings and numbers (its own __str__, learner code
+    perhaps, is never called here), else a note that it has a message of its own."""
+    args = BaseException.__dict__["args"].__get__(error)
+    if type(args) is tuple and all(type(a) in (str, int, float, bool) for a in args):
+        text = ", ".join(a if type(a) is str else repr(a) for a in args)
+    else:
+        text = "(a message that is not plain text)"
+    filename = getattr(error, "filename", None) if isinstance(error, OSError) else None
+    if type(filename) is str:
+        text += f": {filename}"
+    try:  # where it was raised (the innermost frame): for the instructor, when it is the grader's own
+        tb = BaseException.__dict__["__traceback__"].__get__(error)
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        if tb is not None:
+            text += f" (at {Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno})"
+    except BaseException:  # noqa: BLE001
+        pass
+    return text
+
+
+def _grade(config, items, job, write_fd: int, hidden: list[Path], options, kit_root: Path,
+           report: list) -> int:
     import torch
 
     from coursekit import sandbox
@@ -90,6 +129,8 @@ def _grade(config, items, job, write_fd: int, hidden: list[Path], options, kit_r
         sent[0] += 1
         while data:
             data = data[os.write(RESULT_FD, data):]
+
+    report.append(send)
 
     from autograder.engine import global_state, loading, plugin, watchdog
     from autograder.engine.loading import ChapterBroken
@@ -131,6 +172,8 @@ def _grade(config, items, job, write_fd: int, hidden: list[Path], options, kit_r
     from autograder.engine import calls
 
     calls.after_learner_code = after_learner_code
+    tell_the_child, told_of_tampering = _flag()
+    calls.on_tampering = tell_the_child
     calls.threads_allowed = as_entered[0]  # a thread started at import, still running when a call returns, fails it
     import faulthandler
 
@@ -161,6 +204,9 @@ def _grade(config, items, job, write_fd: int, hidden: list[Path], options, kit_r
         if calls.after_learner_code is not after_learner_code:
             tampered = "; ".join(filter(None, [tampered, "the grader's own tampering check was replaced"]))
             calls.after_learner_code = after_learner_code
+        if calls.on_tampering is not tell_the_child:
+            tampered = "; ".join(filter(None, [tampered, "the grader's tampering flag was replaced"]))
+            calls.on_tampering = tell_the_child
         if torch_function_enabled():
             tampered = "; ".join(filter(None, [tampered, "torch's __torch_function__ handling was switched back on"]))
             plain_tensors.__enter__()
@@ -170,8 +216,10 @@ def _grade(config, items, job, write_fd: int, hidden: list[Path], options, kit_r
         else:
             status, message = _recorded(grading, item)
         send(e="done", i=index, s=status, m=message[:MESSAGE_LIMIT])
-        if position + 1 < len(job.indexes) and _leftovers() != as_entered:
-            send(e="leave")  # a fresh child, with the walls as they were, grades the rest
+        # A fresh child, with the walls as they were, grades the rest: after learner code left something behind, or
+        # tampered (what armed it, a finalizer chain in a reference cycle, may still be in this process's heap).
+        if position + 1 < len(job.indexes) and (told_of_tampering() or tampered or _leftovers() != as_entered):
+            send(e="leave")
             return 0
     send(e="memory", private_mib=_private_mib())
     return 0
@@ -198,6 +246,30 @@ def _sealed_checks(*pairs):
             yield "; ".join(found)
 
     return asking(pairs).__next__
+
+
+def _flag():
+    """(raise_it, taken): raise_it() sets the flag, taken() says whether it was set since it was last asked, and
+    clears it. The state lives in a generator's frame (learner code that calls raise_it only ends its own child)."""
+    def holding():
+        raised, answer = False, False
+        while True:
+            asked = yield answer
+            if asked:
+                raised, answer = True, False
+            else:
+                answer, raised = raised, False
+
+    generator = holding()
+    next(generator)
+
+    def raise_it(send=generator.send) -> None:
+        send(True)
+
+    def taken(send=generator.send) -> bool:
+        return send(False)
+
+    return raise_it, taken
 
 
 def _sever_paths_to_the_grader(config) -> None:

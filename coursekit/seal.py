@@ -93,12 +93,13 @@ def record(skip_modules: frozenset = frozenset()):
     missing, length, module_of = object(), len, sys.modules.get
     full, rebase_full = _predicate(spaces, where, flat_values, lambda label: True, names, held)
     quick, rebase_quick = _predicate(spaces, where, flat_values, hot_label, names, held)
+    registries_changed, restore_registries = _registries([module for _, module in modules])
 
     def lookup(namespace, key):
         return namespace.get(key, missing)  # a class's mappingproxy has .get too
 
     def changed_hot() -> str:
-        return "" if quick() else changed()
+        return "" if quick() and not registries_changed() else changed()
 
     def added(index: int) -> list:
         """Names added to namespace `index` that matter: in a class, one that shadows an inherited attribute or a
@@ -111,10 +112,11 @@ def record(skip_modules: frozenset = frozenset()):
             key in inherited or (key.startswith("__") and key.endswith("__"))))
 
     def changed() -> str:
-        if full():
+        registries = registries_changed()
+        if full() and not registries:
             return ""
-        found = [f"{spaces[index][1]}.{key} was replaced" for (index, key), namespace, value
-                 in zip(where, flat_spaces, flat_values) if lookup(namespace, key) is not value]
+        found = registries + [f"{spaces[index][1]}.{key} was replaced" for (index, key), namespace, value
+                              in zip(where, flat_spaces, flat_values) if lookup(namespace, key) is not value]
         for index, namespace in enumerate(namespaces):
             if length(namespace) != sizes[index]:
                 found.extend(f"{spaces[index][1]}.{key} was added" for key in added(index))
@@ -126,6 +128,7 @@ def record(skip_modules: frozenset = frozenset()):
         return "; ".join(found)
 
     def restore() -> None:
+        restore_registries()
         for (index, key), namespace, value in zip(where, flat_spaces, flat_values):
             if lookup(namespace, key) is not value:
                 _put(spaces[index][3], key, value)
@@ -140,6 +143,98 @@ def record(skip_modules: frozenset = frozenset()):
         rebase_quick()
 
     return changed_hot, changed, restore
+
+
+def _registry_places(modules: list) -> list:
+    """(label, owner, attribute, registry, added_counts) for the dispatch tables that make the grader's own copies,
+    pickles and tree walks do what they say: copy's (the checks' examples are deep-copied for every run), copyreg's,
+    pickle's Python pickler's, torch's pytree node table (calls.call finds meta inputs with tree_flatten), and the
+    registries of functools.singledispatch functions in the recorded modules. `added_counts(key)`: whether a key
+    added to it matters (pytree: a tensor or builtin container type; torch registers its own types there lazily)."""
+    import copy
+    import copyreg
+    import pickle
+
+    always = lambda key: True  # noqa: E731
+    places = [("copy._deepcopy_dispatch", copy, "_deepcopy_dispatch", copy._deepcopy_dispatch, always),
+              ("copy._copy_dispatch", copy, "_copy_dispatch", copy._copy_dispatch, always),
+              ("copyreg.dispatch_table", copyreg, "dispatch_table", copyreg.dispatch_table, always),
+              ("copyreg._extension_registry", copyreg, "_extension_registry", copyreg._extension_registry, always),
+              ("copyreg._inverted_registry", copyreg, "_inverted_registry", copyreg._inverted_registry, always),
+              ("pickle._Pickler.dispatch", pickle._Pickler, "dispatch", pickle._Pickler.dispatch, always),
+              ("pickle._Unpickler.dispatch", pickle._Unpickler, "dispatch", pickle._Unpickler.dispatch, always)]
+    pytree = sys.modules.get("torch.utils._pytree")
+    if pytree is not None and isinstance(getattr(pytree, "SUPPORTED_NODES", None), dict):
+        import torch
+
+        def matters(key) -> bool:
+            return isinstance(key, type) and (issubclass(key, torch.Tensor) or key.__module__ in (
+                "builtins", "collections", "torch.nn.parameter"))
+
+        places.append(("torch.utils._pytree.SUPPORTED_NODES", pytree, "SUPPORTED_NODES", pytree.SUPPORTED_NODES,
+                       matters))
+    for module in modules:
+        for name, value in list(vars(module).items()):
+            registry = getattr(value, "registry", None) if callable(value) and hasattr(value, "dispatch") else None
+            if isinstance(registry, types.MappingProxyType):
+                places.append((f"{module.__name__}.{name}.registry", value, "registry", registry, always))
+    return places
+
+
+def _registries(modules: list):
+    """(changed, restore) for the dispatch tables of _registry_places: changed() lists the tables whose entries were
+    replaced, removed or added (where an addition matters), or which were themselves replaced; restore() puts each
+    back as it was (a singledispatch registry cannot be edited from outside: naming it fails the check)."""
+    places = _registry_places(modules)
+    kept = tuple((label, owner, attr, registry, matters, tuple(registry.keys()), tuple(registry.values()))
+                 for label, owner, attr, registry, matters in places)
+    import itertools
+
+    filled = tuple(registry for *_, registry, _, keys, _ in kept if keys)
+    getters = tuple(operator.itemgetter(*keys, keys[0]) for *_, keys, _ in kept if keys)
+    expected = tuple(itertools.chain.from_iterable((*values, values[0]) for *_, values in kept if values))
+    owners, attrs = tuple(entry[1] for entry in kept), tuple(entry[2] for entry in kept)
+    registries = tuple(entry[3] for entry in kept)
+    sizes = [tuple(len(keys) for *_, keys, _ in kept)]  # moved on when what was added does not matter (changed)
+    same, length, missing, apply = operator.is_, len, object(), operator.itemgetter.__call__
+    chain = itertools.chain.from_iterable
+
+    def intact() -> bool:  # a few C-level passes, as in _predicate
+        try:
+            return (tuple(map(length, registries)) == sizes[0]
+                    and all(map(same, map(getattr, owners, attrs, itertools.repeat(missing)), registries))
+                    and all(map(same, chain(map(apply, getters, filled)), expected)))
+        except KeyError:
+            return False
+
+    def changed() -> list:
+        if intact():
+            return []
+        found = []
+        for label, owner, attr, registry, matters, keys, values in kept:
+            if getattr(owner, attr, missing) is not registry:
+                found.append(f"{label} was replaced")
+                continue
+            now = dict(registry)
+            if (any(now.get(key, missing) is not value for key, value in zip(keys, values))
+                    or any(key not in keys and matters(key) for key in now)):
+                found.append(f"{label} was changed")
+        if not found:  # an addition that does not matter (torch registering a type of its own): the fast answer again
+            sizes[0] = tuple(map(length, registries))
+        return found
+
+    def restore() -> None:
+        for label, owner, attr, registry, matters, keys, values in kept:
+            if getattr(owner, attr, missing) is not registry:
+                _put(owner, attr, registry)
+            if isinstance(registry, dict):
+                for key in [key for key in registry if key not in keys and matters(key)]:
+                    registry.pop(key, None)
+                for key, value in zip(keys, values):
+                    if registry.get(key, missing) is not value:
+                        registry[key] = value
+
+    return changed, restore
 
 
 def _predicate(spaces, where, values, chosen, names, held):

@@ -1039,8 +1039,8 @@ FOURTH_ROUND = {
         {"ch01": fill("ch01", "1.1", SELF_RESTORING_METAS + "class Bomb:\n    def __del__(self):\n        _arm()\n"
                       "for _ in range(20):\n    b = Bomb()\n    b.me = b\ndel b\n" + ZEROS)},
         {"1.1"}, {"ch01": ZEROS_1_1},
-        "in-process: open as a class of attack (a collection may come at any time); here the sealed check at the "
-        "end of the check names what is left armed"),
+        "in-process: open as a class of attack (a collection may come at any time); the sealed check at the end "
+        "of the check names what is left armed, and the child then ends (a fresh one grades the rest)"),
     "pushes saved-tensor hooks at import that zero every tensor autograd saves": (
         {"ch05": silu_wrong("torch._C._autograd._push_saved_tensors_default_hooks(lambda t: t, lambda t: t * 0)\n")},
         {"5.3", "5.4"}, {"ch05": silu_wrong()},
@@ -1048,7 +1048,7 @@ FOURTH_ROUND = {
     "leaves torch.set_flush_denormal(True) and a huge switch interval behind": (
         {"ch01": fill("ch01", "1.1", "import sys\ntorch.set_flush_denormal(True)\nsys.setswitchinterval(5.0)\n"
                       + ZEROS)}, {"1.1"}, {"ch01": ZEROS_1_1},
-        "global_state: the switch interval is put back; flushing denormals changes no verdict of another chapter"),
+        "global_state: the switch interval is put back; flushing denormals is recorded and switched back off"),
 }
 FOURTH_ROUND_CHAPTERS = sorted({_chapter_file(c) for files, _, control, _ in FOURTH_ROUND.values()
                                 for c in (*files, *control)} | {"ch02_autograd"})
@@ -1067,3 +1067,219 @@ def test_fourth_round_attack_gains_nothing(fourth_round, attack):
 def test_fourth_round_names_its_walls():
     assert len(FOURTH_ROUND) >= 15
     assert all(wall.strip() for _, _, _, wall in FOURTH_ROUND.values())
+
+
+# --- A fifth round: what the fourth round's notes left open (denormals flushed, the dispatch tables of copy, copyreg,
+# pickle and torch's pytree, a __del__ chain in reference cycles that re-arms at every collection, a child that ends
+# on an exception the gradebook did not name), then torch's own dispatch state (function and dispatch modes that pop
+# themselves, thread-local dispatch keys, inference mode, torch.library kernels) and the check's own objects (an
+# attribute set on its input or model that shadows torch's method for the reference computed after the call). Same
+# rule: no more than the control on what it attacks, the honest chapter beside it keeps full marks, and every other
+# exercise of the submission scores what it scores beside the control.
+FLIP_MEAN_STD = ("D = x.shape[1]\n"
+                 "x.mean = lambda *a, **k: torch.zeros(D, dtype=x.dtype, device=x.device)\n"
+                 "x.std = lambda *a, **k: torch.ones(D, dtype=x.dtype, device=x.device)\n")
+IDENTITY_1_2 = ("D = x.shape[1]\nreturn x.detach().clone(), torch.zeros(D, dtype=x.dtype, device=x.device), "
+                "torch.ones(D, dtype=x.dtype, device=x.device)")
+EMPTY_EXAMPLES = (  # the next example's deep copy (generated.py) hands the call and the reference tensors of no rows
+    "import copy as _copy\n_real = _copy._deepcopy_dispatch[dict]\n"
+    "def _dc(d, memo, deepcopy=_copy.deepcopy):\n    out = _real(d, memo, deepcopy)\n"
+    "    for k, v in list(out.items()):\n        if isinstance(v, torch.Tensor) and v.dim() >= 1:\n"
+    "            out[k] = v[:0]\n    return out\n_copy._deepcopy_dispatch[dict] = _dc\n")
+HIDE_FROM_PYTREE = ("import torch.utils._pytree as _pt\n"
+                    "_pt.SUPPORTED_NODES[tuple] = _pt.SUPPORTED_NODES[tuple]._replace(flatten_fn=lambda t: ([], None))\n")
+NO_DEVICE_1_1 = "return torch.cat([torch.ones(x.shape[0], 1, dtype=x.dtype), x], 1)"
+SELF_POPPING_FUNCTION_MODE = (  # answers isclose with "all close", and pops itself once the check drops that answer
+    "import torch.overrides as _ov, weakref\nclass _Yes(_ov.TorchFunctionMode):\n"
+    "    def __torch_function__(self, func, types, args=(), kwargs=None):\n        kwargs = kwargs or {}\n"
+    "        if func is torch.isclose:\n            out = torch.ones(args[0].shape, dtype=torch.bool)\n"
+    "            weakref.finalize(out, torch._C._pop_torch_function_stack)\n            return out\n"
+    "        return func(*args, **kwargs)\n_Yes().__enter__()\n")
+SELF_POPPING_DISPATCH_MODE = (
+    "from torch.utils._python_dispatch import TorchDispatchMode\nimport weakref\n"
+    "class _Yes(TorchDispatchMode):\n    def __torch_dispatch__(self, func, types, args=(), kwargs=None):\n"
+    "        out = func(*args, **(kwargs or {}))\n"
+    "        if isinstance(out, torch.Tensor) and out.dtype == torch.bool:\n            out = torch.ones_like(out)\n"
+    "            if 'all' in str(func):\n                weakref.finalize(out, torch._C._pop_torch_dispatch_stack)\n"
+    "        return out\n_Yes().__enter__()\n")
+ISCLOSE_KERNEL = ("\nimport torch, torch.library\n_lib = torch.library.Library('aten', 'IMPL')\n"
+                  "def _close(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):\n"
+                  "    return torch.ones(torch.broadcast_shapes(a.shape, b.shape), dtype=torch.bool)\n"
+                  "_lib.impl('isclose', _close, 'CPU')\n")
+COLLECTED_CHAIN = (  # every collection finalizes a cycle that makes the next: a self-restoring patch armed each time
+    "g = globals()\nif '_Bomb' not in g:\n"
+    "    import torch.testing._comparison as _c, time as _t\n    _real = _c.not_close_error_metas\n"
+    "    _state = {'cool': 0.0}\n"
+    "    def _fake(*args, **kwargs):\n        _c.not_close_error_metas = _real\n"
+    "        _state['cool'] = _t.monotonic() + 0.5\n        return []\n"
+    "    class _Bomb:\n        def __del__(self):\n"
+    "            if _t.monotonic() > _state['cool'] and _c.not_close_error_metas is _real:\n"
+    "                _c.not_close_error_metas = _fake\n            b = _Bomb(); b.me = b\n"
+    "    g['_Bomb'] = _Bomb\n    _b = _Bomb(); _b.me = _b; del _b\n")
+HOOK_ARMS_GLOBAL = '''if out.requires_grad:
+            import torch.testing._comparison as c
+            real = c.not_close_error_metas
+            def fake(*a, **k):
+                c.not_close_error_metas = real
+                return []
+            def arm(grad):
+                c.not_close_error_metas = fake
+            out.register_hook(arm)'''
+HOOK_COUNTS_DOWN = '''if out.requires_grad:
+            import torch.testing._comparison as c
+            left = [len(list(self.parameters()))]
+            real = c.not_close_error_metas
+            def fake(*a, **k):
+                left[0] -= 1
+                if left[0] <= 0:
+                    c.not_close_error_metas = real
+                return []
+            def arm(grad):
+                c.not_close_error_metas = fake
+            out.register_hook(arm)'''
+STUB_CH01 = _stub("ch01")
+FIFTH_ROUND = {
+    "leaves torch.set_flush_denormal(True) on at import": (
+        {"ch01": ZEROS_1_1 + "\nimport torch\ntorch.set_flush_denormal(True)\n"}, {"1.1"}, {"ch01": ZEROS_1_1},
+        "global_state: flushing denormals is recorded, named and switched back off"),
+    "edits copy._deepcopy_dispatch in the call: the next example's copy has no rows": (
+        {"ch01": fill("ch01", "1.1", EMPTY_EXAMPLES + ZEROS)}, {"1.1"}, {"ch01": ZEROS_1_1},
+        "coursekit/seal.py: the dispatch tables of copy, copyreg, pickle and pytree are recorded, asked each time "
+        "learner code returns, and put back"),
+    "edits copy._deepcopy_dispatch at import": (
+        {"ch01": ZEROS_1_1 + "\nimport torch\n" + EMPTY_EXAMPLES}, {"1.1"}, {"ch01": ZEROS_1_1},
+        "coursekit/seal.py: the dispatch tables are recorded; what the import changed is put back"),
+    "replaces copy._deepcopy_dispatch and copyreg.dispatch_table with tables of its own": (
+        {"ch01": fill("ch01", "1.1", "import copy, copyreg\ncopy._deepcopy_dispatch = dict(copy._deepcopy_dispatch)\n"
+                      "copyreg.dispatch_table = {}\n" + EMPTY_EXAMPLES + ZEROS)}, {"1.1"}, {"ch01": ZEROS_1_1},
+        "coursekit/seal.py: a dispatch table replaced as a whole is named and put back"),
+    "torch's pytree node table hides meta inputs from the same-device checker": (
+        {"ch01": fill("ch01", "1.1", HIDE_FROM_PYTREE + NO_DEVICE_1_1)}, {"1.1"},
+        {"ch01": fill("ch01", "1.1", NO_DEVICE_1_1)},
+        "coursekit/seal.py: torch.utils._pytree.SUPPORTED_NODES is a recorded dispatch table"),
+    "a __del__ chain in reference cycles re-arms a self-restoring patch at every collection": (
+        {"ch01": fill("ch01", "1.1", COLLECTED_CHAIN + ZEROS)}, {"1.1"}, {"ch01": ZEROS_1_1},
+        "child.py: a check that tampered (or whose call calls.call failed for tampering) ends the child, so the "
+        "chain cannot reach another chapter; arming exactly while a check compares stays open in principle"),
+    "a torch function mode left on answers isclose, and pops itself when the check drops the answer": (
+        {"ch01": fill("ch01", "1.1", SELF_POPPING_FUNCTION_MODE + ZEROS)}, {"1.1"}, {"ch01": ZEROS_1_1},
+        "calls.call: a torch function or dispatch mode left pushed when learner code returns fails it, and is popped"),
+    "a torch dispatch mode left on answers every boolean op with True, and pops itself": (
+        {"ch01": fill("ch01", "1.1", SELF_POPPING_DISPATCH_MODE + ZEROS)}, {"1.1"}, {"ch01": ZEROS_1_1},
+        "calls.call: a torch function or dispatch mode left pushed when learner code returns fails it, and is popped"),
+    "excludes AutogradCPU from this thread's dispatch at import (no backward in later chapters)": (
+        {"ch01": STUB_CH01 + "\nimport torch\n"
+                             "torch._C._dispatch_tls_set_dispatch_key_excluded(torch._C.DispatchKey.AutogradCPU, True)\n"},
+        {"ch01"}, {"ch01": STUB_CH01}, "global_state: the thread's included and excluded dispatch keys are recorded"),
+    "enters inference mode at import and never leaves it": (
+        {"ch01": STUB_CH01 + "\nimport torch\n_keep = torch.inference_mode()\n_keep.__enter__()\n"}, {"ch01"},
+        {"ch01": STUB_CH01}, "global_state: inference mode is recorded and put back off"),
+    "includes meta in this thread's dispatch at import (every later operation runs on meta)": (
+        {"ch01": STUB_CH01 + "\nimport torch\ntorch._C._set_meta_in_tls_dispatch_include(True)\n"}, {"ch01"},
+        {"ch01": STUB_CH01}, "global_state: meta in the thread's dispatch include set is recorded"),
+    "sets x.mean and x.std on its input, so that the reference computed after the call agrees": (
+        {"ch01": fill("ch01", "1.2", FLIP_MEAN_STD + IDENTITY_1_2)}, {"1.2"}, {"ch01": fill("ch01", "1.2", IDENTITY_1_2)},
+        "calls.call: an attribute added to what a call is given that shadows its class's fails the call, and is "
+        "removed"),
+    "sets model.parameters on the check's model, so that the reference's penalties are zero": (
+        {"ch11": fill("ch11", "11.3", "model.parameters = lambda *a, **k: iter(())\n"
+                                      "model.named_parameters = lambda *a, **k: iter(())\n"
+                                      "return loss_fn(model(x), y)")}, {"11.3"},
+        {"ch11": fill("ch11", "11.3", "return loss_fn(model(x), y)")},
+        "calls.call: an attribute added to what a call is given that shadows its class's fails the call"),
+    "overrides aten::isclose's CPU kernel with torch.library at import": (
+        {"ch01": ZEROS_1_1 + ISCLOSE_KERNEL}, {"1.1"}, {"ch01": ZEROS_1_1},
+        "did not win: the kernel is not used by assert_close's comparison on these tensors (open in principle)"),
+    "a backward hook of its output arms a self-restoring module global of assert_close": (
+        {"ch04": _stub("ch04") + MLP_WITHOUT_ACTIVATION.replace("ARM", HOOK_ARMS_GLOBAL)}, {"4.3"},
+        {"ch04": _stub("ch04") + MLP_WITHOUT_ACTIVATION.replace("ARM", "")},
+        "did not win: the hook runs inside calls.call, whose sealed check sees the armed global"),
+    "a backward hook, run by the check's own autograd.grad, arms a module global that restores itself after the "
+    "last gradient is compared": (
+        {"ch04": _stub("ch04") + MLP_WITHOUT_ACTIVATION.replace("ARM", HOOK_COUNTS_DOWN)}, {"4.3"},
+        {"ch04": _stub("ch04") + MLP_WITHOUT_ACTIVATION.replace("ARM", "")},
+        "OPEN: learner code that a check runs outside calls.call (autograd hooks, a custom Function's backward, a "
+        "module's own methods) can arm a patch that is gone by the end of the check; only verdicts outside close it"),
+    "turns every warning into an error at import": (
+        {"ch01": STUB_CH01 + "\nimport warnings\nwarnings.simplefilter('error')\n"}, {"ch01"}, {"ch01": STUB_CH01},
+        "pytest puts the warning filters back around every check"),
+    "sets sys.stdout and sys.stderr to None at import": (
+        {"ch01": STUB_CH01 + "\nimport sys\nsys.stdout = sys.stderr = None\n"}, {"ch01"}, {"ch01": STUB_CH01},
+        "pytest's capture replaces them around every check"),
+    "changes the working directory and disables the garbage collector at import": (
+        {"ch01": STUB_CH01 + "\nimport os, gc\nos.chdir('/')\ngc.disable()\n"}, {"ch01"}, {"ch01": STUB_CH01},
+        "nothing the checks read depends on either"),
+    "disables saved-tensor hooks at import": (
+        {"ch01": STUB_CH01 + "\nimport torch\n_ctx = torch.autograd.graph.disable_saved_tensors_hooks('no')\n"
+                             "_ctx.__enter__()\n"}, {"ch01"}, {"ch01": STUB_CH01},
+        "no check of another chapter registers saved-tensor hooks"),
+    "raises KeyboardInterrupt inside its check (the child ends with status 70)": (
+        {"ch01": fill("ch01", "1.1", "raise KeyboardInterrupt('stop')")}, {"1.1"}, {"ch01": _stub("ch01")},
+        "batch.py: the child names the exception that ended it; the check costs, a fresh child grades the rest"),
+}
+FIFTH_ROUND_CHAPTERS = sorted({_chapter_file(c) for files, _, control, _ in FIFTH_ROUND.values()
+                               for c in (*files, *control)} | {"ch02_autograd"})
+
+
+@pytest.fixture(scope="module")
+def fifth_round(tmp_path_factory):
+    return grade_round(FIFTH_ROUND, FIFTH_ROUND_CHAPTERS, tmp_path_factory.mktemp("fifth-round"))
+
+
+def _attacked(exercise: str, attacked: set) -> bool:
+    return exercise in attacked or f"ch{int(exercise.split('.')[0]):02d}" in attacked
+
+
+FIFTH_ROUND_OPEN = {name: wall for name, (_, _, _, wall) in FIFTH_ROUND.items() if wall.startswith("OPEN")}
+
+
+@pytest.mark.parametrize("attack", [pytest.param(a, marks=pytest.mark.xfail(reason=FIFTH_ROUND_OPEN[a], strict=False))
+                                    if a in FIFTH_ROUND_OPEN else a for a in FIFTH_ROUND], ids=str)
+def test_fifth_round_attack_gains_nothing_and_costs_only_what_it_attacks(fifth_round, attack):
+    assert_gains_nothing(fifth_round, attack)
+    outcome, folders, _ = fifth_round
+    folder, control = folders[attack]
+    scores, baseline = outcome.scores[folder.name], outcome.scores[control.name]
+    report = outcome.results[folder.name]["output"]
+    for exercise, score in scores.items():
+        if not exercise.startswith("2.") and not _attacked(exercise, FIFTH_ROUND[attack][1]):
+            assert score == baseline[exercise], f"{attack}: {exercise} scored {score}, {baseline[exercise]} beside " \
+                                                f"the control\n{report}"
+
+
+def test_fifth_round_names_its_walls():
+    assert len(FIFTH_ROUND) >= 15
+    assert all(wall.strip() for _, _, _, wall in FIFTH_ROUND.values())
+
+
+def test_a_child_that_ends_on_an_exception_names_it(fifth_round):
+    """Status 70: the gradebook says which exception ended the child, and blames no crash on the learner."""
+    outcome, folders, _ = fifth_round
+    folder, _ = folders["raises KeyboardInterrupt inside its check (the child ends with status 70)"]
+    report = outcome.results[folder.name]["output"]
+    assert "KeyboardInterrupt: stop" in report, report
+    assert "the code under test crashed" not in report and "grader itself failed" not in report, report
+    assert outcome.scores[folder.name]["1.1"] == 0
+
+
+def test_the_graders_own_error_reads_as_the_graders(tmp_path, monkeypatch):
+    """A fault of the grader's own (here one injected where the child checks what learner code left behind, before
+    any check runs) is named, regraded once in a fresh child, and reported as the grader's, never as a crash of the
+    code under test; the run still ends with a result for every student."""
+    from coursekit import child
+
+    def broken() -> tuple:
+        raise RuntimeError("injected fault of the grader's")
+
+    monkeypatch.setattr(child, "_leftovers", broken)
+    folder = tmp_path / "subs" / "honest"
+    folder.mkdir(parents=True)
+    shutil.copy(KIT_ROOT / "solutions/ch01_tensors.py", folder / "ch01_tensors.py")
+    outcome = grade_class([Student("honest", folder)], tmp_path / "out",
+                          Options(workers=1, timeout=60, memory_mb=1024, check_timeout=20, chapters=["ch01_tensors"],
+                                  progress=False))
+    report = outcome.results["honest"]["output"]
+    assert "grader itself failed" in report and "RuntimeError: injected fault of the grader's" in report, report
+    assert "the code under test crashed" not in report, report
+    assert outcome.children == 2  # graded again once, in a fresh child
+    assert (tmp_path / "out" / "results" / "honest.json").is_file()

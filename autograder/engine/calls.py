@@ -73,10 +73,22 @@ class GraderTampered(AssertionError):
     """Learner code changed the grader during the call (its check fails, whatever the call returned or raised)."""
 
 
+# Set by the class grader's child too: told whenever a call is failed for what learner code changed or left behind
+# (the child then ends after the check, and a fresh one grades the rest: what did it may still be in the heap).
+on_tampering: Callable[[], None] | None = None
+
+
+def _tell_the_child() -> None:
+    told = on_tampering
+    if told is not None:
+        told()
+
+
 def _refuse_tampering(text: str) -> None:
     check = after_learner_code
     tampered = check() if check is not None else ""
     if tampered:
+        _tell_the_child()
         raise GraderTampered(f"Called {text}: it changed the grader itself ({tampered}). Exercise code must not touch "
                              "the grader, pytest or torch's own functions.")
 
@@ -91,10 +103,76 @@ _thread_count, _gc_callbacks, _gc_get_threshold, _gc_set_threshold = (_thread._c
 threads_allowed: int | None = None
 
 
-def _left_running(text: str, threads: int, callbacks: tuple, thresholds: tuple) -> str:
+_function_modes, _dispatch_modes = torch._C._len_torch_function_stack, torch._C._len_torch_dispatch_stack
+_pop_function_mode, _pop_dispatch_mode = torch._C._pop_torch_function_stack, torch._C._pop_torch_dispatch_stack
+
+
+def _modes() -> tuple:
+    return _function_modes(), _dispatch_modes()
+
+
+def _left_modes(modes: tuple) -> str:
+    """A torch function or dispatch mode that learner code pushed and left on sees (and can answer) every comparison
+    the check makes next, and can pop itself before the check ends (a finalizer of what it returned): popped now."""
+    if _modes() == modes:
+        return ""
+    try:
+        while _function_modes() > modes[0]:
+            _pop_function_mode()
+        while _dispatch_modes() > modes[1]:
+            _pop_dispatch_mode(None)  # None: a user mode (not one of torch's infra mode keys)
+    except (RuntimeError, TypeError):  # the child ends after this check anyway (on_tampering)
+        pass
+    return "it left a torch function or dispatch mode on (it would see the check's own computations)"
+
+
+def _own_attributes(args, kwargs) -> list:
+    """(object, the names in its instance __dict__) for what a call is given at the top level that has one: an
+    attribute learner code adds to the check's own tensor or module (x.mean = ..., model.forward = ...) would answer
+    for torch's method when the check uses that object after the call (the reference, computed on the same x)."""
+    kept, given = [], [*args, *kwargs.values()]
+    for value in list(given):  # and what lists and tuples at the top level hold (a list of parameters to step)
+        if type(value) in (list, tuple) and len(value) <= 64:
+            given.extend(value)
+    for value in given:
+        try:
+            own = object.__getattribute__(value, "__dict__")
+        except (AttributeError, TypeError):
+            continue
+        if type(own) is dict and not isinstance(value, type) and type(value).__module__ not in ("builtins",):
+            kept.append((value, own, frozenset(own)))
+    return kept
+
+
+def _shadowed(kept: list) -> str:
+    """Names learner code added to a given object's __dict__ that shadow its class's attributes; removed."""
+    found = []
+    for value, own, keys in kept:
+        try:
+            now = object.__getattribute__(value, "__dict__")
+        except (AttributeError, TypeError):
+            continue
+        if now is own and len(now) == len(keys) and now.keys() == keys:
+            continue
+        kind = type(value)
+        for name in [name for name in list(now) if name not in keys and isinstance(name, str)
+                     and any(name in vars(base) for base in kind.__mro__)]:
+            try:
+                del now[name]
+            except KeyError:
+                pass
+            found.append(f"{kind.__name__}.{name}")
+    if not found:
+        return ""
+    return ("it set attributes on what the check gave it that shadow the class's own (" + ", ".join(found[:5]) +
+            "): the check would call them in place of torch's")
+
+
+def _left_running(text: str, threads: int, callbacks: tuple, thresholds: tuple, modes: tuple = (0, 0),
+                  attributes: list = ()) -> str:
     import time
 
-    found = []
+    found = list(filter(None, [_left_modes(modes), _shadowed(attributes)]))
     if tuple(_gc_callbacks) != callbacks:
         _gc_callbacks[:] = list(callbacks)
         found.append("it added a garbage-collector callback (gc.callbacks)")
@@ -114,7 +192,7 @@ def _left_running(text: str, threads: int, callbacks: tuple, thresholds: tuple) 
     if not found:
         return ""
     return (f"Called {text}: {'; '.join(found)}. Exercise code must finish its work before it returns (join the "
-            "threads it starts; leave the garbage collector alone).")
+            "threads it starts; leave the garbage collector, torch's modes and the objects it is given alone).")
 
 
 def call(function: Callable, *args, **kwargs) -> Called:
@@ -128,6 +206,7 @@ def call(function: Callable, *args, **kwargs) -> Called:
     checker = SameDeviceChecker() if _uses_meta((args, kwargs)) else contextlib.nullcontext()
     inputs = _kept_inputs(args, kwargs)
     threads, callbacks, thresholds = _thread_count(), tuple(_gc_callbacks), _gc_get_threshold()
+    modes, attributes = _modes(), _own_attributes(args, kwargs)
     value, not_plain = None, None
     try:
         try:
@@ -139,10 +218,11 @@ def call(function: Callable, *args, **kwargs) -> Called:
             except AssertionError as error:
                 value, not_plain = None, error
         finally:
-            left = _left_running(text, threads, callbacks, thresholds)
+            left = _left_running(text, threads, callbacks, thresholds, modes, attributes)
             _refuse_tampering(text)
             value = _restore_inputs(inputs, value)
             if left:
+                _tell_the_child()
                 raise GraderTampered(left)
     except GraderTampered:
         raise

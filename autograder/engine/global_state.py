@@ -83,8 +83,42 @@ def _put_back_gc_callbacks(before: tuple) -> None:
     _gc.callbacks[:] = list(before)
 
 
+# Thread-local dispatcher state that learner code can leave behind for every later check: an inference mode never
+# exited (tensors stop tracking gradients and versions), dispatch keys excluded or included by hand (AutogradCPU
+# excluded: no backward anywhere; meta included: every operation runs on meta), denormals flushed to zero.
+_DENORMAL = torch.tensor([1e-39], dtype=torch.float32)
+_exclude_set, _include_set = torch._C._dispatch_tls_local_exclude_set, torch._C._dispatch_tls_local_include_set
+_KEYS = tuple(torch._C.DispatchKey.__members__.values())
+_KEPT_GUARDS: list = []  # inference-mode guards that put inference mode back off; never destroyed (that re-enters it)
+
+
+def _flushes_denormals() -> bool:
+    return (_DENORMAL * 1.0).item() == 0.0
+
+
+def _put_back_inference_mode(enabled: bool) -> None:
+    _KEPT_GUARDS.append(torch._C._InferenceMode(enabled))
+
+
+def _put_back_keys(raw: int, now, set_key) -> None:
+    before = torch._C.DispatchKeySet.from_raw_repr(raw)
+    current = now()
+    for key in _KEYS:
+        try:
+            if before.has(key) != current.has(key):
+                set_key(key, before.has(key))
+        except (RuntimeError, TypeError, ValueError):  # an alias key, or one that is not a runtime key
+            pass
+
+
 def snapshot() -> dict:
     state = {
+        # First: restoring inference mode moves the dispatch keys and grad mode, which are put back after it.
+        "inference mode": torch.is_inference_mode_enabled(),
+        "dispatch keys excluded in this thread": _exclude_set().raw_repr(),
+        "dispatch keys included in this thread": _include_set().raw_repr(),
+        "meta included in this thread's dispatch": torch._C._meta_in_tls_dispatch_include(),
+        "flushing of denormal numbers": _flushes_denormals(),
         "default dtype": torch.get_default_dtype(),
         "grad mode": torch.is_grad_enabled(),
         "anomaly detection": torch.is_anomaly_enabled(),
@@ -134,6 +168,13 @@ def changes_since(before: dict) -> str:
 
 
 _SETTERS = {
+    "inference mode": _put_back_inference_mode,
+    "dispatch keys excluded in this thread": lambda raw: _put_back_keys(
+        raw, _exclude_set, torch._C._dispatch_tls_set_dispatch_key_excluded),
+    "dispatch keys included in this thread": lambda raw: _put_back_keys(
+        raw, _include_set, torch._C._dispatch_tls_set_dispatch_key_included),
+    "meta included in this thread's dispatch": torch._C._set_meta_in_tls_dispatch_include,
+    "flushing of denormal numbers": torch.set_flush_denormal,
     "default dtype": torch.set_default_dtype,
     "grad mode": torch.set_grad_enabled,
     "anomaly detection": torch.autograd.set_detect_anomaly,
@@ -155,6 +196,7 @@ def restore(before: dict) -> None:
     for key, setter in _SETTERS.items():
         if after[key] != before[key]:
             setter(before[key])
+            after = snapshot() if key == "inference mode" else after  # it moved the keys and grad mode too
     for name, (owner, attr) in _PROTECTED.items():
         if getattr(owner, attr) is not before[name]:
             setattr(owner, attr, before[name])
