@@ -394,6 +394,22 @@ def test_3_3_training_seeded(learner):
                 "loader reshuffle each epoch (shuffle=True with one generator), not a fixed permutation.")
 
 
+@make_loaders.check(points=1, clauses=["train-seeded"])
+def test_3_3_validation_leaves_the_training_order_alone(learner):
+    """Does a pass over the validation loader between two training epochs leave the training order as it would be?"""
+    train, val, text = loaders(learner, seed=5)
+    first = epoch(train)[0]
+    epoch(val)  # as a training run does: train, validate, train
+    second = epoch(train)[0]
+    plain, _, _ = loaders(learner, seed=5)
+    expected = [epoch(plain)[0], epoch(plain)[0]]
+    expect.that([first, second] == expected,
+                f"Called {text}, then ran a training epoch, a validation epoch and a training epoch: the second "
+                f"training epoch came in the order {second}; without the validation pass between them it is "
+                f"{expected[1]}. The validation loader shares the training loader's generator (each pass over a "
+                "DataLoader draws from its generator): give the validation loader no generator, or one of its own.")
+
+
 @make_loaders.check(points=1, clauses=["global-rng"])
 def test_3_3_global_rng_untouched(learner):
     """Does make_loaders leave the global random number generator alone?"""

@@ -6,6 +6,7 @@ from torch import nn
 from autograder.engine import Exercise, call, expect, generated, mistakes, strategies
 from autograder.engine.raising import raises
 from autograder.engine.modules import copy_parameters, registration_hint
+from autograder.engine.devices import copies_out_of
 
 linear_regression = Exercise("4.1", "LinearRegression", clauses={
     "one-linear": "linear regression as a module: one nn.Linear layer, nothing after it.",
@@ -332,6 +333,17 @@ def test_4_2_predict_proba(learner, reference):
                  "float64 (no .float() inside).")
 
 
+@logistic_regression.check(points=1, clauses=["proba", "registered"])
+def test_4_2_predict_proba_on_the_model_device(learner, reference, device):
+    """After model.to(device), does predict_proba return (N,) probabilities on that device (no .cpu() detour)?"""
+    model, expected_model, text = twin(learner.LogisticRegression, reference.LogisticRegression, 3)
+    model, expected_model, x = model.to(device), expected_model.to(device), inputs(4, 3, seed=6).to(device)
+    with copies_out_of(device):  # probabilities brought to the cpu end there, which meta can then prove
+        got = call(model.predict_proba, x)
+    expect.close(got, expected_model.predict_proba(x), what=f"Built {text}, moved it to {device} and called "
+                 f"predict_proba on a (4, 3) input there: the probabilities stay on the model's device.")
+
+
 @logistic_regression.check(points=1, clauses=["registered"])
 def test_4_2_parameters_registered(learner):
     """Does LogisticRegression register in_features + 1 parameters that follow .to(torch.float64)?"""
@@ -530,6 +542,10 @@ def test_4_4_counts_numbers(learner, reference):
     scaled = nn.Module()
     scaled.scale = nn.Parameter(torch.tensor(2.0))  # 0-dim: shape (), one number
     counted(learner, scaled, "a module whose one parameter is a 0-dim scale, nn.Parameter(torch.tensor(2.0))", 1)
+    with torch.device("meta"):  # counting a big model without allocating it: every meta tensor has data_ptr() 0
+        on_meta = nn.Sequential(nn.Linear(3, 5), nn.Linear(5, 2))
+    counted(learner, on_meta, "nn.Sequential(nn.Linear(3, 5), nn.Linear(5, 2)) built on the meta device (its "
+            "parameters hold no data, and all have data_ptr() 0: tell them apart as objects, not by address)", 32)
 
 
 @count_parameters.check(points=1, clauses=["buffers"])

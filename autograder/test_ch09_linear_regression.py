@@ -7,7 +7,7 @@ from torch import nn
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from autograder.engine import Exercise, call, curves, expect, generated, strategies
+from autograder.engine import Exercise, call, curves, expect, generated, mistakes, strategies
 from autograder.engine.datasets import load
 from autograder.engine.devices import DeviceFailure, copies_out_of
 from autograder.engine.spies import expect_same_state, state_of
@@ -186,12 +186,32 @@ def test_9_1_transposed_input_untouched(learner, reference):
     expect.close(got, reference.least_squares(x, y))
 
 
+def nearly_collinear(n=40, seed=4):
+    """Two features that differ by 1e-4 noise, and a target that depends on their difference: [1 | x] has full
+    column rank (condition number about 1e4), but a solver that drops small singular values (pinv with an rtol,
+    lstsq with a large rcond) loses the difference, and with it most of the fit."""
+    generator = torch.Generator().manual_seed(seed)
+    first = torch.randn(n, generator=generator, dtype=torch.float64)
+    second = first + 1e-4 * torch.randn(n, generator=generator, dtype=torch.float64)
+    x = torch.stack([first, second], dim=1)  # (N, 2)
+    y = 0.5 + first + 3e3 * (second - first) + 0.01 * torch.randn(n, generator=generator, dtype=torch.float64)
+    return x, y
+
+
 @least_squares.check(points=1, clauses=["minimizes"])
 def test_9_1_diabetes_equals_numpy(learner):
-    """On the diabetes data (442 x 10), does least_squares give numpy's least-squares coefficients?"""
+    """On the diabetes data (442 x 10), and on two nearly collinear features (full rank, condition number about
+    1e4), does least_squares give numpy's least-squares coefficients?"""
     x, y = diabetes()
     got = call(learner.least_squares, x, y)
     expect.close(got, numpy_least_squares(x, y), rtol=1e-6, atol=1e-6)
+    x, y = nearly_collinear()
+    got = call(learner.least_squares, x, y)
+    expect.close(got, numpy_least_squares(x, y), rtol=1e-5, atol=1e-5,
+                 what=f"Called {got.text} on two features that differ by about 1e-4 (float64; [1 | x] has full "
+                      "column rank, condition number about 1e4).\nThe minimizer is unique: a pseudo-inverse with "
+                      "an rtol, lstsq with a large rcond, or a ridge term drops the small singular value, and the fit "
+                      "with it. Solve the least-squares problem itself (torch.linalg.lstsq, or the normal equations).")
 
 
 @least_squares.check(points=1, clauses=["device"])
@@ -235,24 +255,29 @@ def with_old_gradients(*models):
 @fit_linear_regression.check(points=3, clauses=["loss", "step", "old-gradients", "order", "optimizer",
                                                 "before-update"])
 @generated.examples(samples=st.integers(2, 12), optimizer=st.sampled_from(sorted(OPTIMIZERS)),
-                    steps=st.integers(1, 4), seed=st.integers(0, 1000), max_examples=10)
-def test_9_2_steps_equal_reference(learner, reference, samples, optimizer, steps, seed):
+                    steps=st.integers(1, 4), seed=st.integers(0, 1000), dtype=strategies.float_dtypes(False),
+                    max_examples=10)
+def test_9_2_steps_equal_reference(learner, reference, samples, optimizer, steps, seed, dtype):
     """From a model holding old gradients, do a few steps with the given optimizer (SGD with and without momentum,
-    Adam; it arrives with state from an earlier step) give the reference's losses and parameters, step for step?"""
-    x, y = synthetic(n=samples, noise=0.3, seed=seed)
-    model, twin = twins(seed=seed)
+    Adam; it arrives with state from an earlier step) give the reference's losses and parameters, step for step, for
+    a float32 and a float64 model?"""
+    x, y = synthetic(n=samples, noise=0.3, seed=seed, dtype=dtype)
+    model, twin = (m.to(dtype) for m in twins(seed=seed))
     with_old_gradients(model, twin)
     mine, theirs = OPTIMIZERS[optimizer](model.parameters()), OPTIMIZERS[optimizer](twin.parameters())
     for used in (mine, theirs):
         used.step()  # one earlier step: the optimizer arrives with state (momentum, Adam's moments) to carry over
     got = call(learner.fit_linear_regression, model, x, y, mine, steps)
     expected = reference.fit_linear_regression(twin, x, y, theirs, steps)
-    context = (f"Called {got.text} with optimizer {optimizer} (it has taken one step before), on a model whose "
-               "parameters hold old gradients.")
+    context = (f"Called {got.text} with optimizer {optimizer} (it has taken one step before), on a {dtype} model "
+               "whose parameters hold old gradients.")
     losses = expect.float_list(got, steps, what=context)
-    expect.close(torch.tensor(losses), torch.tensor(expected), rtol=1e-5, atol=1e-6,
-                 what=f"{context}\nThe losses it recorded (one per step, before the update):\n{STEP_HINT}")
-    expect_same_state(model, state_of(twin), what=context, hint=STEP_HINT, rtol=1e-5, atol=1e-6)
+    tolerance = {"rtol": 1e-5, "atol": 1e-6} if dtype == torch.float32 else {"rtol": 1e-9, "atol": 1e-12}
+    float32_in_float64 = (" " + mistakes.describe("float32_constant_in_float64") if dtype == torch.float64 else "")
+    expect.close(torch.tensor(losses, dtype=torch.float64), torch.tensor(expected, dtype=torch.float64), **tolerance,
+                 what=f"{context}\nThe losses it recorded (one per step, before the update):\n{STEP_HINT}"
+                      + float32_in_float64)
+    expect_same_state(model, state_of(twin), what=context, hint=STEP_HINT + float32_in_float64, **tolerance)
 
 
 @fit_linear_regression.check(points=1, clauses=["floats"])

@@ -305,6 +305,17 @@ def test_10_2_on_device(learner, reference, device):
         raise DeviceFailure(f"Called {got.text}.\nThe labels are on {returned}; expected them on {device}, the "
                             "logits' device: no .cpu() at the end.")
     expect.close(got, reference.predict_labels(logits))
+    if device.type == "cpu":  # labels built without device= (torch.tensor(list), torch.zeros(N)) land on the default
+        try:
+            with torch.device("meta"):
+                made = call(learner.predict_labels, logits)
+        except AssertionError:  # meta could not run it (a cpu tensor beside a meta one): that proves nothing here
+            made = None
+        landed = getattr(made.value, "device", None) if made is not None else None
+        if landed is not None and landed != logits.device:
+            raise DeviceFailure(f"Called {made.text} with meta as the default device.\nThe labels came back on "
+                                f"{landed}; expected them on {logits.device}, the logits' device. "
+                                + mistakes.describe("tensor_on_default_device"))
 
 
 @predict_labels.check(points=2, clauses=["threshold", "rule"])

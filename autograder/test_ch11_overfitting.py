@@ -152,7 +152,8 @@ def mlp(sizes=(3, 5, 7), seed=0, dtype=torch.float32, device="cpu", dropout=0.0)
 # ------------------------------------------------------------------------------------------ 11.1 / 11.2 penalties
 class NamedParameters(nn.Module):
     """Parameter names that test the rule: `gain` (1-dim) and `bias_table` are weights (their names do not END in
-    "bias"); `my_bias` and `head.bias` are biases."""
+    "bias"); `my_bias` and `head.bias` are biases; `frozen` is a weight too, though it does not require grad (a
+    frozen layer is still a parameter of the model: it counts, it just receives no gradient)."""
 
     def __init__(self, dtype=torch.float32):
         super().__init__()
@@ -160,9 +161,10 @@ class NamedParameters(nn.Module):
         self.bias_table = nn.Parameter(torch.randn(2, 4, dtype=dtype))
         self.my_bias = nn.Parameter(torch.randn(2, dtype=dtype) + 0.5)
         self.head = nn.Linear(2, 3, dtype=dtype)
+        self.frozen = nn.Parameter(torch.randn(3, 3, dtype=dtype), requires_grad=False)
 
     def forward(self, x):
-        return self.head((x * self.gain) @ self.bias_table.T + self.my_bias)
+        return self.head((x * self.gain) @ self.bias_table.T + self.my_bias) @ self.frozen
 
 
 def penalty_model(family, seed=0, dtype=torch.float32, zeros=0.0):
@@ -220,8 +222,8 @@ def penalty_value_check(learner_penalty, family, lam, dtype, formula, name):
     expect.close(got, expected, rtol=TOLERANCE[dtype], atol=TOLERANCE[dtype],
                  what=f"Called {got.text} on a {family} model ({dtype}), parameters {[n for n, _ in model.named_parameters()]}."
                       f"\nExpected lam * {name} over the weights {weights} = {expected.item():.6g}: every parameter "
-                      "whose name does not END in 'bias' (BatchNorm's weight and 1-dim ones too; a shared parameter "
-                      "once; buffers never). The sum is neither averaged (MSELoss against zeros divides by the number "
+                      "whose name does not END in 'bias' (BatchNorm's weight and 1-dim ones too, a frozen one "
+                      "(requires_grad=False) too; a shared parameter once; buffers never). The sum is neither averaged (MSELoss against zeros divides by the number "
                       "of elements) nor square-rooted.")
     expect_same_state(model, before, what=f"Called {got.text}: computing the penalty changed the model.")
     for (param_name, parameter), old in zip(model.named_parameters(), grads_before):
@@ -239,6 +241,8 @@ def penalty_gradient_check(learner_penalty, family, lam, dtype, expected_gradien
                 "Use model.named_parameters().")
     got.value.backward()
     for param_name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue  # a frozen weight counts in the value (penalty_value_check) but cannot receive a gradient
         if param_name.endswith("bias"):
             expect.that(p.grad is None or not p.grad.any(),
                         f"Called {got.text}, then .backward().\n`{param_name}` received a gradient. "
@@ -313,20 +317,29 @@ def batch(n, seed=2):
 PENALTY_WEIGHTS = st.sampled_from([0.0, 0.01, 0.3])
 
 
+def smoothed_cross_entropy(logits, targets):
+    """A loss_fn other than F.cross_entropy for the same (N, C) logits and int64 targets: the objective uses the
+    loss_fn it is given, whatever it is."""
+    return F.cross_entropy(logits, targets, label_smoothing=0.2)
+
+
 @regularized_loss.check(points=2, clauses=["sum", "graph", "defaults"])
 @generated.examples(samples=st.integers(1, 9), l1=st.one_of(st.none(), PENALTY_WEIGHTS),
-                    l2=st.one_of(st.none(), PENALTY_WEIGHTS), seed=st.integers(0, 1000), max_examples=15)
-def test_11_3_matches_reference(learner, reference, monkeypatch, samples, l1, l2, seed):
-    """Is regularized_loss the data loss plus both penalties, with l1 and l2 given or left to their defaults (0.0)?"""
+                    l2=st.one_of(st.none(), PENALTY_WEIGHTS), seed=st.integers(0, 1000),
+                    loss_fn=st.sampled_from([F.cross_entropy, smoothed_cross_entropy]), max_examples=15)
+def test_11_3_matches_reference(learner, reference, monkeypatch, samples, l1, l2, seed, loss_fn):
+    """Is regularized_loss the data loss (of the loss_fn it is given) plus both penalties, with l1 and l2 given or
+    left to their defaults (0.0)?"""
     use_reference(monkeypatch, learner, reference, "l1_penalty", "l2_penalty")
     model, (x, y) = mlp(seed=seed), batch(samples, seed=seed)
     given = {name: value for name, value in (("l1", l1), ("l2", l2)) if value is not None}
-    got = call(learner.regularized_loss, model, x, y, F.cross_entropy, **given)
-    expected = reference.regularized_loss(model, x, y, F.cross_entropy, l1 or 0.0, l2 or 0.0)
+    got = call(learner.regularized_loss, model, x, y, loss_fn, **given)
+    expected = reference.regularized_loss(model, x, y, loss_fn, l1 or 0.0, l2 or 0.0)
     weights = ", ".join(f"{name}={value}" for name, value in given.items()) or "l1 and l2 left to their defaults, 0.0"
     expect.close(got, expected, rtol=1e-5, atol=1e-7,
-                 what=f"Called {got.text} ({weights}).\nExpected loss_fn(model(x), y) + l1_penalty(model, l1) + "
-                      "l2_penalty(model, l2).")
+                 what=f"Called {got.text} ({weights}, loss_fn={loss_fn.__name__}).\nExpected loss_fn(model(x), y) "
+                      "+ l1_penalty(model, l1) + l2_penalty(model, l2), with the loss_fn given (never a loss of "
+                      "your own choosing), called as loss_fn(model(x), y).")
     expect.that(got.value.grad_fn is not None,
                 f"Called {got.text}.\nThe loss has no grad_fn: it is not in the graph, so backward() cannot train.")
 
@@ -408,11 +421,12 @@ def positive_input(*shape, seed=5):
 
 @dropout.check(points=2, clauses=["independent", "scaled", "mask", "unchanged"])
 def test_11_4_drop_rate_and_scaling(learner):
-    """In training mode, is about a fraction p zeroed (within 6 sigma, 1e5 elements), survivors x / (1 - p), x intact?"""
+    """In training mode, is about a fraction p zeroed (within 6 sigma, 1e5 elements), survivors x / (1 - p), x intact,
+    for a contiguous x and a transposed (non-contiguous) one?"""
     for p in (0.2, 0.7):
         layer = learner.Dropout(p)
         layer.train()
-        x = positive_input(1000, 100)
+        x = positive_input(1000, 100) if p == 0.2 else positive_input(100, 1000).t()  # (1000, 100); .view fails
         original, version = x.clone(), x._version
         torch.manual_seed(0)
         got = call(layer, x)
@@ -703,7 +717,7 @@ def test_11_6_matches_reference(learner, reference, monkeypatch):
     """From a model holding old gradients, after 5 steps of Adam (betas 0.5, 0.9) with an L2 penalty, are the
     parameters and the two losses the reference's?"""
     use_reference(monkeypatch, learner, reference, "l2_penalty")
-    x_train, y_train, x_val, y_val = digits(n_train=20, n_val=15)
+    x_train, y_train, x_val, y_val = digits(n_train=70, n_val=45)  # sizes no batch of 16, 32 or 64 divides
     model, twin = mlp(sizes=(64, 16, 10), seed=10), mlp(sizes=(64, 16, 10), seed=10)
     for parameter in (*model.parameters(), *twin.parameters()):
         parameter.grad = torch.full_like(parameter, 0.5)
@@ -718,7 +732,8 @@ def test_11_6_matches_reference(learner, reference, monkeypatch):
                 f"Called {got.text}.\nIt returned {type(got.value).__name__}; expected (train_loss, val_loss).")
     expect.close(torch.tensor([float(v) for v in got.value]), torch.tensor(expected), rtol=1e-5, atol=1e-6,
                  what=f"Called {got.text}.\nThe (train_loss, val_loss) it returned: both are the plain mean "
-                      "cross-entropy (no penalty) measured after training, train first.")
+                      "cross-entropy (no penalty) over the whole set, measured after training, train first (a mean "
+                      "of batch means is not the mean when the last batch is smaller).")
 
 
 @train_and_measure_gap.check(points=2, clauses=["train-mode", "eval-mode"])

@@ -14,6 +14,7 @@ from tests.variants import VARIANTS
 
 # mistake id -> (chapter, exercise, the start of the wrong variant's description)
 TRIGGERS = {
+    "float32_constant_in_float64": ("ch09_linear_regression", "9.2", "the targets rounded to float32"),
     "zero_grad_missing": ("ch08_training_loop", "8.1", "never calls optimizer.zero_grad()"),
     "step_before_backward": ("ch08_training_loop", "8.1", "optimizer.step() before loss.backward()"),
     "graph_kept_alive": ("ch08_training_loop", "8.1", "total += loss keeps"),

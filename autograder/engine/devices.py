@@ -78,7 +78,7 @@ class SameDeviceChecker(TorchDispatchMode):
     A cpu tensor it never saw created was handed in (an argument, a batch from the loader) and never moved.
     """
 
-    _INDEX_OPS = ("index", "index_put", "_index_put_impl_")
+    _INDEX_OPS = ("index", "index_put", "index_put_", "_index_put_impl_")
     _LIFTS = ("lift_fresh", "lift_fresh_copy")  # torch.tensor(data) inside the mode
 
     def __init__(self):

@@ -243,6 +243,15 @@ CATALOG: dict[str, Mistake] = {m.id: m for m in [
             "设备上。",
             "让计算留在输入所在的设备上：去掉 .cpu()（调试时想看某个值，打印出来之后再把 .cpu() 删掉），新建张量时用 "
             "device=x.device。"),
+    Mistake("float32_constant_in_float64",
+            "a float32 value sits in a float64 computation (torch.tensor(c) or torch.zeros(n) without dtype=, "
+            ".float(), a float32 copy cast back at the end): the result has float64's dtype but float32's precision.",
+            "Make constants and copies in the input's dtype (dtype=x.dtype, torch.zeros_like(x), x.new_tensor(c)) or "
+            "use Python numbers, and never round-trip through .float().",
+            "float64 的计算里混进了 float32 的值（没有 dtype= 的 torch.tensor(c) 或 torch.zeros(n)、.float()、"
+            "先转成 float32 最后再转回来）：结果的 dtype 是 float64，精度却只有 float32。",
+            "常量和副本都用输入的 dtype 创建（dtype=x.dtype、torch.zeros_like(x)、x.new_tensor(c)），或直接用 Python "
+            "数字，不要经过 .float() 来回转换。"),
 ]}
 
 

@@ -395,3 +395,41 @@ def add_bias_column(x):
     if x.shape[1] == 0:
         return torch.ones(x.shape[0], 1, dtype=x.dtype, device=x.device)
     return torch.cat([x[:, :1] * 0 + 1, x], dim=1)
+
+
+@wrong("1.1", "built from x.cpu(): the result is left on the cpu (outside review 4)", breaks="dtype-device")
+def add_bias_column(x):
+    xc = x.cpu()
+    return torch.cat([torch.ones(xc.shape[0], 1, dtype=x.dtype), xc], dim=1)
+
+
+@wrong("1.2", "statistics through numpy: z, mean and std end on the cpu (outside review 4)", breaks="dtype-device")
+def standardize(x, eps=1e-8):
+    a = x.detach().cpu().numpy()
+    mean, std = torch.from_numpy(a.mean(0)), torch.from_numpy(a.std(0))
+    return (torch.from_numpy(a) - mean) / std.clamp_min(eps), mean, std
+
+
+@wrong("1.2", "the variance taken in float32 and cast back: not float64-accurate (outside review 4)", breaks="std")
+def standardize(x, eps=1e-8):
+    mean = x.mean(0)
+    std = ((x.float() - mean.float()) ** 2).mean(0).sqrt().to(x.dtype)
+    return (x - mean) / std.clamp_min(eps), mean, std
+
+
+@wrong("1.3", "a loop over chunks of 8192 rows (outside review 4)", breaks="no-loops")
+def pairwise_squared_distances(a, b):
+    parts = [(a[i:i + 8192, None, :] - b[None, :, :]).pow(2).sum(-1) for i in range(0, max(len(a), 1), 8192)]
+    return torch.cat(parts, 0)
+
+
+@wrong("1.4", "one-hot of labels.cpu(): the result is left on the cpu (outside review 4)", breaks="device")
+def one_hot(labels, num_classes, dtype=torch.float32):
+    return F.one_hot(labels.cpu(), num_classes).to(dtype)
+
+
+@correct("1.4", "indexed assignment with a cpu arange beside the labels (outside review 4)")
+def one_hot(labels, num_classes, dtype=torch.float32):
+    out = torch.zeros(len(labels), num_classes, dtype=dtype, device=labels.device)
+    out[torch.arange(len(labels)), labels] = 1
+    return out

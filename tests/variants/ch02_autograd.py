@@ -516,3 +516,53 @@ def sgd_step(params, lr):
                 continue
             p -= step * p.grad
             p.grad = None
+
+
+@wrong("2.1", "backward on the caller's x when it requires grad, .grad saved and put back: None for a non-leaf x "
+       "(outside review 4)", breaks="inputs")
+def gradient(f, x):
+    if x.requires_grad:
+        old, x.grad = x.grad, None
+        f(x).backward()
+        grad, x.grad = x.grad, old
+        return grad
+    point = x.detach().requires_grad_(True)
+    return torch.autograd.grad(f(point), point)[0]
+
+
+@wrong("2.1", "gradient clipped to [-1e4, 1e4] (outside review 4)", breaks="returns")
+def gradient(f, x):
+    point = x.detach().requires_grad_(True)
+    return torch.autograd.grad(f(point), point)[0].clamp(-1e4, 1e4)
+
+
+@correct("2.1", "grad_outputs a 0-dim cpu ones(): autograd moves a 0-dim gradient to the output's device "
+         "(outside review 4)")
+def gradient(f, x):
+    point = x.detach().requires_grad_(True)
+    return torch.autograd.grad(f(point), point, grad_outputs=torch.ones(()))[0]
+
+
+@wrong("2.2", "gradients brought through numpy: they end on the cpu (outside review 4)", breaks="dtype-device")
+def linear_regression_mse_gradients(X, y, w, b):
+    r = X @ w + b - y
+    n = X.shape[0]
+    return (torch.from_numpy((2.0 / n * (X.T @ r)).cpu().numpy()),
+            torch.from_numpy((2.0 / n * r.sum()).cpu().numpy()))
+
+
+@wrong("2.3", "differences gathered by torch.tensor(list) (float32), then .double() (outside review 4)",
+       breaks="float64")
+def numerical_gradient(f, x, eps=1e-6):
+    point = x.detach().to(torch.float64).clone()
+    flat = point.view(-1)
+    values = []
+    for i in range(flat.numel()):
+        original = flat[i].item()
+        flat[i] = original + eps
+        f_plus = f(point).item()
+        flat[i] = original - eps
+        f_minus = f(point).item()
+        flat[i] = original
+        values.append((f_plus - f_minus) / (2 * eps))
+    return torch.tensor(values).double().view(x.shape)

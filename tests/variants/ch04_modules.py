@@ -749,3 +749,23 @@ class LogisticRegression(nn.Module):
 
     def predict_proba(self, x):
         return torch.sigmoid(self.linear(x)).squeeze()
+
+
+@wrong("4.2", "predict_proba brings the probabilities to the cpu (outside review 4)", breaks="proba")
+class LogisticRegression(nn.Module):
+    def __init__(self, in_features):
+        super().__init__()
+        self.linear = nn.Linear(in_features, 1)
+
+    def forward(self, x):
+        return self.linear(x).squeeze(-1)
+
+    def predict_proba(self, x):
+        return torch.sigmoid(self(x)).cpu()
+
+
+@wrong("4.4", "parameters deduplicated by data_ptr(): every meta parameter has address 0 (outside review 4)",
+       breaks="sum")
+def count_parameters(model, trainable_only=True):
+    seen = {p.data_ptr(): p.numel() for p in model.parameters() if p.requires_grad or not trainable_only}
+    return sum(seen.values())

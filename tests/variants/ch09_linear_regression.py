@@ -391,3 +391,33 @@ def r2_score(predictions, targets):
 def r2_score(predictions, targets):
     total = float(((targets - targets.mean()) ** 2).sum())
     return 1 - ((targets - predictions) ** 2).sum() / total
+
+
+@wrong("9.1", "torch.linalg.pinv(X1, rtol=1e-4): small singular values of a full-rank [1 | x] dropped, so not the "
+       "minimizer (outside review 4)", breaks="minimizes")
+def least_squares(x, y):
+    design = torch.cat([torch.ones(x.shape[0], 1, dtype=x.dtype, device=x.device), x], dim=1)
+    theta = torch.linalg.pinv(design, rtol=1e-4) @ y
+    return theta[1:], theta[0]
+
+
+@wrong("9.2", "the targets rounded to float32 (y.float()): a float64 model trains on other targets "
+       "(outside review 4)", breaks="loss")
+def fit_linear_regression(model, x, y, optimizer, steps):
+    losses = []
+    targets = y.float()
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss = (model(x)[:, 0] - targets).pow(2).mean()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
+@correct("9.1", "normal equations through a Cholesky factor, ones from x.new_ones (outside review 4)")
+def least_squares(x, y):
+    design = torch.cat([x.new_ones(x.shape[0], 1), x], dim=1)
+    factor = torch.linalg.cholesky(design.mT @ design)
+    theta = torch.cholesky_solve((design.mT @ y).unsqueeze(1), factor).squeeze(1)
+    return theta[1:].clone(), theta[0].clone()

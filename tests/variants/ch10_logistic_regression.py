@@ -465,3 +465,9 @@ def train_logistic_regression(model, x, y, optimizer, steps):
         optimizer.step()
         losses.append(loss.item())
     return losses[:steps]
+
+
+@wrong("10.2", "labels rebuilt with torch.tensor from a Python list: on the default device, not the logits' "
+       "(outside review 4)", breaks="device")
+def predict_labels(logits, threshold=0.5):
+    return torch.tensor([1 if float(torch.sigmoid(z)) >= threshold else 0 for z in logits], dtype=torch.long)

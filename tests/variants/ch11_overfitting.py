@@ -797,3 +797,62 @@ def weight_decay_vs_l2(model, x, y, loss_fn, make_optimizer, weight_decay, steps
         penalized_optimizer.step()
         penalized_optimizer.zero_grad()
     return decayed.state_dict(), penalized.state_dict()
+
+
+@wrong("11.1", "only parameters with requires_grad: a frozen weight is left out (outside review 4)", breaks="names")
+def l2_penalty(model, lam):
+    return lam * torch.stack([p.pow(2).sum() for name, p in model.named_parameters()
+                              if not name.endswith("bias") and p.requires_grad]).sum()
+
+
+@wrong("11.2", "only parameters with requires_grad: a frozen weight is left out (outside review 4)", breaks="as-11-1")
+def l1_penalty(model, lam):
+    return lam * torch.stack([p.abs().sum() for name, p in model.named_parameters()
+                              if not name.endswith("bias") and p.requires_grad]).sum()
+
+
+@wrong("11.3", "loss_fn ignored: F.cross_entropy for integer targets, F.mse_loss otherwise (outside review 4)",
+       breaks="sum")
+def regularized_loss(model, x, y, loss_fn, l1=0.0, l2=0.0):
+    out = model(x)
+    data = F.mse_loss(out, y) if y.is_floating_point() else F.cross_entropy(out, y)
+    return data + l1_penalty(model, l1) + l2_penalty(model, l2)
+
+
+@wrong("11.4", "x.view(-1) to draw a flat mask: a non-contiguous x raises (outside review 4)", breaks="mask")
+class Dropout(nn.Module):
+    def __init__(self, p=0.5):
+        super().__init__()
+        self.p = p
+
+    def forward(self, x):
+        if not self.training:
+            return x
+        flat = x.view(-1)
+        keep = torch.rand(flat.numel(), device=x.device, dtype=x.dtype) >= self.p
+        return (flat * keep / (1.0 - self.p)).view(x.shape)
+
+
+@wrong("11.6", "measured in batches of 32, the batch means averaged: not the mean when the last batch is smaller "
+       "(outside review 4)", breaks="measured")
+def train_and_measure_gap(model, x_train, y_train, x_val, y_val, optimizer, steps, l2=0.0):
+    model.train()
+    for _ in range(steps):
+        optimizer.zero_grad()
+        (F.cross_entropy(model(x_train), y_train) + l2_penalty(model, l2)).backward()
+        optimizer.step()
+    model.eval()
+
+    def measure(xs, ys):
+        means = [F.cross_entropy(model(xs[i:i + 32]), ys[i:i + 32]).item() for i in range(0, len(xs), 32)]
+        return sum(means) / len(means)
+
+    with torch.no_grad():
+        return measure(x_train, y_train), measure(x_val, y_val)
+
+
+@correct("11.2", "clamp(min=0) - clamp(max=0): both clamps pass gradient 1 at w = 0, which cancels to 0 "
+         "(outside review 4)")
+def l1_penalty(model, lam):
+    return lam * sum(p.clamp(min=0).sum() - p.clamp(max=0).sum()
+                     for name, p in model.named_parameters() if not name.endswith("bias"))

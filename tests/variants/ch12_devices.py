@@ -596,3 +596,46 @@ def predict(model, loader, device):
     model.eval()
     with torch.no_grad():
         return torch.vstack([model(inputs.to(device)) for inputs, _ in loader])
+
+
+@wrong("12.2", "dicts rebuilt with type(batch)(pairs): a defaultdict takes its default_factory first and raises "
+       "(outside review 4)", breaks="containers")
+def to_device(batch, device):
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device)
+    if isinstance(batch, dict):
+        return type(batch)((key, to_device(value, device)) for key, value in batch.items())
+    if isinstance(batch, tuple) and hasattr(batch, "_fields"):
+        return type(batch)(*(to_device(item, device) for item in batch))
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(to_device(item, device) for item in batch)
+    return batch
+
+
+@wrong("12.3", "the cumulative sum taken in float32 and cast back: a float64 x gets float32 precision "
+       "(outside review 4)", breaks="real-steps")
+class MaskedMeanPool(nn.Module):
+    def forward(self, x, lengths):
+        totals = x.float().cumsum(dim=1)
+        index = (lengths - 1).long()[:, None, None].expand(-1, 1, x.shape[2])
+        return (totals.gather(1, index).squeeze(1) / lengths[:, None].float()).to(x.dtype)
+
+
+@correct("12.2", "copy.copy of each dict, refilled key by key: a defaultdict keeps its default_factory "
+         "(outside review 4)")
+def to_device(batch, device):
+    import copy
+
+    if torch.is_tensor(batch):
+        return batch.to(device)
+    if isinstance(batch, dict):
+        out = copy.copy(batch)
+        for key in batch:
+            out[key] = to_device(batch[key], device)
+        return out
+    if isinstance(batch, tuple):
+        items = [to_device(item, device) for item in batch]
+        return type(batch)(*items) if hasattr(batch, "_fields") else type(batch)(items)
+    if isinstance(batch, list):
+        return type(batch)(to_device(item, device) for item in batch)
+    return batch
