@@ -17,7 +17,7 @@ import pytest
 import torch
 
 from tests.grading import KIT_ROOT, SOLUTIONS, Grade, copy_solutions, grade, grading_env
-from tests.test_variants import rounds, variant_imports
+from tests.test_variants import grade_round, rounds
 from tests.variants import VARIANTS
 
 CHAPTERS = sorted(path.stem for path in SOLUTIONS.glob("ch[0-9][0-9]_*.py"))
@@ -131,24 +131,12 @@ def test_doctor_says_unmodified_and_reset_works(edition, tmp_path):
 
 # -- every variant, graded in the edition --------------------------------------------------------------------------
 
-def grade_round_in(edition: Path, variants, folder: Path) -> dict:
-    target = copy_solutions(folder)
-    for chapter in CHAPTERS:
-        mine = [v for v in variants if v.chapter_module == chapter]
-        if mine:
-            with open(target / f"{chapter}.py", "a", encoding="utf-8") as file:
-                file.write("\n" + variant_imports(chapter))
-                for variant in mine:
-                    file.write(f"\n\n# --- variant: {variant.name}\n{variant.source}\n")
-    result = grade(target, kit=edition)
-    return {variant: result for variant in variants}
-
-
 @pytest.fixture(scope="module")
 def edition_grades(edition, tmp_path_factory) -> dict:
     graded: dict = {}
     with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = [pool.submit(grade_round_in, edition, variants, tmp_path_factory.mktemp(f"edition-round{n}"))
+        futures = [pool.submit(grade_round, n, variants, set(CHAPTERS), tmp_path_factory.mktemp(f"edition-round{n}"),
+                               kit=edition)
                    for n, variants in enumerate(rounds(set(CHAPTERS)))]
         for future in futures:
             graded.update(future.result())

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import tests.variants
-from tests.grading import Grade, copy_solutions, grade
+from tests.grading import KIT_ROOT, Grade, copy_solutions, grade
 from tests.variants import VARIANTS, Variant
 
 for module in pkgutil.iter_modules(tests.variants.__path__):
@@ -50,14 +50,17 @@ def variant_imports(chapter: str) -> str:
 _GRADES: dict[Variant, Grade] = {}
 
 
-def grade_round(number: int, variants: list[Variant], chapters: set[str], folder: Path) -> dict[Variant, Grade]:
+def grade_round(number: int, variants: list[Variant], chapters: set[str], folder: Path,
+                kit: Path = KIT_ROOT) -> dict[Variant, Grade]:
+    """Grade the round's variants together: the reference solutions with each variant appended (it replaces the
+    function of the same name), graded by the kit at `kit` (this one, or a learner edition built from it)."""
     target = copy_solutions(folder)
     for chapter in chapters:
         with open(target / f"{chapter}.py", "a", encoding="utf-8") as file:
             file.write("\n" + variant_imports(chapter))
             for variant in (v for v in variants if v.chapter_module == chapter):
                 file.write(f"\n\n# --- variant: {variant.name}\n{variant.source}\n")
-    result = grade(target, *(f"autograder/test_{chapter}.py" for chapter in sorted(chapters)))
+    result = grade(target, *(f"autograder/test_{chapter}.py" for chapter in sorted(chapters)), kit=kit)
     return {variant: result for variant in variants}
 
 
